@@ -1,0 +1,38 @@
+# iamsql — build, test, docs, benchmarks.
+GO      ?= go
+BIN     ?= bin/iamsql
+PKGS    := ./...
+
+.PHONY: all build test docs docs-check bench run vet fmt fuzz-corpus clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/iamsql
+
+# The whole suite: unit and SQL tests through the real AWS SDK against the
+# emulator, the real aws CLI, and the fuzz seed corpora.
+test:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+docs:
+	$(GO) run ./internal/docs/gendocs docs
+
+# Fails when docs/ differs from what schema/ generates.
+docs-check:
+	$(GO) test -count=1 -run TestCheckedInDocsMatchSchema ./internal/docs
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 10m $(PKGS)
+
+run:
+	$(GO) run ./cmd/iamsql --sandbox
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/output"
+	"github.com/iamsql/iamsql/provider"
+	"github.com/iamsql/iamsql/provider/awsiam"
+)
+
+// environment holds what the subcommands share: I/O, flags and the lazily
+// built engine.
+type environment struct {
+	globals
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	closers []func()
+}
+
+func (e *environment) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}
+
+func (e *environment) format() (output.Format, error) {
+	f, err := output.ParseFormat(e.output)
+	if err != nil {
+		return "", errUsage{err.Error()}
+	}
+	return f, nil
+}
+
+func (e *environment) logger() *slog.Logger {
+	if !e.debug {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// engine builds the SQL engine for the chosen account: the sandbox, or AWS
+// through the standard configuration chain.
+func (e *environment) engine(readOnly bool) (*provider.Engine, error) {
+	clients, err := e.clients()
+	if err != nil {
+		return nil, err
+	}
+	audit, err := e.auditSink()
+	if err != nil {
+		return nil, err
+	}
+	return provider.NewEngine(provider.Config{
+		Clients:     clients,
+		Concurrency: e.concurrency,
+		ReadOnly:    readOnly,
+		Logger:      e.logger(),
+		Audit:       audit,
+	}), nil
+}
+
+func (e *environment) clients() (*awsiam.Clients, error) {
+	if !e.sandbox {
+		return awsiam.NewClients(awsiam.Options{Profile: e.profile, EndpointURL: e.endpointURL}), nil
+	}
+	if e.endpointURL != "" || e.profile != "" {
+		return nil, errUsage{"--sandbox cannot be combined with --endpoint-url or --profile"}
+	}
+	emu, err := emulator.New(emulator.Options{Seed: "demo", Logger: e.logger()})
+	if err != nil {
+		return nil, err
+	}
+	if e.sandboxLatency != "" {
+		d, err := time.ParseDuration(e.sandboxLatency)
+		if err != nil || d < 0 {
+			return nil, errUsage{fmt.Sprintf("--sandbox-latency: %q is not a duration like 200ms", e.sandboxLatency)}
+		}
+		emu.SetLatency(d)
+	}
+	id, secret := emu.RootCredentials()
+	return awsiam.NewClients(awsiam.Options{
+		EndpointURL: "http://sandbox.iamsql.invalid",
+		Config: &aws.Config{
+			Region:      "us-east-1",
+			HTTPClient:  &http.Client{Transport: inProcess{emu}},
+			Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
+		},
+	}), nil
+}
+
+// inProcess carries SDK requests straight to the emulator's handler: the
+// sandbox opens no socket.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	// Make the client request look like one a server received.
+	in := req.Clone(req.Context())
+	if in.Host == "" {
+		in.Host = req.URL.Host
+	}
+	in.RequestURI = req.URL.RequestURI()
+	in.Body = req.Body
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// auditSink appends audit records as JSON lines to --audit-log.
+func (e *environment) auditSink() (func(provider.AuditRecord), error) {
+	if e.auditLog == "" {
+		return nil, nil
+	}
+	f, err := os.OpenFile(e.auditLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("--audit-log: %w", err)
+	}
+	e.closers = append(e.closers, func() { f.Close() })
+	var mu sync.Mutex
+	return func(rec provider.AuditRecord) {
+		var b bytes.Buffer
+		if err := json.NewEncoder(&b).Encode(rec); err != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if _, err := f.Write(b.Bytes()); err != nil {
+			fmt.Fprintf(e.stderr, "iamsql: writing audit log: %v\n", err)
+		}
+	}, nil
+}

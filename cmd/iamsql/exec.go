@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/iamsql/iamsql/internal/run"
+	"github.com/iamsql/iamsql/provider"
+)
+
+// cmdExec runs the statements given as arguments or in a file.
+func cmdExec(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	file := fs.String("f", "", "")
+	force := fs.Bool("force", false, "")
+	quiet := fs.Bool("q", false, "")
+	if err := fs.Parse(args); err != nil {
+		return errUsage{"exec: " + err.Error()}
+	}
+	var script string
+	switch {
+	case *file != "" && fs.NArg() > 0:
+		return errUsage{"exec: give SQL either as an argument or with -f, not both"}
+	case *file == "-":
+		b, err := io.ReadAll(env.stdin)
+		if err != nil {
+			return fmt.Errorf("reading stdin: %w", err)
+		}
+		script = string(b)
+	case *file != "":
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return errUsage{fmt.Sprintf("exec -f: %v", err)}
+		}
+		script = string(b)
+	case fs.NArg() > 0:
+		script = strings.Join(fs.Args(), " ")
+	default:
+		return errUsage{`exec: no SQL given (iamsql exec "SELECT ..." or iamsql exec -f FILE)`}
+	}
+	stmts := provider.SplitStatements(script)
+	if len(stmts) == 0 {
+		return errUsage{"exec: the SQL contains no statement"}
+	}
+	return runScript(ctx, env, stmts, *force, *quiet)
+}
+
+// runScript runs statements in one session, stopping at the first error
+// unless force is set. Each failing statement's error is printed on
+// stderr; the exit code is non-zero if any failed.
+func runScript(ctx context.Context, env *environment, stmts []string, force, quiet bool) error {
+	format, err := env.format()
+	if err != nil {
+		return err
+	}
+	eng, err := env.engine(false)
+	if err != nil {
+		return err
+	}
+	r := &run.Runner{Engine: eng, Session: eng.NewSession("local", ""), Out: env.stdout, Err: env.stderr, Format: format, Quiet: quiet}
+	failed := 0
+	for i, stmt := range stmts {
+		if err := r.Run(ctx, stmt); err != nil {
+			failed++
+			msg := provider.FormatError(err)
+			if len(stmts) > 1 {
+				msg += fmt.Sprintf(" (statement %d)", i+1)
+			}
+			fmt.Fprintln(env.stderr, msg)
+			if ctx.Err() != nil || !force {
+				break
+			}
+		}
+	}
+	if failed > 0 {
+		return errReported{errors.New("statement failed")}
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+
+	"github.com/iamsql/iamsql/internal/shell"
+)
+
+// cmdInteractive is iamsql without a subcommand: the SQL shell on a
+// terminal; with stdin not a terminal it runs the statements it reads,
+// like mysql < script.sql, stopping at the first error unless --force.
+func cmdInteractive(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("iamsql", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	force := fs.Bool("force", false, "")
+	if err := fs.Parse(args); err != nil {
+		return errUsage{err.Error() + " (see iamsql --help)"}
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("unknown command %q (see iamsql --help)", fs.Arg(0))}
+	}
+	format, err := env.format()
+	if err != nil {
+		return err
+	}
+	eng, err := env.engine(false)
+	if err != nil {
+		return err
+	}
+	cfg := shell.Config{
+		Engine: eng, Session: eng.NewSession("local", ""),
+		Out: env.stdout, Err: env.stderr, Format: format,
+	}
+
+	if !isTerminal(env.stdin) {
+		cfg.In = shell.NewPlainReader(env.stdin, nil)
+		cfg.Batch, cfg.Force = true, *force
+		if err := shell.New(cfg).Run(ctx); err != nil {
+			if errors.Is(err, shell.ErrFailed) {
+				return errReported{err}
+			}
+			return err
+		}
+		return nil
+	}
+
+	cfg.Greeting = greeting(env)
+	if isTerminal(env.stdout) {
+		term := shell.NewTerminal()
+		defer term.Close()
+		cfg.In = term
+	} else {
+		// Output is redirected: no line editing, prompts on stderr.
+		cfg.In = shell.NewPlainReader(env.stdin, env.stderr)
+	}
+	if path, err := shell.HistoryPath(os.Getenv); err != nil {
+		fmt.Fprintf(env.stderr, "iamsql: no history file: %v\n", err)
+	} else if h, err := shell.OpenHistory(path); err != nil {
+		fmt.Fprintf(env.stderr, "iamsql: no history file: %v\n", err)
+	} else {
+		cfg.History = h
+	}
+
+	in := interruptsFrom(ctx)
+	if in == nil {
+		// Not started by main (a test): take SIGINT here.
+		ctx, in = withInterrupts(ctx)
+		defer in.stop()
+	}
+	ch, release := in.claim()
+	defer release()
+	cfg.Interrupts = ch
+	err = shell.New(cfg).Run(ctx)
+	if err != nil && ctx.Err() != nil {
+		return errReported{err} // terminated by a signal
+	}
+	return err
+}
+
+func greeting(env *environment) string {
+	target := "AWS IAM through the standard AWS configuration (credentials, --profile, --endpoint-url)."
+	if env.sandbox {
+		target = "the sandbox: an emulated IAM account with demo users and keys; nothing reaches AWS."
+	}
+	return "Welcome to iamsql, SQL for AWS IAM access keys. Connected to " + target + "\n" +
+		"End statements with ; (or \\G for vertical output). Type help or \\? for help, \\q to quit.\n\n"
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// interrupts routes SIGINT. Normally it cancels the command's context,
+// as SIGTERM does (exec stops and exits non-zero). While the interactive
+// shell has claimed it, Ctrl-C goes to the shell instead, which cancels
+// the running statement and keeps going.
+type interrupts struct {
+	sig    chan os.Signal
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	claimed chan struct{}
+}
+
+type interruptsKey struct{}
+
+// withInterrupts starts routing SIGINT; the returned context is cancelled
+// by a SIGINT that nobody claimed.
+func withInterrupts(parent context.Context) (context.Context, *interrupts) {
+	ctx, cancel := context.WithCancel(parent)
+	in := &interrupts{sig: make(chan os.Signal, 1), cancel: cancel}
+	signal.Notify(in.sig, os.Interrupt)
+	go in.route()
+	return context.WithValue(ctx, interruptsKey{}, in), in
+}
+
+func interruptsFrom(ctx context.Context) *interrupts {
+	in, _ := ctx.Value(interruptsKey{}).(*interrupts)
+	return in
+}
+
+func (in *interrupts) route() {
+	for range in.sig {
+		in.mu.Lock()
+		c := in.claimed
+		in.mu.Unlock()
+		if c == nil {
+			in.cancel()
+			continue
+		}
+		select {
+		case c <- struct{}{}:
+		default: // one pending Ctrl-C is enough
+		}
+	}
+}
+
+// claim sends SIGINT to the returned channel until release is called.
+func (in *interrupts) claim() (<-chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	in.mu.Lock()
+	in.claimed = c
+	in.mu.Unlock()
+	return c, func() {
+		in.mu.Lock()
+		in.claimed = nil
+		in.mu.Unlock()
+	}
+}
+
+// stop stops taking SIGINT.
+func (in *interrupts) stop() {
+	signal.Stop(in.sig)
+	close(in.sig)
+}

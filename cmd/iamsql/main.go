@@ -1,0 +1,173 @@
+// Command iamsql queries and manages AWS IAM access keys with SQL.
+//
+// This file is wiring only: flags, subcommands, and the objects each
+// subcommand needs. Behaviour lives in provider/ and internal/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `iamsql: SQL for AWS IAM access keys.
+
+Usage:
+  iamsql [global flags]                      interactive shell (or run SQL from stdin)
+  iamsql [global flags] exec "SQL; ..."      run statements and print their results
+  iamsql [global flags] exec -f FILE.sql     run a script
+  iamsql [global flags] emulator [flags]     serve the built-in IAM emulator over HTTP
+
+Global flags (before or after the subcommand):
+  --sandbox               use a built-in emulated IAM account with demo users and keys (no AWS account needed)
+  --sandbox-latency D     add latency D (e.g. 200ms) to every sandbox IAM call
+  --profile NAME          AWS shared-config profile (default: AWS_PROFILE or the default chain)
+  --endpoint-url URL      IAM endpoint override (also AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL)
+  --concurrency N         parallel IAM calls per statement (default 16)
+  --audit-log FILE        append one JSON line per mutating IAM call (never a secret)
+  -o, --output FORMAT     table (default), vertical, json, jsonl, csv, markdown
+  --debug                 debug logs on stderr (never secrets)
+  -h, --help              this help
+
+Examples:
+  iamsql --sandbox exec "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice'"
+  iamsql exec -o csv "SELECT u.UserName, k.AccessKeyId, k.CreateDate FROM users u JOIN access_keys k ON k.UserName = u.UserName WHERE u.region = 'us-east-1' AND k.region = 'us-east-1'"
+  iamsql emulator --addr 127.0.0.1:0 --seed demo
+`
+
+// exitUsage is the exit code for a command-line mistake.
+const exitUsage = 2
+
+// errUsage marks errors in how iamsql was invoked.
+type errUsage struct{ msg string }
+
+func (e errUsage) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(runCLI(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// runCLI is main without process globals, so tests can call it.
+func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g, rest, err := parseGlobals(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "iamsql: %v\n", err)
+		return exitUsage
+	}
+	if g.help {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	env := &environment{globals: g, stdin: stdin, stdout: stdout, stderr: stderr}
+	defer env.close()
+	cmd := ""
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "exec":
+		err = cmdExec(ctx, env, rest)
+	case "emulator":
+		err = cmdEmulator(ctx, env, rest)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "":
+		err = cmdInteractive(ctx, env)
+	default:
+		err = errUsage{fmt.Sprintf("unknown command %q (see iamsql --help)", cmd)}
+	}
+	return exitCode(stderr, err)
+}
+
+func exitCode(stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	var u errUsage
+	if errors.As(err, &u) {
+		fmt.Fprintf(stderr, "iamsql: %v\n", err)
+		return exitUsage
+	}
+	var quiet errReported
+	if !errors.As(err, &quiet) {
+		fmt.Fprintf(stderr, "ERROR: %s\n", oneLine(err.Error()))
+	}
+	return 1
+}
+
+// errReported is an error already printed (e.g. per statement).
+type errReported struct{ error }
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// globals are the flags every subcommand accepts, before or after it.
+type globals struct {
+	sandbox        bool
+	sandboxLatency string
+	profile        string
+	endpointURL    string
+	concurrency    int
+	auditLog       string
+	output         string
+	debug          bool
+	help           bool
+}
+
+// parseGlobals takes the global flags out of args wherever they stand and
+// returns the rest in order. "--" ends flag parsing.
+func parseGlobals(args []string) (globals, []string, error) {
+	g := globals{concurrency: 16, output: "table"}
+	fs := flag.NewFlagSet("iamsql", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&g.sandbox, "sandbox", false, "")
+	fs.StringVar(&g.sandboxLatency, "sandbox-latency", "", "")
+	fs.StringVar(&g.profile, "profile", "", "")
+	fs.StringVar(&g.endpointURL, "endpoint-url", "", "")
+	fs.IntVar(&g.concurrency, "concurrency", 16, "")
+	fs.StringVar(&g.auditLog, "audit-log", "", "")
+	fs.StringVar(&g.output, "o", "table", "")
+	fs.StringVar(&g.output, "output", "table", "")
+	fs.BoolVar(&g.debug, "debug", false, "")
+	fs.BoolVar(&g.help, "h", false, "")
+	fs.BoolVar(&g.help, "help", false, "")
+
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || a == "-" || fs.Lookup(name) == nil {
+			rest = append(rest, a)
+			continue
+		}
+		chunk := []string{a}
+		if _, isBool := fs.Lookup(name).Value.(interface{ IsBoolFlag() bool }); !isBool && !hasValue {
+			if i+1 >= len(args) {
+				return g, nil, fmt.Errorf("flag %s needs a value", a)
+			}
+			chunk = append(chunk, args[i+1])
+			i++
+		}
+		if err := fs.Parse(chunk); err != nil {
+			return g, nil, err
+		}
+	}
+	if g.concurrency < 1 || g.concurrency > 1000 {
+		return g, nil, fmt.Errorf("--concurrency must be between 1 and 1000, got %d", g.concurrency)
+	}
+	return g, rest, nil
+}

@@ -1,0 +1,628 @@
+// Package emulator is an in-memory AWS IAM service that speaks the IAM Query
+// protocol (form-encoded requests, XML responses, SigV4 authentication) the
+// way AWS does, so the real aws-sdk-go-v2 client and the aws CLI talk to it
+// unchanged. It backs iamsql's --sandbox mode, the `iamsql emulator`
+// subcommand and the tests, which is why it also offers hooks to inject
+// latency, throttling, dropped connections and errors, and counts every call.
+//
+// It models users and access keys (with the two-keys quota, last-used
+// tracking and the caller's identity taken from the signing key), not
+// policies: every authenticated caller may do everything unless a test
+// denies it with Deny.
+package emulator
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults used when Options leaves the account or root credentials empty.
+// They are AWS's documentation example values, so nothing real is implied.
+const (
+	DefaultAccountID           = "123456789012"
+	DefaultRootAccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	DefaultRootSecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+// RootUserName is the UserName the emulator reports for keys owned by the
+// account's root user (ListAccessKeys, GetAccessKeyLastUsed, Snapshot). It is
+// reserved: no IAM user of that name can be created.
+const RootUserName = "root"
+
+// Options configures an Emulator. The zero value is an empty account holding
+// only the default root key.
+type Options struct {
+	// AccountID, RootAccessKeyID and RootSecretAccessKey default to the
+	// Default* constants when empty.
+	AccountID, RootAccessKeyID, RootSecretAccessKey string
+	// Seed selects the initial state: "" is an empty account (root key
+	// only), "demo" the demo account (see Seed docs in seed.go). Anything
+	// else makes New fail.
+	Seed string
+	// StatePath, when set, persists the state: it is loaded from that file
+	// when the file exists (Seed is then ignored) and written after every
+	// mutation (atomic rename, mode 0600; the file holds secrets).
+	StatePath string
+	// Latency is added to every authenticated call (see SetLatency).
+	Latency time.Duration
+	// ThrottleRate and DropRate are fractions in [0,1] of authenticated
+	// calls answered with Throttling (before acting), or whose connection
+	// is closed without a response (after acting: the response is lost).
+	ThrottleRate, DropRate float64
+	// Now is the clock; default time.Now. Dates are UTC, truncated to
+	// seconds.
+	Now func() time.Time
+	// RandSeed seeds the generator of ids, secrets and injected faults;
+	// 0 picks a random seed.
+	RandSeed int64
+	// Logger receives one record per request (operation, status, request
+	// id); nil discards. Secrets are never logged.
+	Logger *slog.Logger
+}
+
+// User is an IAM user.
+type User struct {
+	UserName, UserID, Path, Arn string
+	CreateDate                  time.Time
+	PasswordLastUsed            *time.Time
+}
+
+// AccessKey is an access key with its secret. UserName is RootUserName
+// ("root") for keys of the account's root user.
+type AccessKey struct {
+	AccessKeyID, SecretAccessKey, UserName, Status string
+	CreateDate                                     time.Time
+	LastUsed                                       *LastUsed
+}
+
+// LastUsed is when, with which service and in which region a key was last
+// used.
+type LastUsed struct {
+	Date                time.Time
+	ServiceName, Region string
+}
+
+// State is a copy of the emulator's account.
+type State struct {
+	AccountID string
+	Users     []User      // sorted by name
+	Keys      []AccessKey // sorted by user, create date, id
+}
+
+// Call records one counted request (see Calls).
+type Call struct {
+	Op     string
+	Params url.Values // the request's parameters without Action, Version and SigV4 query auth
+	// Status is the HTTP status answered, or 0 when no response was
+	// written (connection dropped, client gone during injected latency).
+	Status      int
+	AccessKeyID string // the signer
+}
+
+// Emulator is an in-memory IAM account served over HTTP by ServeHTTP. All
+// methods are safe for concurrent use.
+type Emulator struct {
+	mu sync.Mutex
+
+	accountID  string
+	rootKeyID  string
+	rootSecret string
+	now        func() time.Time
+	rng        *mrand.Rand
+	logger     *slog.Logger
+	statePath  string
+
+	// state
+	rootCreated time.Time
+	users       map[string]*User      // by lower-cased name: IAM names are case-insensitive
+	keys        map[string]*AccessKey // by id
+
+	// hooks
+	latency      time.Duration
+	opLatency    map[string]time.Duration
+	throttleRate float64
+	dropRate     float64
+	opDropRate   map[string]float64
+	denies       map[denyRule]bool
+	failNext     map[string][]string // op -> queued error codes
+
+	// counters
+	calls   map[string]int
+	total   int
+	callLog []Call
+}
+
+type denyRule struct{ op, user string }
+
+// New returns an emulator seeded as opts say.
+func New(opts Options) (*Emulator, error) {
+	e := &Emulator{
+		accountID:  opts.AccountID,
+		rootKeyID:  opts.RootAccessKeyID,
+		rootSecret: opts.RootSecretAccessKey,
+		now:        opts.Now,
+		logger:     opts.Logger,
+		statePath:  opts.StatePath,
+		users:      map[string]*User{},
+		keys:       map[string]*AccessKey{},
+		latency:    opts.Latency,
+		opLatency:  map[string]time.Duration{},
+		opDropRate: map[string]float64{},
+		denies:     map[denyRule]bool{},
+		failNext:   map[string][]string{},
+		calls:      map[string]int{},
+	}
+	e.throttleRate = clampRate(opts.ThrottleRate)
+	e.dropRate = clampRate(opts.DropRate)
+	if e.accountID == "" {
+		e.accountID = DefaultAccountID
+	}
+	if e.rootKeyID == "" {
+		e.rootKeyID = DefaultRootAccessKeyID
+	}
+	if e.rootSecret == "" {
+		e.rootSecret = DefaultRootSecretAccessKey
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	if !validAccountID(e.accountID) {
+		return nil, fmt.Errorf("emulator: account id %q must be 12 digits", e.accountID)
+	}
+	if !accessKeyIDRe.MatchString(e.rootKeyID) || len(e.rootKeyID) < 16 || len(e.rootKeyID) > 128 {
+		return nil, fmt.Errorf("emulator: root access key id must be 16-128 word characters")
+	}
+	seed := opts.RandSeed
+	if seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		seed = int64(binary.LittleEndian.Uint64(b[:]))
+	}
+	e.rng = mrand.New(mrand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15))
+
+	loaded := false
+	if e.statePath != "" {
+		ok, err := e.loadState()
+		if err != nil {
+			return nil, err
+		}
+		loaded = ok
+	}
+	if !loaded {
+		switch opts.Seed {
+		case "":
+			e.rootCreated = e.nowUTC()
+			e.keys[e.rootKeyID] = &AccessKey{
+				AccessKeyID: e.rootKeyID, SecretAccessKey: e.rootSecret,
+				UserName: RootUserName, Status: statusActive, CreateDate: e.nowUTC(),
+			}
+		case "demo":
+			if err := e.seedDemo(); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("emulator: unknown seed %q (want \"\" or \"demo\")", opts.Seed)
+		}
+		if e.statePath != "" {
+			if err := e.saveLocked(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return e, nil
+}
+
+func clampRate(f float64) float64 {
+	if f != f || f < 0 { // NaN or negative
+		return 0
+	}
+	if f > 1 {
+		return 1
+	}
+	return f
+}
+
+func validAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Emulator) nowUTC() time.Time { return e.now().UTC().Truncate(time.Second) }
+
+// AccountID returns the emulated account's id.
+func (e *Emulator) AccountID() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.accountID
+}
+
+// RootCredentials returns the root access key the emulator was configured
+// with.
+func (e *Emulator) RootCredentials() (id, secret string) {
+	return e.rootKeyID, e.rootSecret
+}
+
+// ---- hooks ----
+
+// SetLatency sets the delay added to every authenticated call (the sleep
+// ends early when the request's context is cancelled).
+func (e *Emulator) SetLatency(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.latency = d
+}
+
+// SetOperationLatency overrides the latency for one Action; a negative d
+// removes the override.
+func (e *Emulator) SetOperationLatency(op string, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if d < 0 {
+		delete(e.opLatency, op)
+		return
+	}
+	e.opLatency[op] = d
+}
+
+// SetThrottleRate sets the fraction of authenticated calls answered with
+// Throttling (400, "Rate exceeded").
+func (e *Emulator) SetThrottleRate(f float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.throttleRate = clampRate(f)
+}
+
+// SetDropRate sets the fraction of authenticated calls whose connection is
+// closed without a response. A dropped call is still carried out (a
+// dropped CreateAccessKey creates the key): only its response is lost, the
+// ambiguous failure clients must not retry blindly.
+func (e *Emulator) SetDropRate(f float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dropRate = clampRate(f)
+}
+
+// SetOperationDropRate overrides the drop rate for one Action (e.g. drop only
+// CreateAccessKey); a negative f removes the override.
+func (e *Emulator) SetOperationDropRate(op string, f float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f < 0 {
+		delete(e.opDropRate, op)
+		return
+	}
+	e.opDropRate[op] = clampRate(f)
+}
+
+// Deny makes op answer AccessDenied (403) when it targets userName. An empty
+// userName means the caller's own identity (no UserName parameter, and the
+// account-level operations ListUsers and GetAccountSummary); "*" means any
+// target, and op "*" any operation. RootUserName matches the root user.
+func (e *Emulator) Deny(op, userName string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.denies[denyRule{op, userName}] = true
+}
+
+// Allow removes a rule added by Deny.
+func (e *Emulator) Allow(op, userName string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.denies, denyRule{op, userName})
+}
+
+// FailNext makes the next n calls of op (after authentication) answer with
+// the error code, with AWS's HTTP status for it and a plausible message.
+// Calls queue up; n <= 0 clears what is queued for op.
+func (e *Emulator) FailNext(op, code string, n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n <= 0 {
+		delete(e.failNext, op)
+		return
+	}
+	for i := 0; i < n; i++ {
+		e.failNext[op] = append(e.failNext[op], code)
+	}
+}
+
+// Calls returns a copy of the per-Action call counters. A call is counted
+// when it named a valid Action and passed authentication, whatever it was
+// answered (including injected throttling, errors and drops).
+func (e *Emulator) Calls() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := make(map[string]int, len(e.calls))
+	for k, v := range e.calls {
+		m[k] = v
+	}
+	return m
+}
+
+// TotalCalls returns the number of counted calls.
+func (e *Emulator) TotalCalls() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.total
+}
+
+// CallLog returns a copy of the counted calls in arrival order.
+func (e *Emulator) CallLog() []Call {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Call, len(e.callLog))
+	for i, c := range e.callLog {
+		c.Params = cloneValues(c.Params)
+		out[i] = c
+	}
+	return out
+}
+
+// ResetCalls clears the counters and the call log.
+func (e *Emulator) ResetCalls() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = map[string]int{}
+	e.total = 0
+	e.callLog = nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// ---- direct state access ----
+
+// AddUser adds a user without going through HTTP (not counted). UserID
+// ("AIDA" + 16 random characters), Arn, Path ("/") and CreateDate (now) are
+// filled in when empty.
+func (e *Emulator) AddUser(u User) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.addUserLocked(u); err != nil {
+		return err
+	}
+	return e.saveLocked()
+}
+
+func (e *Emulator) addUserLocked(u User) error {
+	if msg := checkUserName(u.UserName); msg != "" {
+		return fmt.Errorf("emulator: AddUser: %s", msg)
+	}
+	if strings.EqualFold(u.UserName, RootUserName) {
+		return fmt.Errorf("emulator: AddUser: the name %q is reserved for the root user", u.UserName)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if !pathRe.MatchString(u.Path) || len(u.Path) > 512 {
+		return fmt.Errorf("emulator: AddUser: invalid path %q", u.Path)
+	}
+	if _, ok := e.users[strings.ToLower(u.UserName)]; ok {
+		return fmt.Errorf("emulator: AddUser: user %q already exists", u.UserName)
+	}
+	if u.UserID == "" {
+		u.UserID = "AIDA" + e.randString(16, idAlphabet)
+	}
+	if u.Arn == "" {
+		u.Arn = e.userArn(u.Path, u.UserName)
+	}
+	if u.CreateDate.IsZero() {
+		u.CreateDate = e.nowUTC()
+	}
+	u.CreateDate = u.CreateDate.UTC().Truncate(time.Second)
+	if u.PasswordLastUsed != nil {
+		t := u.PasswordLastUsed.UTC().Truncate(time.Second)
+		u.PasswordLastUsed = &t
+	}
+	e.users[strings.ToLower(u.UserName)] = &u
+	return nil
+}
+
+// AddAccessKey adds a key without going through HTTP (not counted). It
+// generates the id and secret when empty, defaults Status to Active and
+// CreateDate to now, and checks only that the user exists (RootUserName is
+// the root user); the two-keys quota is not enforced, so tests can build
+// any state.
+func (e *Emulator) AddAccessKey(k AccessKey) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.addKeyLocked(k); err != nil {
+		return err
+	}
+	return e.saveLocked()
+}
+
+func (e *Emulator) addKeyLocked(k AccessKey) error {
+	if k.UserName == RootUserName {
+		k.UserName = RootUserName
+	} else {
+		u, ok := e.users[strings.ToLower(k.UserName)]
+		if !ok {
+			return fmt.Errorf("emulator: AddAccessKey: user %q does not exist", k.UserName)
+		}
+		k.UserName = u.UserName
+	}
+	if k.AccessKeyID == "" {
+		k.AccessKeyID = e.newAccessKeyID()
+	} else if !accessKeyIDRe.MatchString(k.AccessKeyID) || len(k.AccessKeyID) < 16 || len(k.AccessKeyID) > 128 {
+		return fmt.Errorf("emulator: AddAccessKey: invalid access key id %q", k.AccessKeyID)
+	}
+	if _, ok := e.keys[k.AccessKeyID]; ok {
+		return fmt.Errorf("emulator: AddAccessKey: access key %s already exists", k.AccessKeyID)
+	}
+	if k.SecretAccessKey == "" {
+		k.SecretAccessKey = e.randString(40, secretAlphabet)
+	}
+	switch k.Status {
+	case "":
+		k.Status = statusActive
+	case statusActive, statusInactive:
+	default:
+		return fmt.Errorf("emulator: AddAccessKey: status %q is not Active or Inactive", k.Status)
+	}
+	if k.CreateDate.IsZero() {
+		k.CreateDate = e.nowUTC()
+	}
+	k.CreateDate = k.CreateDate.UTC().Truncate(time.Second)
+	if k.LastUsed != nil {
+		lu := *k.LastUsed
+		lu.Date = lu.Date.UTC().Truncate(time.Second)
+		k.LastUsed = &lu
+	}
+	e.keys[k.AccessKeyID] = &k
+	return nil
+}
+
+// RemoveUser removes a user and its keys without going through HTTP, e.g. to
+// simulate a deletion in the middle of a query.
+func (e *Emulator) RemoveUser(name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u, ok := e.users[strings.ToLower(name)]
+	if !ok {
+		return fmt.Errorf("emulator: RemoveUser: user %q does not exist", name)
+	}
+	for id, k := range e.keys {
+		if k.UserName == u.UserName {
+			delete(e.keys, id)
+		}
+	}
+	delete(e.users, strings.ToLower(name))
+	return e.saveLocked()
+}
+
+// Snapshot returns a copy of the account's users and keys.
+func (e *Emulator) Snapshot() State {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.snapshotLocked()
+}
+
+func (e *Emulator) snapshotLocked() State {
+	s := State{AccountID: e.accountID}
+	for _, u := range e.sortedUsers() {
+		c := *u
+		if u.PasswordLastUsed != nil {
+			t := *u.PasswordLastUsed
+			c.PasswordLastUsed = &t
+		}
+		s.Users = append(s.Users, c)
+	}
+	keys := make([]*AccessKey, 0, len(e.keys))
+	for _, k := range e.keys {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.UserName != b.UserName {
+			return a.UserName < b.UserName
+		}
+		return keyLess(a, b)
+	})
+	for _, k := range keys {
+		c := *k
+		if k.LastUsed != nil {
+			lu := *k.LastUsed
+			c.LastUsed = &lu
+		}
+		s.Keys = append(s.Keys, c)
+	}
+	return s
+}
+
+// sortedUsers returns the users ordered by name (case-insensitively, the
+// order of the map's keys).
+func (e *Emulator) sortedUsers() []*User {
+	names := make([]string, 0, len(e.users))
+	for n := range e.users {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]*User, len(names))
+	for i, n := range names {
+		out[i] = e.users[n]
+	}
+	return out
+}
+
+// keysOf returns the keys of one owner ordered by create date, then id.
+func (e *Emulator) keysOf(owner string) []*AccessKey {
+	var out []*AccessKey
+	for _, k := range e.keys {
+		if k.UserName == owner {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return keyLess(out[i], out[j]) })
+	return out
+}
+
+func keyLess(a, b *AccessKey) bool {
+	if !a.CreateDate.Equal(b.CreateDate) {
+		return a.CreateDate.Before(b.CreateDate)
+	}
+	return a.AccessKeyID < b.AccessKeyID
+}
+
+func (e *Emulator) userArn(path, name string) string {
+	return "arn:aws:iam::" + e.accountID + ":user" + path + name
+}
+
+func (e *Emulator) rootArn() string { return "arn:aws:iam::" + e.accountID + ":root" }
+
+const (
+	statusActive   = "Active"
+	statusInactive = "Inactive"
+
+	idAlphabet     = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+"
+)
+
+func (e *Emulator) randString(n int, alphabet string) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[e.rng.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+func (e *Emulator) newAccessKeyID() string {
+	for {
+		id := "AKIA" + e.randString(16, idAlphabet)
+		if _, taken := e.keys[id]; !taken {
+			return id
+		}
+	}
+}
+
+// deterministicUserID derives a stable user id from a name, so the demo
+// account's ids are the same on every machine and can appear in docs.
+func deterministicUserID(name string) string {
+	sum := sha256.Sum256([]byte("iamsql-demo-user:" + name))
+	return "AIDA" + base32.StdEncoding.EncodeToString(sum[:10])
+}

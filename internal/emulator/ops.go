@@ -1,0 +1,556 @@
+package emulator
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Quotas AWS applies by default.
+const (
+	accessKeysQuota = 2
+	usersQuota      = 5000
+	defaultMaxItems = 100
+)
+
+// reqCtx is an authenticated request on its way through an operation.
+type reqCtx struct {
+	e          *Emulator
+	op         string
+	params     url.Values
+	keyID      string // the signing key
+	isRoot     bool   // signed with a root key
+	signerUser string // the signing IAM user, when not root
+	signerArn  string
+	region     string // the credential scope's region
+	now        time.Time
+}
+
+// opFunc performs one Action with the state lock held. A nil result means
+// the response has no {Action}Result element.
+type opFunc func(c *reqCtx) ([]byte, *apiError)
+
+// operations are the Actions the emulator implements; any other Action is
+// InvalidAction, as AWS answers an unknown one.
+var operations map[string]opFunc
+
+func init() {
+	operations = map[string]opFunc{
+		"CreateUser":           opCreateUser,
+		"GetUser":              opGetUser,
+		"ListUsers":            opListUsers,
+		"DeleteUser":           opDeleteUser,
+		"CreateAccessKey":      opCreateAccessKey,
+		"ListAccessKeys":       opListAccessKeys,
+		"UpdateAccessKey":      opUpdateAccessKey,
+		"DeleteAccessKey":      opDeleteAccessKey,
+		"GetAccessKeyLastUsed": opGetAccessKeyLastUsed,
+		"GetAccountSummary":    opGetAccountSummary,
+	}
+}
+
+// Operations lists the Actions the emulator implements.
+func Operations() []string {
+	out := make([]string, 0, len(operations))
+	for op := range operations {
+		out = append(out, op)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *reqCtx) callerArn() string {
+	if c.isRoot || c.signerArn == "" {
+		return c.e.rootArn()
+	}
+	return c.signerArn
+}
+
+// ownName is the caller's own identity as a key owner name.
+func (c *reqCtx) ownName() string {
+	if c.isRoot {
+		return RootUserName
+	}
+	return c.signerUser
+}
+
+// denyResource names the resource in an AccessDenied message for an
+// injected error, from the request's parameters.
+func (c *reqCtx) denyResource() string {
+	if name := c.params.Get("UserName"); name != "" {
+		return "user " + name
+	}
+	return c.resourceOf(c.ownName())
+}
+
+func (c *reqCtx) resourceOf(owner string) string {
+	if owner == RootUserName {
+		return c.e.rootArn()
+	}
+	return "user " + owner
+}
+
+// denied applies the Deny rules: target is the user the operation acts on
+// (RootUserName for the root user, "" for account-level operations), own
+// whether that is the caller's own identity.
+func (c *reqCtx) denied(target string, own bool, resource string) *apiError {
+	d := c.e.denies
+	match := d[denyRule{c.op, "*"}] || d[denyRule{"*", "*"}]
+	if target != "" {
+		for rule := range d {
+			if (rule.op == c.op || rule.op == "*") && rule.user != "" && strings.EqualFold(rule.user, target) {
+				match = true
+			}
+		}
+	}
+	if own {
+		match = match || d[denyRule{c.op, ""}] || d[denyRule{"*", ""}]
+	}
+	if !match {
+		return nil
+	}
+	return newError("AccessDenied", "User: "+c.callerArn()+" is not authorized to perform: iam:"+c.op+" on resource: "+resource)
+}
+
+// target resolves whom an operation acts on: the UserName parameter when
+// given, else the caller's own identity (the root user for a root key). It
+// checks Deny before existence, as AWS authorizes before looking up.
+func (c *reqCtx) target(name string, given bool) (owner string, u *User, err *apiError) {
+	if !given {
+		owner = c.ownName()
+		if err := c.denied(owner, true, c.resourceOf(owner)); err != nil {
+			return "", nil, err
+		}
+		if c.isRoot {
+			return RootUserName, nil, nil
+		}
+		u, ok := c.e.users[strings.ToLower(owner)]
+		if !ok {
+			return "", nil, errNoSuchUser(owner)
+		}
+		return u.UserName, u, nil
+	}
+	own := !c.isRoot && strings.EqualFold(name, c.signerUser)
+	if err := c.denied(name, own, "user "+name); err != nil {
+		return "", nil, err
+	}
+	u, ok := c.e.users[strings.ToLower(name)]
+	if !ok {
+		return "", nil, errNoSuchUser(name)
+	}
+	return u.UserName, u, nil
+}
+
+func opCreateUser(c *reqCtx) ([]byte, *apiError) {
+	v := validator{params: c.params}
+	name, _ := v.str(ruleNewUserName)
+	path, hasPath := v.str(rulePath)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := c.denied(name, false, "user "+name); err != nil {
+		return nil, err
+	}
+	if !hasPath {
+		path = "/"
+	}
+	e := c.e
+	if strings.EqualFold(name, RootUserName) {
+		return nil, newError("InvalidInput", "The user name "+name+" is reserved: the emulator reports the account's root user as "+RootUserName+".")
+	}
+	if _, ok := e.users[strings.ToLower(name)]; ok {
+		return nil, newError("EntityAlreadyExists", "User with name "+name+" already exists.")
+	}
+	if len(e.users) >= usersQuota {
+		return nil, newError("LimitExceeded", fmt.Sprintf("Cannot exceed quota for UsersPerAccount: %d", usersQuota))
+	}
+	u := User{UserName: name, Path: path, CreateDate: c.now}
+	if err := e.addUserLocked(u); err != nil {
+		return nil, newError("ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
+	}
+	e.persist()
+	var w xmlWriter
+	writeUser(&w, e.users[strings.ToLower(name)])
+	return w.b.Bytes(), nil
+}
+
+func writeUser(w *xmlWriter, u *User) {
+	w.open("User")
+	writeUserFields(w, u)
+	w.close("User")
+}
+
+func writeUserFields(w *xmlWriter, u *User) {
+	w.elem("Path", u.Path)
+	w.elem("UserName", u.UserName)
+	w.elem("UserId", u.UserID)
+	w.elem("Arn", u.Arn)
+	w.time("CreateDate", u.CreateDate)
+	if u.PasswordLastUsed != nil {
+		w.time("PasswordLastUsed", *u.PasswordLastUsed)
+	}
+}
+
+func opGetUser(c *reqCtx) ([]byte, *apiError) {
+	v := validator{params: c.params}
+	name, given := v.str(ruleOptionalUserName)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	_, u, err := c.target(name, given)
+	if err != nil {
+		return nil, err
+	}
+	var w xmlWriter
+	if u == nil {
+		// The root user, as AWS describes it: the account id as UserId, the
+		// root ARN, no path or user name.
+		w.open("User")
+		w.elem("UserId", c.e.accountID)
+		w.elem("Arn", c.e.rootArn())
+		w.time("CreateDate", c.e.rootCreated)
+		w.close("User")
+		return w.b.Bytes(), nil
+	}
+	writeUser(&w, u)
+	return w.b.Bytes(), nil
+}
+
+func opListUsers(c *reqCtx) ([]byte, *apiError) {
+	v := validator{params: c.params}
+	prefix, _ := v.str(rulePathPrefix)
+	marker, hasMarker := v.str(ruleMarker)
+	maxItems := v.maxItems(defaultMaxItems)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := c.denied("", true, "arn:aws:iam::"+c.e.accountID+":user"+orSlash(prefix)); err != nil {
+		return nil, err
+	}
+	after := ""
+	if hasMarker {
+		m, ok := decodeMarker(marker, "u")
+		if !ok || len(m) != 1 {
+			return nil, errBadMarker(c.op)
+		}
+		after = m[0]
+	}
+	var page []*User
+	truncated := false
+	for _, u := range c.e.sortedUsers() {
+		key := strings.ToLower(u.UserName)
+		if hasMarker && key <= after {
+			continue
+		}
+		if !strings.HasPrefix(u.Path, prefix) {
+			continue
+		}
+		if len(page) == maxItems {
+			truncated = true
+			break
+		}
+		page = append(page, u)
+	}
+	var w xmlWriter
+	w.open("Users")
+	for _, u := range page {
+		w.open("member")
+		writeUserFields(&w, u)
+		w.close("member")
+	}
+	w.close("Users")
+	w.bool("IsTruncated", truncated)
+	if truncated {
+		w.elem("Marker", encodeMarker("u", strings.ToLower(page[len(page)-1].UserName)))
+	}
+	return w.b.Bytes(), nil
+}
+
+func orSlash(prefix string) string {
+	if prefix == "" {
+		return "/"
+	}
+	return prefix
+}
+
+func opDeleteUser(c *reqCtx) ([]byte, *apiError) {
+	v := validator{params: c.params}
+	name, _ := v.str(ruleUserName)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	owner, _, err := c.target(name, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.e.keysOf(owner)) > 0 {
+		return nil, newError("DeleteConflict", msgDeleteConflict)
+	}
+	delete(c.e.users, strings.ToLower(owner))
+	c.e.persist()
+	return nil, nil
+}
+
+func opCreateAccessKey(c *reqCtx) ([]byte, *apiError) {
+	v := validator{params: c.params}
+	name, given := v.str(ruleOptionalUserName)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	owner, _, err := c.target(name, given)
+	if err != nil {
+		return nil, err
+	}
+	e := c.e
+	if len(e.keysOf(owner)) >= accessKeysQuota {
+		return nil, newError("LimitExceeded", fmt.Sprintf("Cannot exceed quota for AccessKeysPerUser: %d", accessKeysQuota))
+	}
+	k := &AccessKey{
+		AccessKeyID:     e.newAccessKeyID(),
+		SecretAccessKey: e.randString(40, secretAlphabet),
+		UserName:        owner,
+		Status:          statusActive,
+		CreateDate:      c.now,
+	}
+	e.keys[k.AccessKeyID] = k
+	e.persist()
+	var w xmlWriter
+	w.open("AccessKey")
+	w.elem("UserName", k.UserName)
+	w.elem("AccessKeyId", k.AccessKeyID)
+	w.elem("Status", k.Status)
+	w.elem("SecretAccessKey", k.SecretAccessKey)
+	w.time("CreateDate", k.CreateDate)
+	w.close("AccessKey")
+	return w.b.Bytes(), nil
+}
+
+func opListAccessKeys(c *reqCtx) ([]byte, *apiError) {
+	v := validator{params: c.params}
+	name, given := v.str(ruleOptionalUserName)
+	marker, hasMarker := v.str(ruleMarker)
+	maxItems := v.maxItems(defaultMaxItems)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	owner, _, err := c.target(name, given)
+	if err != nil {
+		return nil, err
+	}
+	var afterDate int64
+	var afterID string
+	if hasMarker {
+		m, ok := decodeMarker(marker, "k")
+		if !ok || len(m) != 3 || m[0] != strings.ToLower(owner) {
+			return nil, errBadMarker(c.op)
+		}
+		n, perr := strconv.ParseInt(m[1], 10, 64)
+		if perr != nil {
+			return nil, errBadMarker(c.op)
+		}
+		afterDate, afterID = n, m[2]
+	}
+	var page []*AccessKey
+	truncated := false
+	for _, k := range c.e.keysOf(owner) {
+		if hasMarker {
+			d := k.CreateDate.Unix()
+			if d < afterDate || (d == afterDate && k.AccessKeyID <= afterID) {
+				continue
+			}
+		}
+		if len(page) == maxItems {
+			truncated = true
+			break
+		}
+		page = append(page, k)
+	}
+	var w xmlWriter
+	w.open("AccessKeyMetadata")
+	for _, k := range page {
+		w.open("member")
+		w.elem("UserName", k.UserName)
+		w.elem("AccessKeyId", k.AccessKeyID)
+		w.elem("Status", k.Status)
+		w.time("CreateDate", k.CreateDate)
+		w.close("member")
+	}
+	w.close("AccessKeyMetadata")
+	w.bool("IsTruncated", truncated)
+	if truncated {
+		last := page[len(page)-1]
+		w.elem("Marker", encodeMarker("k", strings.ToLower(owner), strconv.FormatInt(last.CreateDate.Unix(), 10), last.AccessKeyID))
+	}
+	return w.b.Bytes(), nil
+}
+
+// ownedKey finds the key an Update/Delete names, which must belong to the
+// target user; for UpdateAccessKey it also returns the new status.
+func (c *reqCtx) ownedKey(withStatus bool) (*AccessKey, string, *apiError) {
+	v := validator{params: c.params}
+	name, given := v.str(ruleOptionalUserName)
+	id, _ := v.str(ruleAccessKeyID)
+	status := ""
+	if withStatus {
+		status, _ = v.str(ruleStatus)
+	}
+	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	owner, _, err := c.target(name, given)
+	if err != nil {
+		return nil, "", err
+	}
+	k, ok := c.e.keys[id]
+	if !ok || k.UserName != owner {
+		return nil, "", errNoSuchKey(id)
+	}
+	return k, status, nil
+}
+
+func opUpdateAccessKey(c *reqCtx) ([]byte, *apiError) {
+	k, status, err := c.ownedKey(true)
+	if err != nil {
+		return nil, err
+	}
+	if k.Status != status {
+		k.Status = status
+		c.e.persist()
+	}
+	return nil, nil
+}
+
+func opDeleteAccessKey(c *reqCtx) ([]byte, *apiError) {
+	k, _, err := c.ownedKey(false)
+	if err != nil {
+		return nil, err
+	}
+	delete(c.e.keys, k.AccessKeyID)
+	c.e.persist()
+	return nil, nil
+}
+
+func opGetAccessKeyLastUsed(c *reqCtx) ([]byte, *apiError) {
+	v := validator{params: c.params}
+	id, _ := v.str(ruleAccessKeyID)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	k, ok := c.e.keys[id]
+	if !ok {
+		// AWS does not reveal whether a key exists: an unknown id is
+		// AccessDenied, worded like this, not NoSuchEntity.
+		return nil, newError("AccessDenied", "User: "+c.callerArn()+" is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key "+id)
+	}
+	if err := c.denied(k.UserName, k.UserName == c.ownName(), c.resourceOf(k.UserName)); err != nil {
+		return nil, err
+	}
+	var w xmlWriter
+	w.elem("UserName", k.UserName)
+	w.open("AccessKeyLastUsed")
+	if k.LastUsed != nil {
+		w.time("LastUsedDate", k.LastUsed.Date)
+		w.elem("ServiceName", k.LastUsed.ServiceName)
+		w.elem("Region", k.LastUsed.Region)
+	} else {
+		w.elem("ServiceName", "N/A")
+		w.elem("Region", "N/A")
+	}
+	w.close("AccessKeyLastUsed")
+	return w.b.Bytes(), nil
+}
+
+func opGetAccountSummary(c *reqCtx) ([]byte, *apiError) {
+	if err := c.denied("", true, "*"); err != nil {
+		return nil, err
+	}
+	e := c.e
+	rootKeys := 0
+	if len(e.keysOf(RootUserName)) > 0 {
+		rootKeys = 1
+	}
+	// The keys and quotas AWS reports, with the account's counts; what the
+	// emulator does not model (groups, roles, policies, MFA) is zero.
+	entries := []struct {
+		key string
+		val int
+	}{
+		{"AccessKeysPerUserQuota", accessKeysQuota},
+		{"AccountAccessKeysPresent", rootKeys},
+		{"AccountMFAEnabled", 0},
+		{"AccountSigningCertificatesPresent", 0},
+		{"AssumeRolePolicySizeQuota", 2048},
+		{"AttachedPoliciesPerGroupQuota", 10},
+		{"AttachedPoliciesPerRoleQuota", 10},
+		{"AttachedPoliciesPerUserQuota", 10},
+		{"GlobalEndpointTokenVersion", 1},
+		{"GroupPolicySizeQuota", 5120},
+		{"Groups", 0},
+		{"GroupsPerUserQuota", 10},
+		{"GroupsQuota", 300},
+		{"InstanceProfiles", 0},
+		{"InstanceProfilesQuota", 1000},
+		{"MFADevices", 0},
+		{"MFADevicesInUse", 0},
+		{"Policies", 0},
+		{"PoliciesQuota", 1500},
+		{"PolicySizeQuota", 6144},
+		{"PolicyVersionsInUse", 0},
+		{"PolicyVersionsInUseQuota", 10000},
+		{"Providers", 0},
+		{"RolePolicySizeQuota", 10240},
+		{"Roles", 0},
+		{"RolesQuota", 1000},
+		{"ServerCertificates", 0},
+		{"ServerCertificatesQuota", 20},
+		{"SigningCertificatesPerUserQuota", 2},
+		{"UserPolicySizeQuota", 2048},
+		{"Users", len(e.users)},
+		{"UsersQuota", usersQuota},
+		{"VersionsPerPolicyQuota", 5},
+	}
+	var w xmlWriter
+	w.open("SummaryMap")
+	for _, en := range entries {
+		w.open("entry")
+		w.elem("key", en.key)
+		w.elem("value", strconv.Itoa(en.val))
+		w.close("entry")
+	}
+	w.close("SummaryMap")
+	return w.b.Bytes(), nil
+}
+
+// persist saves after a mutation made through the API; a failure is
+// logged, the in-memory state stays authoritative.
+func (e *Emulator) persist() {
+	if err := e.saveLocked(); err != nil {
+		e.logger.Error("emulator: saving state", "err", err)
+	}
+}
+
+// Markers are opaque to clients: a kind and the position after which the
+// next page starts, base64url-encoded.
+func encodeMarker(kind string, fields ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + "1\x00" + strings.Join(fields, "\x00")))
+}
+
+func decodeMarker(m, kind string) ([]string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(m)
+	if err != nil {
+		return nil, false
+	}
+	head, rest, ok := strings.Cut(string(b), "\x00")
+	if !ok || head != kind+"1" {
+		return nil, false
+	}
+	return strings.Split(rest, "\x00"), true
+}
+
+func errBadMarker(op string) *apiError {
+	return newError("ValidationError", "Invalid Marker: pass the Marker value returned by the previous "+op+" call.")
+}

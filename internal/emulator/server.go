@@ -1,0 +1,436 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxBodyBytes bounds a request body; IAM requests are small.
+const maxBodyBytes = 1 << 20
+
+// exchange is one request being answered.
+type exchange struct {
+	e         *Emulator
+	w         http.ResponseWriter
+	r         *http.Request
+	requestID string
+	op        string
+	signer    string
+	logIndex  int // index in the call log, -1 when not counted
+	wrote     bool
+}
+
+// ServeHTTP answers one IAM Query API request. An unexpected failure is
+// answered with InternalFailure (500); the only panic is net/http's
+// http.ErrAbortHandler, to close the connection without a response when a
+// call is dropped or its client leaves during injected latency.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{e: e, w: w, r: r, requestID: newRequestID(), logIndex: -1}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			e.logger.Error("emulator: internal failure", "op", x.op, "request_id", x.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !x.wrote {
+				x.fail(newError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure."))
+			}
+		}
+	}()
+	x.serve()
+}
+
+func (x *exchange) serve() {
+	e, r := x.e, x.r
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		x.w.Header().Set("Allow", "GET, POST")
+		x.fail(newError("MethodNotAllowed", "The HTTP method "+strconv.Quote(r.Method)+" is not allowed; IAM's Query API takes GET or POST."))
+		return
+	}
+	body, query, params, aerr := x.readRequest()
+	if aerr != nil {
+		x.fail(aerr)
+		return
+	}
+	sig, aerr := x.authenticate(query, body)
+	if aerr != nil {
+		x.fail(aerr)
+		return
+	}
+	x.signer = sig.keyID
+
+	action := params.Get("Action")
+	op, known := operations[action]
+	c, aerr := x.admit(sig, action, known, params)
+	if aerr != nil {
+		x.fail(aerr)
+		return
+	}
+	switch {
+	case action == "":
+		x.fail(newError("MissingAction", "Missing Action"))
+		return
+	case !known:
+		v := params.Get("Version")
+		if v == "" {
+			v = apiVersion
+		}
+		x.fail(newError("InvalidAction", "Could not find operation "+action+" for version "+v))
+		return
+	}
+	switch v := params.Get("Version"); {
+	case !params.Has("Version"):
+		x.fail(newError("MissingParameter", "The request must contain the parameter Version"))
+		return
+	case v != apiVersion:
+		x.fail(newError("InvalidAction", "Could not find operation "+action+" for version "+v))
+		return
+	}
+	c.op, c.params = action, params
+
+	// Test hooks: latency, injected errors, throttling, dropped responses.
+	if d := e.latencyFor(action); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			// The client left or the server is closing: abort rather
+			// than let net/http send an empty 200.
+			t.Stop()
+			x.wrote = true
+			x.finish(0, "client gone during injected latency")
+			panic(http.ErrAbortHandler)
+		}
+	}
+	inject, throttle, drop := e.drawHooks(action)
+	var result []byte
+	switch {
+	case inject != "":
+		aerr = injectedError(inject, action, c)
+	case throttle:
+		aerr = newError("Throttling", msgRateExceeded)
+	default:
+		result, aerr = e.run(op, c)
+	}
+	// A dropped call was carried out; only its response is lost, the
+	// ambiguous failure a client cannot tell from a lost request.
+	if drop {
+		x.drop()
+		return
+	}
+	if aerr != nil {
+		x.fail(aerr)
+		return
+	}
+	x.respond(http.StatusOK, successBody(action, result, x.requestID), "")
+}
+
+// readRequest reads the body (at most maxBodyBytes) and the parameters:
+// the form-encoded body's, then the query string's.
+func (x *exchange) readRequest() (body []byte, query, params url.Values, aerr *apiError) {
+	r := x.r
+	if r.Body != nil {
+		b, err := io.ReadAll(http.MaxBytesReader(x.w, r.Body, maxBodyBytes))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return nil, nil, nil, newError("RequestEntityTooLarge", fmt.Sprintf("Request body exceeds the limit of %d bytes.", maxBodyBytes))
+		case err != nil:
+			return nil, nil, nil, newError("MalformedQueryString", "The request body could not be read: "+err.Error())
+		}
+		body = b
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, nil, newError("MalformedQueryString", "The query string contains a syntax error: "+err.Error())
+	}
+	params = url.Values{}
+	if isFormBody(r) && len(body) > 0 {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, nil, newError("MalformedQueryString", "The form-encoded request body contains a syntax error: "+err.Error())
+		}
+		params = form
+	}
+	for k, vs := range query {
+		params[k] = append(params[k], vs...)
+	}
+	return body, query, params, nil
+}
+
+// authenticate checks the request's SigV4 signature against a known,
+// active key, in the order AWS reports failures: missing or malformed
+// signature, unknown or inactive key, wrong scope, wrong signature.
+func (x *exchange) authenticate(query url.Values, body []byte) (*sigRequest, *apiError) {
+	sig, aerr := parseSignature(x.r, query)
+	if aerr != nil {
+		return nil, aerr
+	}
+	secret, ok := x.e.activeSecret(sig.keyID)
+	if !ok {
+		return nil, newError("InvalidClientTokenId", msgInvalidToken)
+	}
+	if aerr := sig.checkScope(); aerr != nil {
+		return nil, aerr
+	}
+	if !sig.verify(x.r, query, body, secret) {
+		return nil, newError("SignatureDoesNotMatch", msgBadSignature)
+	}
+	return sig, nil
+}
+
+func (e *Emulator) activeSecret(keyID string) (string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k, ok := e.keys[keyID]
+	if !ok || k.Status != statusActive {
+		return "", false
+	}
+	return k.SecretAccessKey, true
+}
+
+// admit resolves the caller, records the key's use and, for a valid
+// Action, counts the call.
+func (x *exchange) admit(sig *sigRequest, action string, known bool, params url.Values) (*reqCtx, *apiError) {
+	e := x.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, aerr := e.identityLocked(sig)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e.recordUseLocked(sig.keyID, sig.region)
+	if known {
+		x.op = action
+		e.calls[action]++
+		e.total++
+		x.logIndex = len(e.callLog)
+		e.callLog = append(e.callLog, Call{Op: action, Params: logParams(params), AccessKeyID: sig.keyID})
+	}
+	return c, nil
+}
+
+// drawHooks decides the injected fate of one call: a queued FailNext
+// error, throttling, and whether its response is dropped.
+func (e *Emulator) drawHooks(action string) (inject string, throttle, drop bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if q := e.failNext[action]; len(q) > 0 {
+		inject = q[0]
+		if len(q) == 1 {
+			delete(e.failNext, action)
+		} else {
+			e.failNext[action] = q[1:]
+		}
+	}
+	throttle = inject == "" && e.drawLocked(e.throttleRate)
+	drop = e.drawLocked(e.dropRateLocked(action))
+	return inject, throttle, drop
+}
+
+// isFormBody reports whether the body carries form-encoded parameters: the
+// content type says so, or a POST has none (lenient, as AWS is).
+func isFormBody(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return r.Method == http.MethodPost
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// logParams is what the call log keeps of a request: its IAM parameters,
+// without Action, Version, the query-auth fields or anything secret.
+func logParams(p url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range p {
+		if k == "Action" || k == "Version" || strings.HasPrefix(k, "X-Amz-") || strings.EqualFold(k, "SecretAccessKey") {
+			continue
+		}
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// identityLocked resolves who signed: the root user or an IAM user.
+func (e *Emulator) identityLocked(sig *sigRequest) (*reqCtx, *apiError) {
+	k, ok := e.keys[sig.keyID]
+	if !ok || k.Status != statusActive { // deleted or deactivated meanwhile
+		return nil, newError("InvalidClientTokenId", msgInvalidToken)
+	}
+	c := &reqCtx{e: e, keyID: k.AccessKeyID, region: sig.region}
+	if k.UserName == RootUserName {
+		c.isRoot = true
+		return c, nil
+	}
+	u, ok := e.users[strings.ToLower(k.UserName)]
+	if !ok {
+		return nil, newError("InvalidClientTokenId", msgInvalidToken)
+	}
+	c.signerUser = u.UserName
+	c.signerArn = u.Arn
+	return c, nil
+}
+
+// recordUseLocked notes an authenticated use of a key, as AWS's
+// GetAccessKeyLastUsed reports it.
+func (e *Emulator) recordUseLocked(keyID, region string) {
+	k, ok := e.keys[keyID]
+	if !ok {
+		return
+	}
+	lu := LastUsed{Date: e.nowUTC(), ServiceName: signingService, Region: region}
+	if k.LastUsed != nil && *k.LastUsed == lu {
+		return
+	}
+	k.LastUsed = &lu
+	if err := e.saveLocked(); err != nil {
+		e.logger.Error("emulator: saving state", "err", err)
+	}
+}
+
+// run executes an operation under the state lock (released even if the
+// operation panics, so one bad request cannot wedge the emulator).
+func (e *Emulator) run(op opFunc, c *reqCtx) ([]byte, *apiError) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c.now = e.nowUTC()
+	return op(c)
+}
+
+func (e *Emulator) latencyFor(op string) time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if d, ok := e.opLatency[op]; ok {
+		return d
+	}
+	return e.latency
+}
+
+func (e *Emulator) dropRateLocked(op string) float64 {
+	if f, ok := e.opDropRate[op]; ok {
+		return f
+	}
+	return e.dropRate
+}
+
+func (e *Emulator) drawLocked(rate float64) bool {
+	return rate > 0 && e.rng.Float64() < rate
+}
+
+func (x *exchange) fail(err *apiError) {
+	x.respond(err.Status, errorBody(err, x.requestID), err.Code)
+}
+
+func (x *exchange) respond(status int, body []byte, code string) {
+	x.wrote = true
+	h := x.w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("x-amzn-RequestId", x.requestID)
+	x.w.WriteHeader(status)
+	_, _ = x.w.Write(body)
+	x.finish(status, code)
+}
+
+// drop closes the connection without answering, as a network failure
+// would.
+func (x *exchange) drop() {
+	x.wrote = true
+	x.finish(0, "dropped")
+	if hj, ok := x.w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// finish records the outcome in the call log and the logger.
+func (x *exchange) finish(status int, code string) {
+	e := x.e
+	if x.logIndex >= 0 {
+		e.mu.Lock()
+		if x.logIndex < len(e.callLog) && e.callLog[x.logIndex].Op == x.op {
+			e.callLog[x.logIndex].Status = status
+		}
+		e.mu.Unlock()
+	}
+	attrs := []slog.Attr{slog.String("op", x.op), slog.Int("status", status), slog.String("request_id", x.requestID)}
+	if code != "" {
+		attrs = append(attrs, slog.String("code", code))
+	}
+	if x.signer != "" {
+		attrs = append(attrs, slog.String("access_key_id", x.signer))
+	}
+	e.logger.LogAttrs(context.Background(), slog.LevelInfo, "iam request", attrs...)
+}
+
+// Server is an emulator listening on a TCP address.
+type Server struct {
+	URL  string // http://127.0.0.1:PORT
+	Addr string // 127.0.0.1:PORT
+
+	srv    *http.Server
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Listen serves the emulator on addr ("127.0.0.1:0" picks a free port)
+// until Close or Shutdown.
+func (e *Emulator) Listen(addr string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: listen %s: %w", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		Addr:   ln.Addr().String(),
+		URL:    "http://" + ln.Addr().String(),
+		cancel: cancel,
+		done:   make(chan struct{}),
+		srv: &http.Server{
+			Handler:           e,
+			ReadHeaderTimeout: 30 * time.Second,
+			BaseContext:       func(net.Listener) context.Context { return ctx },
+		},
+	}
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(ln)
+	}()
+	return s, nil
+}
+
+// Close stops the server at once, ending requests in progress (including
+// injected latency).
+func (s *Server) Close() error {
+	s.cancel()
+	err := s.srv.Close()
+	<-s.done
+	return err
+}
+
+// Shutdown stops accepting requests and waits for those in progress until
+// ctx ends; then it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	s.cancel()
+	if err != nil {
+		_ = s.srv.Close()
+	}
+	<-s.done
+	return err
+}

@@ -1,0 +1,165 @@
+// Package awsiam is iamsql's IAM client layer: narrow interfaces with the
+// SDK's own method signatures (so the real client, a counting decorator and
+// test doubles all fit, and the SDK's paginators work on each), one client
+// per AWS partition, and the retry policy: the SDK's standard retryer for
+// reads, none for CreateAccessKey, which is not idempotent.
+package awsiam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/iamsql/iamsql/schema"
+)
+
+// AccessKeysAPI is the part of IAM that manages access keys.
+type AccessKeysAPI interface {
+	iam.ListAccessKeysAPIClient
+	CreateAccessKey(context.Context, *iam.CreateAccessKeyInput, ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error)
+	UpdateAccessKey(context.Context, *iam.UpdateAccessKeyInput, ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error)
+	DeleteAccessKey(context.Context, *iam.DeleteAccessKeyInput, ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error)
+	GetAccessKeyLastUsed(context.Context, *iam.GetAccessKeyLastUsedInput, ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
+}
+
+// AccountAPI is the account-level part of IAM.
+type AccountAPI interface {
+	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+}
+
+// API is everything iamsql calls.
+type API interface {
+	AccessKeysAPI
+	iam.ListUsersAPIClient
+	AccountAPI
+}
+
+var _ API = (*iam.Client)(nil)
+
+// NoRetry disables the SDK's retries for one call. CreateAccessKey uses it:
+// a retry after a timeout could create a second key whose secret nobody sees.
+func NoRetry(o *iam.Options) {
+	o.RetryMaxAttempts = 1
+	o.Retryer = aws.NopRetryer{}
+}
+
+// Options configure how clients are built.
+type Options struct {
+	// Profile selects a shared-config profile (like AWS_PROFILE).
+	Profile string
+	// EndpointURL overrides the IAM endpoint of every partition (an
+	// emulator, a proxy). AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL are
+	// honoured by the SDK when this is empty.
+	EndpointURL string
+	// HTTPClient replaces the SDK's HTTP client (tests, sandbox).
+	HTTPClient *http.Client
+	// Credentials replaces the default credential chain (sandbox).
+	Credentials aws.CredentialsProvider
+	// RetryMaxAttempts bounds retries of reads; 0 keeps the SDK default.
+	RetryMaxAttempts int
+	// ConfigOptions are extra options for config.LoadDefaultConfig.
+	ConfigOptions []func(*config.LoadOptions) error
+	// APIOptions are passed to every client (middleware, e.g. counters).
+	APIOptions []func(*iam.Options)
+	// Config, when set, is used as it is instead of loading the default
+	// configuration chain (the sandbox, tests).
+	Config *aws.Config
+}
+
+// Clients hands out one IAM client per partition, built on first use so
+// that start-up does no AWS configuration work a statement doesn't need.
+type Clients struct {
+	opts Options
+
+	once    sync.Once
+	cfg     aws.Config
+	cfgErr  error
+	mu      sync.Mutex
+	clients map[string]API
+}
+
+// NewClients prepares a client factory; nothing is loaded until For.
+func NewClients(opts Options) *Clients {
+	return &Clients{opts: opts, clients: map[string]API{}}
+}
+
+// NewClientsFor wraps an existing API (a test double) for every partition.
+func NewClientsFor(api API) *Clients {
+	c := &Clients{clients: map[string]API{}}
+	c.once.Do(func() {})
+	for p := range schema.SigningRegion {
+		c.clients[p] = api
+	}
+	return c
+}
+
+func (c *Clients) load(ctx context.Context) error {
+	c.once.Do(func() {
+		if c.opts.Config != nil {
+			c.cfg = c.opts.Config.Copy()
+			return
+		}
+		opts := append([]func(*config.LoadOptions) error(nil), c.opts.ConfigOptions...)
+		if c.opts.Profile != "" {
+			opts = append(opts, config.WithSharedConfigProfile(c.opts.Profile))
+		}
+		if c.opts.HTTPClient != nil {
+			opts = append(opts, config.WithHTTPClient(c.opts.HTTPClient))
+		}
+		if c.opts.Credentials != nil {
+			opts = append(opts, config.WithCredentialsProvider(c.opts.Credentials))
+		}
+		if c.opts.RetryMaxAttempts > 0 {
+			opts = append(opts, config.WithRetryMaxAttempts(c.opts.RetryMaxAttempts))
+		}
+		c.cfg, c.cfgErr = config.LoadDefaultConfig(ctx, opts...)
+		if c.cfgErr != nil {
+			c.cfgErr = fmt.Errorf("loading AWS configuration: %w", c.cfgErr)
+		}
+	})
+	return c.cfgErr
+}
+
+// For returns the client for the partition a region belongs to. The region
+// must already be validated.
+func (c *Clients) For(ctx context.Context, region string) (API, error) {
+	partition, ok := schema.Partition(region)
+	if !ok {
+		return nil, schema.Validate("region", region)
+	}
+	c.mu.Lock()
+	api, ok := c.clients[partition]
+	c.mu.Unlock()
+	if ok {
+		return api, nil
+	}
+	if err := c.load(ctx); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if api, ok := c.clients[partition]; ok {
+		return api, nil
+	}
+	client := iam.NewFromConfig(c.cfg, func(o *iam.Options) {
+		o.Region = schema.SigningRegion[partition]
+		if c.opts.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
+		}
+		for _, f := range c.opts.APIOptions {
+			f(o)
+		}
+	})
+	c.clients[partition] = client
+	return client, nil
+}
+
+// ErrOutcomeUnknown marks a CreateAccessKey whose connection failed before
+// an answer arrived: the key may or may not exist.
+var ErrOutcomeUnknown = errors.New("outcome unknown")

@@ -1,0 +1,440 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/iamsql/iamsql/schema"
+)
+
+// The SQL front-end accepts what StackQL users write and MySQL's parser
+// does not: three-part resource names (aws.iam_api.access_keys) and
+// `EXEC <resource>.<method> @param = value, ...`. It rewrites statements
+// token by token — never inside string literals, quoted identifiers or
+// comments — into MySQL the engine parses.
+
+type tokKind int
+
+const (
+	tokSpace tokKind = iota
+	tokComment
+	tokString // '...' or "..."
+	tokQuotedIdent
+	tokWord // identifiers, keywords, numbers
+	tokPunct
+)
+
+type token struct {
+	kind tokKind
+	text string
+}
+
+// tokenize splits SQL into tokens; concatenating their text gives back the
+// input exactly. It never fails: an unterminated string or comment runs to
+// the end of the input and is left for the parser to reject.
+func tokenize(s string) []token {
+	var out []token
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		start := i
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			for i < len(s) && strings.IndexByte(" \t\n\r\f\v", s[i]) >= 0 {
+				i++
+			}
+			out = append(out, token{tokSpace, s[start:i]})
+		case c == '#' || (c == '-' && strings.HasPrefix(s[i:], "-- ")) || (c == '-' && (s[i:] == "--" || strings.HasPrefix(s[i:], "--\n") || strings.HasPrefix(s[i:], "--\t"))):
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+			out = append(out, token{tokComment, s[start:i]})
+		case c == '/' && strings.HasPrefix(s[i:], "/*"):
+			end := strings.Index(s[i+2:], "*/")
+			if end < 0 {
+				i = len(s)
+			} else {
+				i += 2 + end + 2
+			}
+			out = append(out, token{tokComment, s[start:i]})
+		case c == '\'' || c == '"' || c == '`':
+			i++
+			for i < len(s) {
+				if s[i] == '\\' && c != '`' {
+					i += 2
+					continue
+				}
+				if s[i] == c {
+					if i+1 < len(s) && s[i+1] == c { // doubled quote
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				i++
+			}
+			if i > len(s) {
+				i = len(s)
+			}
+			kind := tokString
+			if c == '`' {
+				kind = tokQuotedIdent
+			}
+			out = append(out, token{kind, s[start:i]})
+		case isWordByte(c):
+			for i < len(s) && isWordByte(s[i]) {
+				i++
+			}
+			out = append(out, token{tokWord, s[start:i]})
+		default:
+			i++
+			out = append(out, token{tokPunct, s[start:i]})
+		}
+	}
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80
+}
+
+// identText is an identifier token's name, unquoted.
+func identText(t token) (string, bool) {
+	switch t.kind {
+	case tokWord:
+		return t.text, true
+	case tokQuotedIdent:
+		if len(t.text) >= 2 {
+			return strings.ReplaceAll(t.text[1:len(t.text)-1], "``", "`"), true
+		}
+	}
+	return "", false
+}
+
+// SplitStatements splits a script into statements at semicolons outside
+// strings and comments. Empty statements (and comment-only ones) are dropped.
+func SplitStatements(script string) []string {
+	var out []string
+	var b strings.Builder
+	meaningful := false
+	flush := func() {
+		if meaningful {
+			out = append(out, strings.TrimSpace(b.String()))
+		}
+		b.Reset()
+		meaningful = false
+	}
+	for _, t := range tokenize(script) {
+		if t.kind == tokPunct && t.text == ";" {
+			flush()
+			continue
+		}
+		if t.kind != tokSpace && t.kind != tokComment {
+			meaningful = true
+		}
+		b.WriteString(t.text)
+	}
+	flush()
+	return out
+}
+
+// Rewrite turns one or more StackQL-flavoured statements into MySQL.
+func Rewrite(query string) (string, error) {
+	toks := tokenize(query)
+	var b strings.Builder
+	stmtStart := 0
+	for i := 0; i <= len(toks); i++ {
+		if i == len(toks) || (toks[i].kind == tokPunct && toks[i].text == ";") {
+			s, err := rewriteStatement(toks[stmtStart:i])
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(s)
+			if i < len(toks) {
+				b.WriteString(";")
+			}
+			stmtStart = i + 1
+		}
+	}
+	return b.String(), nil
+}
+
+// significant returns the indexes of non-space, non-comment tokens.
+func significant(toks []token) []int {
+	var out []int
+	for i, t := range toks {
+		if t.kind != tokSpace && t.kind != tokComment {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func rewriteStatement(toks []token) (string, error) {
+	sig := significant(toks)
+	if len(sig) > 0 && toks[sig[0]].kind == tokWord && strings.EqualFold(toks[sig[0]].text, "EXEC") {
+		return rewriteExec(toks, sig)
+	}
+	return rewriteNames(toks), nil
+}
+
+// qualifiedName reads name(.name)* starting at sig[k]; it returns the parts
+// and the position in sig after the name.
+func qualifiedName(toks []token, sig []int, k int) ([]string, int) {
+	var parts []string
+	for k < len(sig) {
+		name, ok := identText(toks[sig[k]])
+		if !ok {
+			break
+		}
+		parts = append(parts, name)
+		k++
+		if k < len(sig) && toks[sig[k]].kind == tokPunct && toks[sig[k]].text == "." {
+			k++
+			continue
+		}
+		break
+	}
+	return parts, k
+}
+
+// rewriteNames replaces StackQL resource ids with the table name.
+func rewriteNames(toks []token) string {
+	sig := significant(toks)
+	var b strings.Builder
+	emitted := 0 // toks[:emitted] are written
+	for k := 0; k < len(sig); k++ {
+		i := sig[k]
+		if _, ok := identText(toks[i]); !ok {
+			continue
+		}
+		// A name preceded by "." is the tail of another name.
+		if k > 0 && toks[sig[k-1]].kind == tokPunct && toks[sig[k-1]].text == "." {
+			continue
+		}
+		parts, next := qualifiedName(toks, sig, k)
+		if len(parts) != 3 {
+			k = next - 1
+			continue
+		}
+		res, ok := schema.Lookup(strings.Join(parts, "."))
+		if !ok {
+			k = next - 1
+			continue
+		}
+		for _, t := range toks[emitted:i] {
+			b.WriteString(t.text)
+		}
+		b.WriteString(res.Name)
+		emitted = sig[next-1] + 1
+		k = next - 1
+	}
+	for _, t := range toks[emitted:] {
+		b.WriteString(t.text)
+	}
+	return b.String()
+}
+
+// rewriteExec turns `EXEC [aws.iam_api.]access_keys.access_keys_Update
+// @AccessKeyId = 'A', @Status = 'Inactive', @region = 'us-east-1'` into
+// `CALL update_access_key('A', 'Inactive', 'us-east-1')`.
+func rewriteExec(toks []token, sig []int) (string, error) {
+	parts, k := qualifiedName(toks, sig, 1)
+	if len(parts) == 0 {
+		return "", fmt.Errorf("EXEC: expected a method name, as in EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = '…', @Status = '…', @region = '…'")
+	}
+	methodName := parts[len(parts)-1]
+	ref, ok := schema.LookupMethod(methodName)
+	if !ok {
+		return "", fmt.Errorf("EXEC: unknown method %q; methods: %s", methodName, strings.Join(execMethods(), ", "))
+	}
+	if len(parts) > 1 {
+		resName := strings.Join(parts[:len(parts)-1], ".")
+		if res, ok := schema.Lookup(resName); !ok || res.Name != ref.Resource.Name {
+			return "", fmt.Errorf("EXEC: %s is not a method of %s", methodName, resName)
+		}
+	}
+	m := ref.Method
+	if m.Procedure == "" {
+		return "", fmt.Errorf("EXEC: %s is reached with %s, not EXEC", m.Name, m.Verb)
+	}
+	values := map[string]string{}
+	for k < len(sig) {
+		t := toks[sig[k]]
+		if t.kind == tokPunct && t.text == "," {
+			k++
+			continue
+		}
+		if !(t.kind == tokPunct && t.text == "@") || k+1 >= len(sig) {
+			return "", fmt.Errorf("EXEC %s: expected @param = value, found %q", m.Name, t.text)
+		}
+		name, ok := identText(toks[sig[k+1]])
+		if !ok {
+			return "", fmt.Errorf("EXEC %s: expected a parameter name after @", m.Name)
+		}
+		param := canonicalParam(m, name)
+		if param == "" {
+			return "", paramError(fmt.Errorf("EXEC %s: unknown parameter @%s; it takes %s", m.Name, name, strings.Join(m.Params(), ", ")))
+		}
+		k += 2
+		if k >= len(sig) || toks[sig[k]].text != "=" {
+			return "", fmt.Errorf("EXEC %s: expected = after @%s", m.Name, name)
+		}
+		k++
+		// The value runs to the next top-level comma.
+		start := k
+		depth := 0
+		for k < len(sig) {
+			tt := toks[sig[k]]
+			if tt.kind == tokPunct {
+				switch tt.text {
+				case "(":
+					depth++
+				case ")":
+					depth--
+				case ",":
+					if depth == 0 {
+						goto done
+					}
+				case "@":
+					if depth == 0 && k > start {
+						goto done
+					}
+				}
+			}
+			k++
+		}
+	done:
+		if k == start {
+			return "", fmt.Errorf("EXEC %s: @%s has no value", m.Name, name)
+		}
+		var v strings.Builder
+		for _, t := range toks[sig[start] : sig[k-1]+1] {
+			v.WriteString(t.text)
+		}
+		if _, dup := values[param]; dup {
+			return "", paramError(fmt.Errorf("EXEC %s: @%s given twice", m.Name, param))
+		}
+		values[param] = v.String()
+	}
+	for _, req := range m.Required {
+		if _, ok := values[req]; !ok {
+			return "", paramError(&schema.MissingParam{Resource: ref.Resource.Name, Param: req, Method: m})
+		}
+	}
+	var args []string
+	names := m.Params()
+	last := 0
+	for i, n := range names {
+		if _, ok := values[n]; ok {
+			last = i + 1
+		}
+	}
+	for _, n := range names[:last] {
+		v, ok := values[n]
+		if !ok {
+			v = "''"
+		}
+		args = append(args, v)
+	}
+	return "CALL " + m.Procedure + "(" + strings.Join(args, ", ") + ")", nil
+}
+
+func canonicalParam(m schema.Method, name string) string {
+	for _, p := range m.Params() {
+		if strings.EqualFold(p, name) {
+			return p
+		}
+	}
+	return ""
+}
+
+func execMethods() []string {
+	var out []string
+	for _, ref := range schema.Procedures() {
+		if ref.Method.Verb == schema.Exec || ref.Method.Procedure != "" {
+			out = append(out, ref.Method.Name)
+		}
+	}
+	return out
+}
+
+// redactLiterals replaces every literal in a statement with ?, so that an
+// audit record or log line can show the statement without its values.
+func redactLiterals(q string) string {
+	var b strings.Builder
+	for _, t := range tokenize(q) {
+		switch {
+		case t.kind == tokString:
+			b.WriteString("?")
+		case t.kind == tokWord && t.text[0] >= '0' && t.text[0] <= '9':
+			b.WriteString("?")
+		case t.kind == tokComment:
+			b.WriteString("/* */")
+		default:
+			b.WriteString(t.text)
+		}
+	}
+	return b.String()
+}
+
+// frontEnd is the engine's parser: Rewrite, then MySQL's parser.
+type frontEnd struct {
+	inner sql.Parser
+}
+
+var _ sql.Parser = frontEnd{}
+
+func (f frontEnd) ParseSimple(query string) (ast.Statement, error) {
+	q, err := Rewrite(query)
+	if err != nil {
+		return nil, err
+	}
+	return f.inner.ParseSimple(q)
+}
+
+func (f frontEnd) Parse(ctx *sql.Context, query string, multi bool) (ast.Statement, string, string, error) {
+	q, err := Rewrite(query)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return f.inner.Parse(ctx, q, multi)
+}
+
+func (f frontEnd) ParseWithOptions(ctx context.Context, query string, delim rune, multi bool, opts ast.ParserOptions) (ast.Statement, string, string, error) {
+	q, err := Rewrite(query)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return f.inner.ParseWithOptions(ctx, q, delim, multi, opts)
+}
+
+// ParseOneWithOptions parses the first statement. The index it returns
+// points into the caller's original text, not the rewritten one.
+func (f frontEnd) ParseOneWithOptions(ctx context.Context, query string, opts ast.ParserOptions) (ast.Statement, int, error) {
+	first, next := firstStatement(query)
+	q, err := Rewrite(first)
+	if err != nil {
+		return nil, 0, err
+	}
+	stmt, _, err := f.inner.ParseOneWithOptions(ctx, q, opts)
+	return stmt, next, err
+}
+
+// firstStatement returns the text of the first statement and the index
+// just past its terminating semicolon (or len(query) when it has none).
+func firstStatement(query string) (string, int) {
+	pos := 0
+	for _, t := range tokenize(query) {
+		if t.kind == tokPunct && t.text == ";" {
+			return query[:pos], pos + 1
+		}
+		pos += len(t.text)
+	}
+	return query, len(query)
+}

@@ -1,0 +1,262 @@
+// Package provider turns iamsql's declarative resources (package schema)
+// into a go-mysql-server database: virtual tables whose SQL verbs call IAM,
+// stored procedures for the methods SQL has no verb for, a parser front-end
+// that accepts StackQL's names and EXEC, and the engine the shell, exec and
+// the MySQL server share.
+package provider
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/sqltypes"
+
+	"github.com/iamsql/iamsql/provider/awsiam"
+	"github.com/iamsql/iamsql/schema"
+)
+
+// DatabaseName is the database iamsql serves.
+const DatabaseName = "iam"
+
+var ioEOF = io.EOF
+
+const sqltypesVarchar = sqltypes.VarChar
+
+// AuditRecord is one mutating IAM call, as written to --audit-log. It never
+// holds a secret.
+type AuditRecord struct {
+	Time        time.Time `json:"time"`
+	Principal   string    `json:"principal"`
+	Client      string    `json:"client,omitempty"`
+	Statement   string    `json:"statement"`
+	Operation   string    `json:"operation"`
+	AccessKeyID string    `json:"access_key_id,omitempty"`
+	Outcome     string    `json:"outcome"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// Config configures a Provider.
+type Config struct {
+	Clients *awsiam.Clients
+	// Concurrency bounds parallel IAM calls of one statement (default 16).
+	Concurrency int
+	// ReadOnly refuses every statement that would change IAM.
+	ReadOnly bool
+	Logger   *slog.Logger
+	// Audit receives one record per mutating IAM call.
+	Audit func(AuditRecord)
+	// PageSize is the MaxItems of List calls (0 = IAM's default of 100).
+	PageSize int32
+}
+
+// Provider is the GMS database provider: the iam database plus the stored
+// procedures derived from schema.
+type Provider struct {
+	clients     *awsiam.Clients
+	concurrency int
+	readOnly    bool
+	log         *slog.Logger
+	auditFn     func(AuditRecord)
+	pageSize    int32
+
+	db    *database
+	procs sql.ExternalStoredProcedureRegistry
+
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+var (
+	_ sql.DatabaseProvider                = (*Provider)(nil)
+	_ sql.ExternalStoredProcedureProvider = (*Provider)(nil)
+)
+
+// NewProvider builds the provider. It makes no IAM or AWS configuration
+// calls.
+func NewProvider(cfg Config) *Provider {
+	p := &Provider{
+		clients:     cfg.Clients,
+		concurrency: cfg.Concurrency,
+		readOnly:    cfg.ReadOnly,
+		log:         cfg.Logger,
+		auditFn:     cfg.Audit,
+		pageSize:    cfg.PageSize,
+		calls:       map[string]int{},
+	}
+	if p.concurrency <= 0 {
+		p.concurrency = 16
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.db = &database{tables: map[string]sql.Table{}}
+	for _, t := range []sql.Table{p.newAccessKeysTable(), p.newCreatedKeysTable(), p.newUsersTable(), p.newAccountSummaryTable()} {
+		p.db.tables[strings.ToLower(t.Name())] = t
+		p.db.names = append(p.db.names, t.Name())
+	}
+	p.procs = sql.NewExternalStoredProcedureRegistry()
+	for _, ref := range schema.Procedures() {
+		p.procs.Register(p.procedure(ref))
+	}
+	return p
+}
+
+// pageSize sets MaxItems on a List call when configured.
+func (p *Provider) maxItems() *int32 {
+	if p.pageSize <= 0 {
+		return nil
+	}
+	n := p.pageSize
+	return &n
+}
+
+// Calls returns how many IAM calls of each operation this provider made.
+func (p *Provider) Calls() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.calls))
+	for k, v := range p.calls {
+		out[k] = v
+	}
+	return out
+}
+
+func (p *Provider) Database(_ *sql.Context, name string) (sql.Database, error) {
+	if strings.EqualFold(name, DatabaseName) {
+		return p.db, nil
+	}
+	return nil, sql.ErrDatabaseNotFound.New(name)
+}
+
+func (p *Provider) HasDatabase(_ *sql.Context, name string) bool {
+	return strings.EqualFold(name, DatabaseName)
+}
+
+func (p *Provider) AllDatabases(*sql.Context) []sql.Database { return []sql.Database{p.db} }
+
+func (p *Provider) ExternalStoredProcedure(_ *sql.Context, name string, n int) (*sql.ExternalStoredProcedureDetails, error) {
+	return p.procs.LookupByNameAndParamCount(name, n)
+}
+
+func (p *Provider) ExternalStoredProcedures(_ *sql.Context, name string) ([]sql.ExternalStoredProcedureDetails, error) {
+	return p.procs.LookupByName(name)
+}
+
+// checkWritable refuses a mutating call on a read-only provider or session.
+func (p *Provider) checkWritable(ctx *sql.Context, op string) error {
+	if p.readOnly || sessionOf(ctx).ReadOnly {
+		return &ReadOnlyError{Statement: op}
+	}
+	return nil
+}
+
+// audit records a mutating IAM call. It never receives a secret.
+func (p *Provider) audit(ctx *sql.Context, op, keyID string, err error) {
+	rec := AuditRecord{
+		Time:        time.Now().UTC(),
+		Statement:   redactLiterals(ctx.Query()),
+		Operation:   op,
+		AccessKeyID: keyID,
+		Outcome:     "ok",
+	}
+	if c := ctx.Client(); c.User != "" || c.Address != "" {
+		rec.Principal, rec.Client = c.User, c.Address
+	}
+	if err != nil {
+		rec.Outcome, rec.Error = "error", err.Error()
+	}
+	p.log.Info("iam call", "op", op, "access_key_id", keyID, "outcome", rec.Outcome)
+	if p.auditFn != nil {
+		p.auditFn(rec)
+	}
+}
+
+// CallStats counts the IAM calls one statement made, by operation.
+type CallStats struct {
+	mu    sync.Mutex
+	Calls map[string]int
+}
+
+// Total is the number of IAM calls made.
+func (s *CallStats) Total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.Calls {
+		n += v
+	}
+	return n
+}
+
+// Snapshot copies the counters.
+func (s *CallStats) Snapshot() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.Calls))
+	for k, v := range s.Calls {
+		out[k] = v
+	}
+	return out
+}
+
+type statsKey struct{}
+
+// WithCallStats returns a context whose IAM calls are counted into s.
+func WithCallStats(ctx context.Context, s *CallStats) context.Context {
+	return context.WithValue(ctx, statsKey{}, s)
+}
+
+// call makes one IAM call: it counts it (per provider and per statement)
+// and classifies its error.
+func call[T any](ctx context.Context, p *Provider, op string, f func() (T, error)) (T, error) {
+	p.mu.Lock()
+	p.calls[op]++
+	p.mu.Unlock()
+	if s, ok := ctx.Value(statsKey{}).(*CallStats); ok {
+		s.mu.Lock()
+		if s.Calls == nil {
+			s.Calls = map[string]int{}
+		}
+		s.Calls[op]++
+		s.mu.Unlock()
+	}
+	start := time.Now()
+	out, err := f()
+	if err != nil {
+		p.log.Debug("iam call failed", "op", op, "elapsed", time.Since(start))
+		return out, iamError(op, err)
+	}
+	p.log.Debug("iam call", "op", op, "elapsed", time.Since(start))
+	return out, nil
+}
+
+// database is the iam database.
+type database struct {
+	tables map[string]sql.Table
+	names  []string
+}
+
+var _ sql.Database = (*database)(nil)
+
+func (d *database) Name() string { return DatabaseName }
+
+func (d *database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, bool, error) {
+	t, ok := d.tables[strings.ToLower(name)]
+	return t, ok, nil
+}
+
+func (d *database) GetTableNames(*sql.Context) ([]string, error) {
+	out := append([]string(nil), d.names...)
+	sort.Strings(out)
+	return out, nil
+}
+
+// Errors that are not the user's fault but must still be clear.
+var errNoSession = errors.New("internal: statement has no iamsql session")

@@ -1,0 +1,115 @@
+package provider
+
+import (
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/iamsql/iamsql/schema"
+)
+
+// CreatedKey is an access key created through this session, with the
+// secret that IAM returns only once.
+type CreatedKey struct {
+	AccessKeyID     string
+	UserName        string
+	Status          string
+	CreateDate      time.Time
+	SecretAccessKey string
+	Region          string
+}
+
+// Row is the key as a created_access_keys row.
+func (k CreatedKey) Row() sql.Row {
+	return sql.Row{k.AccessKeyID, k.UserName, k.Status, k.CreateDate, k.SecretAccessKey, k.Region}
+}
+
+// Session is one connection's (or one shell's) state: the GMS session plus
+// the keys it created. The created keys live in memory only and die with
+// the session.
+type Session struct {
+	*sql.BaseSession
+	// ReadOnly refuses mutating statements for this session's user.
+	ReadOnly bool
+
+	mu      sync.Mutex
+	created []CreatedKey
+}
+
+// NewSession wraps a GMS base session.
+func NewSession(base *sql.BaseSession) *Session {
+	return &Session{BaseSession: base}
+}
+
+func sessionOf(ctx *sql.Context) *Session {
+	if ctx == nil {
+		return nil
+	}
+	s, _ := ctx.Session.(*Session)
+	return s
+}
+
+func (s *Session) addCreated(k CreatedKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.created = append(s.created, k)
+}
+
+func (s *Session) removeCreated(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, k := range s.created {
+		if k.AccessKeyID == id {
+			s.created = append(s.created[:i:i], s.created[i+1:]...)
+			return
+		}
+	}
+}
+
+// CreatedCount is how many keys the session holds; with Created it lets a
+// caller find the keys one statement created.
+func (s *Session) CreatedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.created)
+}
+
+// Created returns the keys created since the session held n keys.
+func (s *Session) Created(n int) []CreatedKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n > len(s.created) {
+		return nil
+	}
+	return append([]CreatedKey(nil), s.created[n:]...)
+}
+
+// createdKeysTable is created_access_keys: the session's own keys.
+type createdKeysTable struct {
+	*table
+}
+
+func (p *Provider) newCreatedKeysTable() *createdKeysTable {
+	r := schema.CreatedAccessKeys
+	t := &table{prov: p, res: r, sch: sqlSchema(DatabaseName, r)}
+	t.fetch = func(ctx *sql.Context, _ params, _ func(string) bool) iter.Seq2[sql.Row, error] {
+		return func(yield func(sql.Row, error) bool) {
+			s := sessionOf(ctx)
+			if s == nil {
+				return
+			}
+			for _, k := range s.Created(0) {
+				if !yield(k.Row(), nil) {
+					return
+				}
+			}
+		}
+	}
+	return &createdKeysTable{table: t}
+}
+
+func (t *createdKeysTable) WithProjections(cols []string) sql.Table {
+	return &createdKeysTable{table: t.table.WithProjections(cols).(*table)}
+}

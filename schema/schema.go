@@ -1,0 +1,319 @@
+// Package schema declares iamsql's resources as data: their columns, the SQL
+// methods that map onto IAM operations, the parameters each method requires,
+// which columns are sensitive and which IAM permissions a method needs.
+//
+// Everything else — the go-mysql-server tables and procedures, parameter
+// checks, docs/<resource>.md, shell help and completion — is derived from the
+// values here. This package imports neither go-mysql-server nor the AWS SDK.
+package schema
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Type is a column's SQL type, as MySQL names it.
+type Type string
+
+// The column types resources use.
+const (
+	Varchar  Type = "VARCHAR"
+	Datetime Type = "DATETIME"
+	BigInt   Type = "BIGINT"
+	Boolean  Type = "BOOLEAN"
+)
+
+// Column is one field of a resource.
+type Column struct {
+	Name string
+	Type Type
+	// Size is the VARCHAR length.
+	Size int
+	Doc  string
+	// Param marks a column that is also an API parameter (region, UserName,
+	// AccessKeyId): it can be given in WHERE and is pushed down to IAM.
+	Param bool
+	// Sensitive columns are never logged, never audited and never stored.
+	Sensitive bool
+	// Hydrated columns cost an extra IAM call per row (e.g.
+	// GetAccessKeyLastUsed) and are fetched only when a query needs them.
+	Hydrated string
+	// Enum lists the allowed values, when the column is an enumeration.
+	Enum []string
+}
+
+// Verb is how a method is reached from SQL.
+type Verb string
+
+// SQL verbs.
+const (
+	Select Verb = "SELECT"
+	Insert Verb = "INSERT"
+	Delete Verb = "DELETE"
+	Update Verb = "UPDATE"
+	Exec   Verb = "EXEC"
+)
+
+// Method maps a SQL verb of a resource onto one IAM operation.
+type Method struct {
+	// Name is the StackQL method name (access_keys_List).
+	Name string
+	Verb Verb
+	// Operation is the IAM API action (ListAccessKeys).
+	Operation string
+	// Procedure is the name of the stored procedure that calls this method
+	// (CALL update_access_key(...)); empty when there is none.
+	Procedure string
+	// Required and Optional are parameter names, in the order a procedure
+	// takes them positionally: required first, then optional.
+	Required []string
+	Optional []string
+	// Mutating methods change IAM state; read-only servers refuse them.
+	Mutating bool
+	// Returns names the columns a procedure's result row carries.
+	Returns []string
+	// Permissions are the IAM actions a caller needs.
+	Permissions []string
+	Doc         string
+}
+
+// Params returns the method's parameters in positional order.
+func (m Method) Params() []string {
+	return append(append([]string(nil), m.Required...), m.Optional...)
+}
+
+// Signature is the procedure's call shape, e.g.
+// "update_access_key(AccessKeyId, Status, region[, UserName])".
+func (m Method) Signature() string {
+	s := m.Procedure + "(" + strings.Join(m.Required, ", ")
+	for i, o := range m.Optional {
+		if i == 0 && len(m.Required) == 0 {
+			s += "[" + o
+		} else {
+			s += "[, " + o
+		}
+	}
+	return s + strings.Repeat("]", len(m.Optional)) + ")"
+}
+
+// Example is a statement shown in docs and help; a test runs every one.
+type Example struct {
+	Title string
+	SQL   string
+}
+
+// Resource is one virtual table.
+type Resource struct {
+	Name string
+	// StackQLIDs are the fully qualified names StackQL users write
+	// (aws.iam_api.access_keys); they resolve to this table.
+	StackQLIDs []string
+	Doc        string
+	Columns    []Column
+	Methods    []Method
+	// SessionScoped tables hold per-connection data in memory only.
+	SessionScoped bool
+	Examples      []Example
+}
+
+// Column returns the named column (case-insensitive).
+func (r Resource) Column(name string) (Column, bool) {
+	for _, c := range r.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Method returns the resource's method for a verb.
+func (r Resource) Method(v Verb) (Method, bool) {
+	for _, m := range r.Methods {
+		if m.Verb == v {
+			return m, true
+		}
+	}
+	return Method{}, false
+}
+
+// ParamColumns lists the columns that are API parameters.
+func (r Resource) ParamColumns() []string {
+	var out []string
+	for _, c := range r.Columns {
+		if c.Param {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// MissingParam is the error for a method called without a required
+// parameter. Its text tells the user how to supply it.
+type MissingParam struct {
+	Resource, Param string
+	Method          Method
+}
+
+func (e *MissingParam) Error() string {
+	switch e.Method.Verb {
+	case Select, Delete, Update:
+		return fmt.Sprintf("%s: %s requires %s (add WHERE %s = '…'); method %s needs %s",
+			e.Resource, e.Method.Verb, e.Param, e.Param, e.Method.Name, strings.Join(e.Method.Required, ", "))
+	case Insert:
+		return fmt.Sprintf("%s: INSERT requires %s (a non-empty %s value in every row); method %s needs %s",
+			e.Resource, e.Param, e.Param, e.Method.Name, strings.Join(e.Method.Required, ", "))
+	default:
+		return fmt.Sprintf("%s: %s requires %s; call it as %s",
+			e.Resource, e.Method.Procedure, e.Param, e.Method.Signature())
+	}
+}
+
+// InvalidParam is the error for a parameter value IAM would reject.
+type InvalidParam struct {
+	Param, Value, Reason string
+}
+
+func (e *InvalidParam) Error() string {
+	v := e.Value
+	if len(v) > 64 {
+		v = v[:64] + "…"
+	}
+	return fmt.Sprintf("invalid %s %q: %s", e.Param, v, e.Reason)
+}
+
+var (
+	accessKeyIDPattern = regexp.MustCompile(`^[\w]+$`)
+	userNamePattern    = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	pathPattern        = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
+)
+
+// Validate checks a parameter value the way IAM documents it, so an invalid
+// value never reaches an API call.
+func Validate(param, value string) error {
+	bad := func(reason string) error { return &InvalidParam{Param: param, Value: value, Reason: reason} }
+	switch param {
+	case "AccessKeyId":
+		if n := len(value); n < 16 || n > 128 {
+			return bad("must be 16-128 characters")
+		}
+		if !accessKeyIDPattern.MatchString(value) {
+			return bad(`must match [\w]+ (letters, digits, underscore)`)
+		}
+	case "UserName":
+		if n := len(value); n < 1 || n > 64 {
+			return bad("must be 1-64 characters")
+		}
+		if !userNamePattern.MatchString(value) {
+			return bad(`must match [\w+=,.@-]+`)
+		}
+	case "Status":
+		if value != "Active" && value != "Inactive" {
+			return bad("must be Active or Inactive")
+		}
+	case "region":
+		if _, ok := Partition(value); !ok {
+			return bad("not a known AWS region (e.g. us-east-1, eu-west-1, cn-north-1, us-gov-west-1)")
+		}
+	case "PathPrefix":
+		if n := len(value); n < 1 || n > 512 || !pathPattern.MatchString(value) {
+			return bad("must be / or start and end with / (1-512 characters)")
+		}
+	}
+	return nil
+}
+
+// Regions lists the AWS region names iamsql knows, by partition.
+var Regions = map[string][]string{
+	"aws": {
+		"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+		"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+		"ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
+		"eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
+		"eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+		"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2", "aws-global",
+	},
+	"aws-cn":     {"cn-north-1", "cn-northwest-1", "aws-cn-global"},
+	"aws-us-gov": {"us-gov-east-1", "us-gov-west-1", "aws-us-gov-global"},
+}
+
+// SigningRegion is the region IAM requests of a partition are signed for.
+var SigningRegion = map[string]string{
+	"aws":        "us-east-1",
+	"aws-cn":     "cn-north-1",
+	"aws-us-gov": "us-gov-west-1",
+}
+
+var regionPartition = func() map[string]string {
+	m := map[string]string{}
+	for p, rs := range Regions {
+		for _, r := range rs {
+			m[r] = p
+		}
+	}
+	return m
+}()
+
+// Partition returns the AWS partition a region belongs to.
+func Partition(region string) (string, bool) {
+	p, ok := regionPartition[region]
+	return p, ok
+}
+
+// RegionNames returns every known region, sorted.
+func RegionNames() []string {
+	out := make([]string, 0, len(regionPartition))
+	for r := range regionPartition {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lookup finds a resource by table name or StackQL id (case-insensitive).
+func Lookup(name string) (Resource, bool) {
+	for _, r := range Resources {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+		for _, id := range r.StackQLIDs {
+			if strings.EqualFold(id, name) {
+				return r, true
+			}
+		}
+	}
+	return Resource{}, false
+}
+
+// ProcedureRef is a method reachable as a stored procedure.
+type ProcedureRef struct {
+	Resource Resource
+	Method   Method
+}
+
+// Procedures lists every method reachable as a stored procedure.
+func Procedures() []ProcedureRef {
+	var out []ProcedureRef
+	for _, r := range Resources {
+		for _, m := range r.Methods {
+			if m.Procedure != "" {
+				out = append(out, ProcedureRef{r, m})
+			}
+		}
+	}
+	return out
+}
+
+// LookupMethod finds a method by its StackQL name (access_keys_Update) or
+// procedure name (update_access_key), case-insensitively.
+func LookupMethod(name string) (ProcedureRef, bool) {
+	for _, r := range Resources {
+		for _, m := range r.Methods {
+			if strings.EqualFold(m.Name, name) || (m.Procedure != "" && strings.EqualFold(m.Procedure, name)) {
+				return ProcedureRef{r, m}, true
+			}
+		}
+	}
+	return ProcedureRef{}, false
+}
