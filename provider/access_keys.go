@@ -110,13 +110,28 @@ func needsLastUsed(need func(string) bool) bool {
 func (p *Provider) fetchAccessKeys(ctx *sql.Context, prm params, need func(string) bool) iter.Seq2[sql.Row, error] {
 	return func(yield func(sql.Row, error) bool) {
 		region := prm["region"]
+		user, hasUser := prm["UserName"]
+		keyID, hasKey := prm["AccessKeyId"]
+		// In an inventory join, this user's keys were fetched ahead.
+		if pf := sessionOf(ctx).inventory(); hasUser && !hasKey && pf != nil && pf.region == region {
+			if rows, err, ok := pf.take(ctx, user); ok {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, row := range rows {
+					if !yield(row, nil) {
+						return
+					}
+				}
+				return
+			}
+		}
 		api, err := p.clients.For(ctx, region)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		user, hasUser := prm["UserName"]
-		keyID, hasKey := prm["AccessKeyId"]
 		var known map[string]lastUsed
 		if hasKey && !hasUser {
 			lu, err := p.lastUsedOf(ctx, api, keyID)
@@ -131,37 +146,51 @@ func (p *Provider) fetchAccessKeys(ctx *sql.Context, prm params, need func(strin
 			user = lu.owner
 			known = map[string]lastUsed{keyID: lu}
 		}
-		pager := iam.NewListAccessKeysPaginator(countingLister{p, api}, &iam.ListAccessKeysInput{UserName: userParam(user), MaxItems: p.maxItems()})
-		hydrate := needsLastUsed(need)
-		for pager.HasMorePages() {
-			page, err := pager.NextPage(ctx)
-			if err != nil {
-				yield(nil, err)
+		rows, err := p.listKeys(ctx, api, region, user, keyID, needsLastUsed(need), known)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, row := range rows {
+			if !yield(row, nil) {
 				return
-			}
-			keys := page.AccessKeyMetadata
-			if hasKey {
-				keys = filterKeys(keys, keyID)
-			}
-			var lus []*lastUsed
-			if hydrate {
-				lus, err = p.lastUsedFor(ctx, api, keys, known)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-			}
-			for i, k := range keys {
-				var lu *lastUsed
-				if hydrate {
-					lu = lus[i]
-				}
-				if !yield(accessKeyRow(k, region, lu), nil) {
-					return
-				}
 			}
 		}
 	}
+}
+
+// listKeys lists one user's keys (the caller's when user is empty), all
+// pages, optionally only the key keyID, with last-used data when hydrate
+// is set. A user has at most two keys, so the rows are buffered.
+func (p *Provider) listKeys(ctx context.Context, api awsiam.API, region, user, keyID string, hydrate bool, known map[string]lastUsed) ([]sql.Row, error) {
+	pager := iam.NewListAccessKeysPaginator(countingLister{p, api}, &iam.ListAccessKeysInput{UserName: userParam(user), MaxItems: p.maxItems()})
+	var keys []iamtypes.AccessKeyMetadata
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, page.AccessKeyMetadata...)
+	}
+	if keyID != "" {
+		keys = filterKeys(keys, keyID)
+	}
+	var lus []*lastUsed
+	if hydrate {
+		var err error
+		if lus, err = p.lastUsedFor(ctx, api, keys, known); err != nil {
+			return nil, err
+		}
+	}
+	rows := make([]sql.Row, len(keys))
+	for i, k := range keys {
+		var lu *lastUsed
+		if hydrate {
+			lu = lus[i]
+		}
+		rows[i] = accessKeyRow(k, region, lu)
+	}
+	return rows, nil
 }
 
 func filterKeys(keys []iamtypes.AccessKeyMetadata, id string) []iamtypes.AccessKeyMetadata {

@@ -40,8 +40,15 @@ func init() {
 			if !ok {
 				return n, transform.SameTree, nil
 			}
-			readOnly := p.readOnly || (sessionOf(ctx) != nil && sessionOf(ctx).ReadOnly)
-			return n, transform.SameTree, walkPlan(ctx, n, schema.Select, readOnly)
+			s := sessionOf(ctx)
+			readOnly := p.readOnly || (s != nil && s.ReadOnly)
+			if err := walkPlan(ctx, n, schema.Select, readOnly); err != nil {
+				return n, transform.SameTree, err
+			}
+			if s != nil {
+				s.setInventory(planInventory(ctx, p, n))
+			}
+			return n, transform.SameTree, nil
 		},
 	})
 }

@@ -39,7 +39,8 @@ type world struct {
 }
 
 type worldOptions struct {
-	seed     string
+	seed     string // default "demo"
+	empty    bool   // an account with only the root key
 	pageSize int32
 	readOnly bool
 	latency  time.Duration
@@ -47,7 +48,7 @@ type worldOptions struct {
 
 func newWorld(t testing.TB, o worldOptions) *world {
 	t.Helper()
-	if o.seed == "" {
+	if o.seed == "" && !o.empty {
 		o.seed = "demo"
 	}
 	emu, url := emutest.Start(t, emulator.Options{Seed: o.seed, Now: func() time.Time { return testNow }, Latency: o.latency})

@@ -36,6 +36,24 @@ type Session struct {
 
 	mu      sync.Mutex
 	created []CreatedKey
+	// inv is the current statement's inventory join, if it is one.
+	inv *inventory
+}
+
+// inventory returns the running statement's inventory join (nil-safe).
+func (s *Session) inventory() *inventory {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inv
+}
+
+func (s *Session) setInventory(inv *inventory) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inv = inv
 }
 
 // NewSession wraps a GMS base session.

@@ -36,7 +36,16 @@ func (t *usersTable) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql
 	return &usersTable{table: it.(*table)}
 }
 
-func (p *Provider) fetchUsers(ctx *sql.Context, prm params, _ func(string) bool) iter.Seq2[sql.Row, error] {
+func (p *Provider) fetchUsers(ctx *sql.Context, prm params, need func(string) bool) iter.Seq2[sql.Row, error] {
+	list := p.listUsers(ctx, prm)
+	if inv := sessionOf(ctx).inventory(); inv != nil {
+		return inv.users(ctx, list, 0)
+	}
+	return list
+}
+
+// listUsers streams ListUsers, all pages.
+func (p *Provider) listUsers(ctx *sql.Context, prm params) iter.Seq2[sql.Row, error] {
 	return func(yield func(sql.Row, error) bool) {
 		region := prm["region"]
 		api, err := p.clients.For(ctx, region)

@@ -156,8 +156,11 @@ func (r *Runner) printRows(res *provider.Result) error {
 		iterErr = err
 	}
 	closeErr := res.Close()
-	if werr := w.Close(); iterErr == nil {
-		iterErr = werr
+	// A statement that failed part way is not rendered as a finished
+	// result: buffered formats print nothing, streamed ones stop where
+	// the error came, and the error follows.
+	if iterErr == nil {
+		iterErr = w.Close()
 	}
 	if iterErr == nil {
 		iterErr = closeErr
