@@ -441,6 +441,13 @@ func (ins *keyInserter) Insert(ctx *sql.Context, row sql.Row) error {
 	}
 	ck, err := ins.t.prov.createAccessKey(ctx, str(row[sch.IndexOfColName("region")]), str(row[sch.IndexOfColName("UserName")]))
 	if err != nil {
+		// Undo the statement's earlier rows here, so the error can say
+		// what could not be undone (GMS keeps only this error).
+		created := ins.created
+		ins.created = nil
+		if rerr := ins.t.prov.rollbackCreated(ctx, created, err); rerr != nil {
+			return rerr
+		}
 		return err
 	}
 	ins.created = append(ins.created, ck)
@@ -485,7 +492,14 @@ func (p *Provider) rollbackCreated(ctx *sql.Context, created []CreatedKey, cause
 		sessionOf(ctx).removeCreated(k.AccessKeyID)
 	}
 	if len(kept) > 0 {
-		return fmt.Errorf("%w; the statement created keys %v and could not delete them again: they exist, and their secrets are in created_access_keys", cause, kept)
+		msg := fmt.Sprintf("; the statement created keys %v and could not delete them again: they exist, and their secrets are in created_access_keys", kept)
+		var ie *IAMError
+		if errors.As(cause, &ie) {
+			cp := *ie
+			cp.Message += msg
+			return &cp
+		}
+		return fmt.Errorf("%w%s", cause, msg)
 	}
 	return nil
 }

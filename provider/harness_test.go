@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/dolthub/vitess/go/mysql"
@@ -39,11 +38,12 @@ type world struct {
 }
 
 type worldOptions struct {
-	seed     string // default "demo"
-	empty    bool   // an account with only the root key
-	pageSize int32
-	readOnly bool
-	latency  time.Duration
+	seed        string // default "demo"
+	empty       bool   // an account with only the root key
+	pageSize    int32
+	readOnly    bool
+	latency     time.Duration
+	maxAttempts int
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -54,13 +54,11 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	emu, url := emutest.Start(t, emulator.Options{Seed: o.seed, Now: func() time.Time { return testNow }, Latency: o.latency})
 	clients := awsiam.NewClients(awsiam.Options{
 		EndpointURL: url,
+		MaxAttempts: o.maxAttempts,
+		MaxBackoff:  5 * time.Millisecond, // the production retryer, with backoff short enough for tests
 		Config: &aws.Config{
 			Region:      "us-east-1",
 			Credentials: credentials.NewStaticCredentialsProvider(emulator.DefaultRootAccessKeyID, emulator.DefaultRootSecretAccessKey, ""),
-			Retryer: func() aws.Retryer {
-				// The standard retryer, with backoff short enough for tests.
-				return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 5 * time.Millisecond })
-			},
 		},
 	})
 	eng := NewEngine(Config{Clients: clients, PageSize: o.pageSize, ReadOnly: o.readOnly})

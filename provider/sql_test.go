@@ -441,6 +441,7 @@ func TestMutations(t *testing.T) {
 		},
 		{
 			name:    "throttling that outlives the retries is error 1205",
+			opts:    worldOptions{maxAttempts: 3},
 			before:  func(w *world) { w.emu.FailNext("ListAccessKeys", "Throttling", 10) },
 			query:   "SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob'",
 			wantErr: "Throttling", errNum: ErrNumThrottled,

@@ -11,8 +11,11 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
@@ -61,8 +64,11 @@ type Options struct {
 	HTTPClient *http.Client
 	// Credentials replaces the default credential chain (sandbox).
 	Credentials aws.CredentialsProvider
-	// RetryMaxAttempts bounds retries of reads; 0 keeps the SDK default.
-	RetryMaxAttempts int
+	// MaxAttempts bounds the attempts of one read (default 10), so that
+	// throttling at scale is ridden out; MaxBackoff caps the jittered
+	// exponential backoff between them (default the SDK's 20s).
+	MaxAttempts int
+	MaxBackoff  time.Duration
 	// ConfigOptions are extra options for config.LoadDefaultConfig.
 	ConfigOptions []func(*config.LoadOptions) error
 	// APIOptions are passed to every client (middleware, e.g. counters).
@@ -115,9 +121,6 @@ func (c *Clients) load(ctx context.Context) error {
 		if c.opts.Credentials != nil {
 			opts = append(opts, config.WithCredentialsProvider(c.opts.Credentials))
 		}
-		if c.opts.RetryMaxAttempts > 0 {
-			opts = append(opts, config.WithRetryMaxAttempts(c.opts.RetryMaxAttempts))
-		}
 		c.cfg, c.cfgErr = config.LoadDefaultConfig(ctx, opts...)
 		if c.cfgErr != nil {
 			c.cfgErr = fmt.Errorf("loading AWS configuration: %w", c.cfgErr)
@@ -149,6 +152,7 @@ func (c *Clients) For(ctx context.Context, region string) (API, error) {
 	}
 	client := iam.NewFromConfig(c.cfg, func(o *iam.Options) {
 		o.Region = schema.SigningRegion[partition]
+		o.Retryer = c.retryer()
 		if c.opts.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
 		}
@@ -159,6 +163,30 @@ func (c *Clients) For(ctx context.Context, region string) (API, error) {
 	c.clients[partition] = client
 	return client, nil
 }
+
+// retryer is the SDK's standard retryer (jittered exponential backoff on
+// throttling, 5xx and transient network errors) with more attempts than
+// its default and without its retry quota, which a large inventory under
+// sustained throttling would exhaust. (The SDK's adaptive mode was
+// measured too: its client-side rate limiter slowed a throttled inventory
+// many times over.)
+func (c *Clients) retryer() aws.Retryer {
+	attempts := c.opts.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = attempts
+		so.RateLimiter = ratelimit.None
+		if c.opts.MaxBackoff > 0 {
+			so.MaxBackoff = c.opts.MaxBackoff
+		}
+	})
+}
+
+// DefaultMaxAttempts is how often a read is tried before its error is
+// returned.
+const DefaultMaxAttempts = 10
 
 // ErrOutcomeUnknown marks a CreateAccessKey whose connection failed before
 // an answer arrived: the key may or may not exist.
