@@ -321,13 +321,13 @@ func (p *Provider) createAccessKey(ctx *sql.Context, region, user string) (Creat
 			ie.Message += fmt.Sprintf("; the outcome is unknown: a key may have been created for %s. It was not retried. "+
 				"Check with: SELECT AccessKeyId, CreateDate FROM access_keys WHERE region = '%s'%s", who, region, userClause(user))
 		}
-		p.audit(ctx, "CreateAccessKey", "", err)
+		p.audit(ctx, api, "CreateAccessKey", "", err)
 		return CreatedKey{}, err
 	}
 	k := out.AccessKey
 	if k == nil {
 		err := &IAMError{Operation: "CreateAccessKey", Code: "InvalidResponse", Message: "IAM answered without an AccessKey"}
-		p.audit(ctx, "CreateAccessKey", "", err)
+		p.audit(ctx, api, "CreateAccessKey", "", err)
 		return CreatedKey{}, err
 	}
 	ck := CreatedKey{
@@ -343,7 +343,7 @@ func (p *Provider) createAccessKey(ctx *sql.Context, region, user string) (Creat
 		ck.CreateDate = time.Now().UTC().Truncate(time.Second)
 	}
 	sess.addCreated(ck)
-	p.audit(ctx, "CreateAccessKey", ck.AccessKeyID, nil)
+	p.audit(ctx, api, "CreateAccessKey", ck.AccessKeyID, nil)
 	return ck, nil
 }
 
@@ -375,7 +375,7 @@ func (p *Provider) updateAccessKey(ctx *sql.Context, m schema.Method, keyID, sta
 			AccessKeyId: aws.String(keyID), Status: iamtypes.StatusType(status), UserName: userParam(user),
 		})
 	})
-	p.audit(ctx, "UpdateAccessKey", keyID, err)
+	p.audit(ctx, api, "UpdateAccessKey", keyID, err)
 	return err
 }
 
@@ -398,7 +398,7 @@ func (p *Provider) deleteAccessKey(ctx *sql.Context, m schema.Method, keyID, reg
 	_, err = call(ctx, p, "DeleteAccessKey", func() (*iam.DeleteAccessKeyOutput, error) {
 		return api.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(keyID), UserName: userParam(user)})
 	})
-	p.audit(ctx, "DeleteAccessKey", keyID, err)
+	p.audit(ctx, api, "DeleteAccessKey", keyID, err)
 	return err
 }
 

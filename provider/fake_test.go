@@ -157,3 +157,8 @@ func (f *fakeIAM) takeCalls() []string {
 	f.calls = nil
 	return c
 }
+
+func (f *fakeIAM) GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	f.record("GetUser")
+	return &iam.GetUserOutput{User: &iamtypes.User{Arn: aws.String("arn:aws:iam::123456789012:root")}}, nil
+}

@@ -44,6 +44,7 @@ type worldOptions struct {
 	readOnly    bool
 	latency     time.Duration
 	maxAttempts int
+	audit       func(AuditRecord)
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -61,7 +62,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 			Credentials: credentials.NewStaticCredentialsProvider(emulator.DefaultRootAccessKeyID, emulator.DefaultRootSecretAccessKey, ""),
 		},
 	})
-	eng := NewEngine(Config{Clients: clients, PageSize: o.pageSize, ReadOnly: o.readOnly})
+	eng := NewEngine(Config{Clients: clients, PageSize: o.pageSize, ReadOnly: o.readOnly, Audit: o.audit})
 	w := &world{t: t, emu: emu, url: url, eng: eng, sess: eng.NewSession("test", "")}
 	emu.ResetCalls()
 	return w

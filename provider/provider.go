@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/sqltypes"
 
@@ -34,6 +36,7 @@ const sqltypesVarchar = sqltypes.VarChar
 type AuditRecord struct {
 	Time        time.Time `json:"time"`
 	Principal   string    `json:"principal"`
+	SQLUser     string    `json:"sql_user,omitempty"`
 	Client      string    `json:"client,omitempty"`
 	Statement   string    `json:"statement"`
 	Operation   string    `json:"operation"`
@@ -69,8 +72,9 @@ type Provider struct {
 	db    *database
 	procs sql.ExternalStoredProcedureRegistry
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu           sync.Mutex
+	calls        map[string]int
+	principalARN string
 }
 
 var (
@@ -158,7 +162,7 @@ func (p *Provider) checkWritable(ctx *sql.Context, op string) error {
 }
 
 // audit records a mutating IAM call. It never receives a secret.
-func (p *Provider) audit(ctx *sql.Context, op, keyID string, err error) {
+func (p *Provider) audit(ctx *sql.Context, api awsiam.API, op, keyID string, err error) {
 	rec := AuditRecord{
 		Time:        time.Now().UTC(),
 		Statement:   redactLiterals(ctx.Query()),
@@ -167,15 +171,32 @@ func (p *Provider) audit(ctx *sql.Context, op, keyID string, err error) {
 		Outcome:     "ok",
 	}
 	if c := ctx.Client(); c.User != "" || c.Address != "" {
-		rec.Principal, rec.Client = c.User, c.Address
+		rec.SQLUser, rec.Client = c.User, c.Address
 	}
 	if err != nil {
 		rec.Outcome, rec.Error = "error", err.Error()
 	}
 	p.log.Info("iam call", "op", op, "access_key_id", keyID, "outcome", rec.Outcome)
 	if p.auditFn != nil {
+		rec.Principal = p.principal(ctx, api)
 		p.auditFn(rec)
 	}
+}
+
+// principal is the AWS identity iamsql acts as (GetUser without a name
+// answers for the caller), looked up once, and only when auditing.
+func (p *Provider) principal(ctx context.Context, api awsiam.API) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.principalARN != "" {
+		return p.principalARN
+	}
+	out, err := api.GetUser(context.WithoutCancel(ctx), &iam.GetUserInput{})
+	if err != nil || out.User == nil {
+		return "unknown (GetUser failed)"
+	}
+	p.principalARN = aws.ToString(out.User.Arn)
+	return p.principalARN
 }
 
 // CallStats counts the IAM calls one statement made, by operation.

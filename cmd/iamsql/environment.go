@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"time"
@@ -95,29 +94,10 @@ func (e *environment) clients() (*awsiam.Clients, error) {
 		EndpointURL: "http://sandbox.iamsql.invalid",
 		Config: &aws.Config{
 			Region:      "us-east-1",
-			HTTPClient:  &http.Client{Transport: inProcess{emu}},
+			HTTPClient:  &http.Client{Transport: emu.Transport()},
 			Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
 		},
 	}), nil
-}
-
-// inProcess carries SDK requests straight to the emulator's handler: the
-// sandbox opens no socket.
-type inProcess struct{ h http.Handler }
-
-func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	// Make the client request look like one a server received.
-	in := req.Clone(req.Context())
-	if in.Host == "" {
-		in.Host = req.URL.Host
-	}
-	in.RequestURI = req.URL.RequestURI()
-	in.Body = req.Body
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, in)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
 }
 
 // auditSink appends audit records as JSON lines to --audit-log.

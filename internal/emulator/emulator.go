@@ -8,7 +8,22 @@
 // It models users and access keys (with the two-keys quota, last-used
 // tracking and the caller's identity taken from the signing key), not
 // policies: every authenticated caller may do everything unless a test
-// denies it with Deny.
+// denies it with Deny. Behaviours worth knowing when coding against it:
+//
+//   - Without UserName, key and user operations act on the signer: its IAM
+//     user, or the root user for a root key. Root keys are reported with
+//     UserName "root" (RootUserName); GetUser for the root user answers as
+//     AWS does: UserId is the account id, Arn arn:aws:iam::ACCOUNT:root,
+//     and there is no UserName or Path.
+//   - GetAccessKeyLastUsed of a key id that does not exist is AccessDenied
+//     (403), as AWS answers it, not NoSuchEntity.
+//   - User names are unique and looked up case-insensitively, as in IAM.
+//   - A dropped call (DropRate) is carried out; only its response is lost.
+//   - The signature's date is not compared with Options.Now, so tests can
+//     fake the clock while clients sign with the real one.
+//   - aws-sdk-go-v2 clients should use NewHTTPClient over the network, or
+//     Transport in-process: with the SDK's default client a call to a
+//     server this fast is now and then sent twice.
 package emulator
 
 import (
@@ -18,6 +33,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"net/url"
 	"sort"
@@ -103,8 +119,8 @@ type State struct {
 type Call struct {
 	Op     string
 	Params url.Values // the request's parameters without Action, Version and SigV4 query auth
-	// Status is the HTTP status answered, or 0 when no response was
-	// written (connection dropped, client gone during injected latency).
+	// Status is the HTTP status answered, or 0 when no response reached
+	// the client (dropped, or the client left during injected latency).
 	Status      int
 	AccessKeyID string // the signer
 }
@@ -136,13 +152,21 @@ type Emulator struct {
 	denies       map[denyRule]bool
 	failNext     map[string][]string // op -> queued error codes
 
+	ops map[string]opFunc // the implemented Actions (a copy, so tests can add one)
+
 	// counters
 	calls   map[string]int
 	total   int
 	callLog []Call
+	logBase int // calls dropped from the front of callLog (see maxCallLog)
+	logSeq  int // sequence number of the next call
 }
 
 type denyRule struct{ op, user string }
+
+// maxCallLog bounds the call log so a long benchmark against an in-process
+// emulator does not grow without limit (a variable for tests).
+var maxCallLog = 100_000
 
 // New returns an emulator seeded as opts say.
 func New(opts Options) (*Emulator, error) {
@@ -161,6 +185,7 @@ func New(opts Options) (*Emulator, error) {
 		denies:     map[denyRule]bool{},
 		failNext:   map[string][]string{},
 		calls:      map[string]int{},
+		ops:        maps.Clone(operations),
 	}
 	e.throttleRate = clampRate(opts.ThrottleRate)
 	e.dropRate = clampRate(opts.DropRate)
@@ -184,6 +209,9 @@ func New(opts Options) (*Emulator, error) {
 	}
 	if !accessKeyIDRe.MatchString(e.rootKeyID) || len(e.rootKeyID) < 16 || len(e.rootKeyID) > 128 {
 		return nil, fmt.Errorf("emulator: root access key id must be 16-128 word characters")
+	}
+	if opts.Seed != "" && opts.Seed != "demo" {
+		return nil, fmt.Errorf("emulator: unknown seed %q (want \"\" or \"demo\")", opts.Seed)
 	}
 	seed := opts.RandSeed
 	if seed == 0 {
@@ -213,8 +241,6 @@ func New(opts Options) (*Emulator, error) {
 			if err := e.seedDemo(); err != nil {
 				return nil, err
 			}
-		default:
-			return nil, fmt.Errorf("emulator: unknown seed %q (want \"\" or \"demo\")", opts.Seed)
 		}
 		if e.statePath != "" {
 			if err := e.saveLocked(); err != nil {
@@ -366,7 +392,8 @@ func (e *Emulator) TotalCalls() int {
 	return e.total
 }
 
-// CallLog returns a copy of the counted calls in arrival order.
+// CallLog returns a copy of the counted calls in arrival order (the most
+// recent maxCallLog of them; the counters are always exact).
 func (e *Emulator) CallLog() []Call {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -385,6 +412,7 @@ func (e *Emulator) ResetCalls() {
 	e.calls = map[string]int{}
 	e.total = 0
 	e.callLog = nil
+	e.logBase = e.logSeq
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -1,14 +1,19 @@
 package emulator_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 
@@ -32,7 +37,12 @@ func TestThrottling(t *testing.T) {
 	t.Run("the SDK retries throttling and succeeds once the rate drops", func(t *testing.T) {
 		e, endpoint := start(t, emulator.Options{})
 		e.FailNext("ListUsers", "Throttling", 1)
-		c := client(t, endpoint, func(o *iam.Options) { o.RetryMaxAttempts = 2 })
+		c := client(t, endpoint, func(o *iam.Options) {
+			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = 2
+				so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		})
 		if _, err := c.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
 			t.Fatal(err)
 		}
@@ -372,4 +382,44 @@ func TestCallCounters(t *testing.T) {
 	if len(e.Calls()) != 0 || e.TotalCalls() != 0 || len(e.CallLog()) != 0 {
 		t.Fatalf("after ResetCalls: %v %d %v", e.Calls(), e.TotalCalls(), e.CallLog())
 	}
+}
+
+func TestLoggerRecordsOperationStatusAndRequestIDButNoSecret(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	e, endpoint := start(t, emulator.Options{Seed: "demo", Logger: logger})
+	out, err := client(t, endpoint).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String("dave")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := buf.String()
+	for _, want := range []string{`"op":"CreateAccessKey"`, `"status":200`, `"request_id":"`} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("log lacks %s:\n%s", want, logged)
+		}
+	}
+	_, rootSecret := e.RootCredentials()
+	for _, secret := range []string{aws.ToString(out.AccessKey.SecretAccessKey), rootSecret} {
+		if strings.Contains(logged, secret) {
+			t.Fatalf("log holds a secret:\n%s", logged)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

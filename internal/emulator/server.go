@@ -27,16 +27,17 @@ type exchange struct {
 	requestID string
 	op        string
 	signer    string
-	logIndex  int // index in the call log, -1 when not counted
+	logSeq    int // sequence number in the call log, -1 when not counted
 	wrote     bool
 }
 
 // ServeHTTP answers one IAM Query API request. An unexpected failure is
-// answered with InternalFailure (500); the only panic is net/http's
-// http.ErrAbortHandler, to close the connection without a response when a
-// call is dropped or its client leaves during injected latency.
+// answered with InternalFailure (500). The only panic is net/http's
+// http.ErrAbortHandler, when a dropped call (DropRate) must end without a
+// response and w cannot be hijacked; Transport handles it for in-process
+// use.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	x := &exchange{e: e, w: w, r: r, requestID: newRequestID(), logIndex: -1}
+	x := &exchange{e: e, w: w, r: r, requestID: newRequestID(), logSeq: -1}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -71,7 +72,7 @@ func (x *exchange) serve() {
 	x.signer = sig.keyID
 
 	action := params.Get("Action")
-	op, known := operations[action]
+	op, known := e.ops[action]
 	c, aerr := x.admit(sig, action, known, params)
 	if aerr != nil {
 		x.fail(aerr)
@@ -105,12 +106,13 @@ func (x *exchange) serve() {
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
-			// The client left or the server is closing: abort rather
-			// than let net/http send an empty 200.
+			// The client left or the server is closing. Answer anyway
+			// (net/http would otherwise send an empty 200), but log the
+			// call as unanswered: nobody is there to read it.
 			t.Stop()
-			x.wrote = true
-			x.finish(0, "client gone during injected latency")
-			panic(http.ErrAbortHandler)
+			x.respond(http.StatusServiceUnavailable, errorBody(newError("ServiceUnavailable", "The request was canceled by the client or the server shut down."), x.requestID), "ServiceUnavailable")
+			e.setCallStatus(x.logSeq, 0)
+			return
 		}
 	}
 	inject, throttle, drop := e.drawHooks(action)
@@ -215,10 +217,28 @@ func (x *exchange) admit(sig *sigRequest, action string, known bool, params url.
 		x.op = action
 		e.calls[action]++
 		e.total++
-		x.logIndex = len(e.callLog)
-		e.callLog = append(e.callLog, Call{Op: action, Params: logParams(params), AccessKeyID: sig.keyID})
+		e.appendCallLocked(x, Call{Op: action, Params: logParams(params), AccessKeyID: sig.keyID})
 	}
 	return c, nil
+}
+
+func (e *Emulator) appendCallLocked(x *exchange, c Call) {
+	if len(e.callLog) >= maxCallLog {
+		half := len(e.callLog) / 2
+		e.callLog = append([]Call(nil), e.callLog[half:]...)
+		e.logBase += half
+	}
+	x.logSeq = e.logSeq
+	e.logSeq++
+	e.callLog = append(e.callLog, c)
+}
+
+func (e *Emulator) setCallStatus(seq, status int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if i := seq - e.logBase; i >= 0 && i < len(e.callLog) {
+		e.callLog[i].Status = status
+	}
 }
 
 // drawHooks decides the injected fate of one call: a queued FailNext
@@ -361,12 +381,8 @@ func (x *exchange) drop() {
 // finish records the outcome in the call log and the logger.
 func (x *exchange) finish(status int, code string) {
 	e := x.e
-	if x.logIndex >= 0 {
-		e.mu.Lock()
-		if x.logIndex < len(e.callLog) && e.callLog[x.logIndex].Op == x.op {
-			e.callLog[x.logIndex].Status = status
-		}
-		e.mu.Unlock()
+	if x.logSeq >= 0 {
+		e.setCallStatus(x.logSeq, status)
 	}
 	attrs := []slog.Attr{slog.String("op", x.op), slog.Int("status", status), slog.String("request_id", x.requestID)}
 	if code != "" {
@@ -398,7 +414,7 @@ func (e *Emulator) Listen(addr string) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		Addr:   ln.Addr().String(),
-		URL:    "http://" + ln.Addr().String(),
+		URL:    "http://" + dialable(ln.Addr()),
 		cancel: cancel,
 		done:   make(chan struct{}),
 		srv: &http.Server{
@@ -412,6 +428,16 @@ func (e *Emulator) Listen(addr string) (*Server, error) {
 		_ = s.srv.Serve(ln)
 	}()
 	return s, nil
+}
+
+// dialable is the address clients use to reach a listener: an unspecified
+// host (":8080", "0.0.0.0", "::") is reached on the loopback.
+func dialable(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 // Close stops the server at once, ending requests in progress (including

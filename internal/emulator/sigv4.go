@@ -158,8 +158,7 @@ func (s *sigRequest) verify(r *http.Request, query url.Values, body []byte, secr
 		q.Del("X-Amz-Signature")
 	}
 	canonQuery := canonicalQuery(q)
-	sum := sha256.Sum256(body)
-	payloads := []string{hex.EncodeToString(sum[:])}
+	payloads := []string{hexSHA256(body)}
 	if s.presigned {
 		payloads = append(payloads, unsignedBody)
 	}
@@ -183,6 +182,11 @@ func (s *sigRequest) verify(r *http.Request, query url.Values, body []byte, secr
 		}
 	}
 	return false
+}
+
+func hexSHA256(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func hmacSHA256(key []byte, data string) []byte {

@@ -7,8 +7,8 @@ package awsiam
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -31,9 +31,10 @@ type AccessKeysAPI interface {
 	GetAccessKeyLastUsed(context.Context, *iam.GetAccessKeyLastUsedInput, ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
 }
 
-// AccountAPI is the account-level part of IAM.
+// AccountAPI is the account-level part of IAM, and who the caller is.
 type AccountAPI interface {
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error)
 }
 
 // API is everything iamsql calls.
@@ -153,6 +154,7 @@ func (c *Clients) For(ctx context.Context, region string) (API, error) {
 	client := iam.NewFromConfig(c.cfg, func(o *iam.Options) {
 		o.Region = schema.SigningRegion[partition]
 		o.Retryer = c.retryer()
+		o.HTTPClient = bodyGuard{o.HTTPClient}
 		if c.opts.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
 		}
@@ -188,6 +190,25 @@ func (c *Clients) retryer() aws.Retryer {
 // returned.
 const DefaultMaxAttempts = 10
 
-// ErrOutcomeUnknown marks a CreateAccessKey whose connection failed before
-// an answer arrived: the key may or may not exist.
-var ErrOutcomeUnknown = errors.New("outcome unknown")
+// bodyGuard hides the request body's WriteTo from net/http. smithy-go
+// closes a request body as soon as response headers arrive, and its body
+// wrapper then answers WriteTo with io.EOF; when a server answers within
+// microseconds, net/http may still be finishing with the body, takes the
+// io.EOF for a write error and drops the connection mid-response, and the
+// call fails or is sent again. For CreateAccessKey that would create a key
+// whose secret nobody sees. Read-only bodies avoid it.
+type bodyGuard struct{ next iam.HTTPClient }
+
+func (g bodyGuard) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r2 := *r
+		r2.Body = readCloser{r.Body}
+		r = &r2
+	}
+	return g.next.Do(r)
+}
+
+type readCloser struct{ rc io.ReadCloser }
+
+func (b readCloser) Read(p []byte) (int, error) { return b.rc.Read(p) }
+func (b readCloser) Close() error               { return b.rc.Close() }

@@ -1,0 +1,85 @@
+package emulator
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// signedRequest builds a root-signed POST of form.
+func signedRequest(t *testing.T, form string) *http.Request {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "http://iam.local/", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	sum := hexSHA256([]byte(form))
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: DefaultRootAccessKeyID, SecretAccessKey: DefaultRootSecretAccessKey},
+		req, sum, "iam", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func TestPanicInAnOperationIsInternalFailureAndReleasesTheLock(t *testing.T) {
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ops["Explode"] = func(*reqCtx) ([]byte, *apiError) { panic("boom") }
+
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, signedRequest(t, "Action=Explode&Version=2010-05-08"))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "<Code>InternalFailure</Code>") || !strings.Contains(rec.Body.String(), "<Type>Receiver</Type>") {
+		t.Fatalf("got %d %s", rec.Code, rec.Body)
+	}
+	if log := e.CallLog(); len(log) != 1 || log[0].Status != 500 {
+		t.Fatalf("call log %+v", log)
+	}
+
+	done := make(chan int, 1)
+	go func() {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, signedRequest(t, "Action=ListUsers&Version=2010-05-08"))
+		done <- rec.Code
+	}()
+	select {
+	case code := <-done:
+		if code != 200 {
+			t.Fatalf("next call answered %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the state lock was left held")
+	}
+}
+
+func TestCallLogKeepsTheMostRecentCalls(t *testing.T) {
+	old := maxCallLog
+	maxCallLog = 10
+	defer func() { maxCallLog = old }()
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 25; i++ {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, signedRequest(t, "Action=GetUser&Version=2010-05-08"))
+		if rec.Code != 200 {
+			t.Fatalf("call %d: %d", i, rec.Code)
+		}
+	}
+	log := e.CallLog()
+	if len(log) > 10 || len(log) < 5 || e.TotalCalls() != 25 || e.Calls()["GetUser"] != 25 {
+		t.Fatalf("log %d entries, total %d", len(log), e.TotalCalls())
+	}
+	for _, c := range log {
+		if c.Status != 200 {
+			t.Fatalf("status not recorded after trimming: %+v", c)
+		}
+	}
+}
