@@ -163,7 +163,7 @@ func (p *Provider) fetchAccessKeys(ctx *sql.Context, prm params, need func(strin
 // pages, optionally only the key keyID, with last-used data when hydrate
 // is set. A user has at most two keys, so the rows are buffered.
 func (p *Provider) listKeys(ctx context.Context, api awsiam.API, region, user, keyID string, hydrate bool, known map[string]lastUsed) ([]sql.Row, error) {
-	pager := iam.NewListAccessKeysPaginator(countingLister{p, api}, &iam.ListAccessKeysInput{UserName: userParam(user), MaxItems: p.maxItems()})
+	pager := iam.NewListAccessKeysPaginator(countingLister{p, api}, &iam.ListAccessKeysInput{UserName: userParam(user), MaxItems: p.maxItems()}, stopOnRepeatedMarker)
 	var keys []iamtypes.AccessKeyMetadata
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
@@ -192,6 +192,10 @@ func (p *Provider) listKeys(ctx context.Context, api awsiam.API, region, user, k
 	}
 	return rows, nil
 }
+
+// stopOnRepeatedMarker ends a listing whose server repeats a page marker
+// instead of following it forever.
+func stopOnRepeatedMarker(o *iam.ListAccessKeysPaginatorOptions) { o.StopOnDuplicateToken = true }
 
 func filterKeys(keys []iamtypes.AccessKeyMetadata, id string) []iamtypes.AccessKeyMetadata {
 	var out []iamtypes.AccessKeyMetadata

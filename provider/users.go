@@ -60,7 +60,7 @@ func (p *Provider) listUsers(ctx *sql.Context, prm params) iter.Seq2[sql.Row, er
 		} else {
 			prefix = "/"
 		}
-		pager := iam.NewListUsersPaginator(countingUserLister{p, api}, in)
+		pager := iam.NewListUsersPaginator(countingUserLister{p, api}, in, func(o *iam.ListUsersPaginatorOptions) { o.StopOnDuplicateToken = true })
 		for pager.HasMorePages() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {

@@ -101,3 +101,35 @@ func TestResourcesAreConsistent(t *testing.T) {
 		}
 	}
 }
+
+// FuzzValidate: validation never panics, and what it accepts matches IAM's
+// documented constraints.
+func FuzzValidate(f *testing.F) {
+	for _, s := range []string{"AKIAIOSFODNN7EXAMPLE", "alice", "Active", "us-east-1", "/ops/", "", "a b", "☃", strings.Repeat("x", 200)} {
+		f.Add(s)
+	}
+	params := []string{"AccessKeyId", "UserName", "Status", "region", "PathPrefix"}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, p := range params {
+			err := Validate(p, v)
+			if err == nil {
+				switch p {
+				case "AccessKeyId":
+					if len(v) < 16 || len(v) > 128 || !accessKeyIDPattern.MatchString(v) {
+						t.Fatalf("accepted AccessKeyId %q", v)
+					}
+				case "UserName":
+					if len(v) < 1 || len(v) > 64 || strings.ContainsAny(v, " '\\\"`;") {
+						t.Fatalf("accepted UserName %q", v)
+					}
+				case "region":
+					if _, ok := Partition(v); !ok {
+						t.Fatalf("accepted region %q", v)
+					}
+				}
+			} else if len(err.Error()) > 300 {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+		}
+	})
+}

@@ -1,0 +1,39 @@
+package provider
+
+import (
+	"strings"
+	"testing"
+)
+
+// Hostile values are clear errors and never reach IAM.
+func TestHostileValuesNeverReachIAM(t *testing.T) {
+	big := strings.Repeat("A", 10<<20)
+	runScriptTests(t, []scriptTest{
+		{name: "injection-looking UserName", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice'' OR ''1''=''1'",
+			wantErr: `invalid UserName "alice' OR '1'='1"`, errNum: ErrNumBadParam},
+		{name: "injection-looking AccessKeyId", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIA1234567890123456; DROP TABLE users'",
+			wantErr: "invalid AccessKeyId", errNum: ErrNumBadParam},
+		{name: "Unicode UserName", query: "INSERT INTO access_keys (UserName, region) VALUES ('ålice☃', 'us-east-1')",
+			wantErr: "invalid UserName", errNum: ErrNumBadParam},
+		{name: "Unicode region", query: "SELECT * FROM access_keys WHERE region = 'us‐east‐1'",
+			wantErr: "invalid region", errNum: ErrNumBadParam},
+		{name: "10 MB UserName literal", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = '" + big + "'",
+			wantErr: "must be 1-64 characters", errNum: ErrNumBadParam},
+		{name: "10 MB AccessKeyId in a procedure", query: "CALL update_access_key('" + big + "', 'Active', 'us-east-1')",
+			wantErr: "must be 16-128 characters", errNum: ErrNumBadParam},
+		{name: "NULL region in INSERT", query: "INSERT INTO access_keys (UserName, region) VALUES ('dave', NULL)",
+			wantErr: "INSERT requires region", errNum: ErrNumBadParam},
+		{name: "NULL AccessKeyId in DELETE", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = NULL",
+			wantErr: "requires AccessKeyId", errNum: ErrNumBadParam},
+		{name: "NULL UserName lookup", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = NULL",
+			wantErr: "requires UserName", errNum: ErrNumBadParam},
+		{name: "a number as region", query: "SELECT * FROM access_keys WHERE region = 5",
+			wantErr: `invalid region "5"`, errNum: ErrNumBadParam},
+		{name: "a number as Status", query: "CALL update_access_key('AKIABOB0000000000001', 1, 'us-east-1', 'bob')",
+			wantErr: `invalid Status "1"`, errNum: ErrNumBadParam},
+		{name: "a date as UserName", query: "INSERT INTO access_keys (UserName, region) VALUES (NOW(), 'us-east-1')",
+			wantErr: "invalid UserName", errNum: ErrNumBadParam},
+		{name: "empty region", query: "SELECT * FROM access_keys WHERE region = ''",
+			wantErr: "SELECT requires region", errNum: ErrNumBadParam},
+	})
+}
