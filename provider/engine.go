@@ -131,6 +131,8 @@ func innerTable(t sql.Table) (*table, bool) {
 		return t.table, true
 	case *createdKeysTable:
 		return t.table, true
+	case *methodsTable:
+		return t.table, true
 	case *table:
 		return t, true
 	case sql.TableWrapper:
@@ -144,6 +146,8 @@ func innerTable(t sql.Table) (*table, bool) {
 // read-only engine.
 func walkPlan(ctx *sql.Context, n sql.Node, verb schema.Verb, readOnly bool) error {
 	switch n := n.(type) {
+	case *plan.ShowColumns, *plan.ShowCreateTable, *plan.ShowIndexes, *plan.DescribeQuery:
+		return nil // these describe a table or plan; they make no IAM call
 	case *plan.InsertInto:
 		if t, ok := resolvedIamTable(n.Destination); ok && readOnly && t.res.Name == schema.AccessKeys.Name {
 			return &ReadOnlyError{Statement: "INSERT INTO " + t.res.Name}

@@ -101,7 +101,7 @@ func NewProvider(cfg Config) *Provider {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	p.db = &database{tables: map[string]sql.Table{}}
-	for _, t := range []sql.Table{p.newAccessKeysTable(), p.newCreatedKeysTable(), p.newUsersTable(), p.newAccountSummaryTable()} {
+	for _, t := range []sql.Table{p.newAccessKeysTable(), p.newCreatedKeysTable(), p.newUsersTable(), p.newAccountSummaryTable(), p.newMethodsTable()} {
 		p.db.tables[strings.ToLower(t.Name())] = t
 		p.db.names = append(p.db.names, t.Name())
 	}

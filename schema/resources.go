@@ -1,7 +1,7 @@
 package schema
 
 // The resources iamsql serves. Order is the order SHOW TABLES and docs use.
-var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary}
+var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Methods}
 
 const (
 	regionDoc = "The AWS region the request is made for (a parameter, echoed back). " +
@@ -169,5 +169,27 @@ var AccountSummary = Resource{
 	},
 	Examples: []Example{
 		{"Does the root user have access keys?", "SELECT AccountAccessKeysPresent FROM account_summary WHERE region = 'us-east-1';"},
+	},
+}
+
+// Methods lists every method of every resource: how each SQL verb maps to
+// an IAM operation and which parameters it requires. It is read from this
+// package; it makes no IAM call.
+var Methods = Resource{
+	Name: "methods",
+	Doc: "Every method of every iamsql table: the SQL verb or procedure that reaches it, the IAM operation it calls, " +
+		"its required and optional parameters and the IAM permissions it needs. Local: no IAM call.",
+	Columns: []Column{
+		{Name: "TableName", Type: Varchar, Size: 64, Doc: "The table the method belongs to."},
+		{Name: "Method", Type: Varchar, Size: 64, Doc: "The StackQL method name (access_keys_List)."},
+		{Name: "Verb", Type: Varchar, Size: 8, Doc: "The SQL verb: SELECT, INSERT, UPDATE, DELETE or EXEC."},
+		{Name: "Operation", Type: Varchar, Size: 64, Doc: "The IAM API operation called."},
+		{Name: "ProcedureCall", Type: Varchar, Size: 128, Doc: "The CALL signature, when the method is a procedure; NULL otherwise."},
+		{Name: "RequiredParams", Type: Varchar, Size: 255, Doc: "Parameters that must be given, comma-separated."},
+		{Name: "OptionalParams", Type: Varchar, Size: 255, Doc: "Parameters that may be given, comma-separated."},
+		{Name: "Permissions", Type: Varchar, Size: 512, Doc: "IAM permissions the caller needs."},
+	},
+	Examples: []Example{
+		{"What does each verb of access_keys need?", "SELECT Verb, Operation, RequiredParams, ProcedureCall FROM methods WHERE TableName = 'access_keys';"},
 	},
 }
