@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,6 +42,7 @@ func (p *Provider) newAccessKeysTable() *accessKeysTable {
 		newParamIndex(DatabaseName, r, sch, "region", "UserName", "AccessKeyId"),
 	}
 	t.fetch = p.fetchAccessKeys
+	t.merge = mergeKeyLookups
 	return &accessKeysTable{table: t}
 }
 
@@ -197,12 +200,42 @@ func (p *Provider) listKeys(ctx context.Context, api awsiam.API, region, user, k
 // instead of following it forever.
 func stopOnRepeatedMarker(o *iam.ListAccessKeysPaginatorOptions) { o.StopOnDuplicateToken = true }
 
-func filterKeys(keys []iamtypes.AccessKeyMetadata, id string) []iamtypes.AccessKeyMetadata {
+// filterKeys keeps the keys named in ids, a comma-separated list (key ids
+// match [\w]+, so the comma cannot be part of one).
+func filterKeys(keys []iamtypes.AccessKeyMetadata, ids string) []iamtypes.AccessKeyMetadata {
+	want := strings.Split(ids, ",")
 	var out []iamtypes.AccessKeyMetadata
 	for _, k := range keys {
-		if aws.ToString(k.AccessKeyId) == id {
+		if slices.Contains(want, aws.ToString(k.AccessKeyId)) {
 			out = append(out, k)
 		}
+	}
+	return out
+}
+
+// mergeKeyLookups folds lookups of several key ids of the same user into
+// one: `AccessKeyId IN (a, b) AND UserName = 'u'` needs one ListAccessKeys,
+// not one per id.
+func mergeKeyLookups(combos []params) []params {
+	var out []params
+	byUser := map[string]params{}
+	for _, c := range combos {
+		user, hasUser := c["UserName"]
+		id, hasKey := c["AccessKeyId"]
+		if !hasUser || !hasKey {
+			out = append(out, c)
+			continue
+		}
+		k := c["region"] + "\x00" + user
+		if m, ok := byUser[k]; ok {
+			if !slices.Contains(strings.Split(m["AccessKeyId"], ","), id) {
+				m["AccessKeyId"] += "," + id
+			}
+			continue
+		}
+		m := params{"region": c["region"], "UserName": user, "AccessKeyId": id}
+		byUser[k] = m
+		out = append(out, m)
 	}
 	return out
 }

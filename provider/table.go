@@ -25,6 +25,8 @@ type table struct {
 	sch     sql.Schema
 	indexes []*paramIndex
 	fetch   fetchFunc
+	// merge, when set, combines parameter combinations one call can serve.
+	merge func([]params) []params
 
 	// projection is the subset of columns the query needs (nil = all).
 	projection []string
@@ -197,6 +199,9 @@ func (t *table) LookupPartitions(_ *sql.Context, lookup sql.IndexLookup) (sql.Pa
 		if err := checkParams(t.res, m, p); err != nil {
 			return nil, paramError(err)
 		}
+	}
+	if t.merge != nil {
+		combos = t.merge(combos)
 	}
 	return &partitionIter{parts: combos}, nil
 }
