@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -176,11 +177,12 @@ type InvalidParam struct {
 }
 
 func (e *InvalidParam) Error() string {
-	v := e.Value
-	if len(v) > 64 {
-		v = v[:64] + "…"
+	// A hostile value (10 MB, control bytes) is shown quoted and cut short.
+	q := strconv.Quote(e.Value)
+	if len(q) > 80 {
+		q = q[:80] + "…\""
 	}
-	return fmt.Sprintf("invalid %s %q: %s", e.Param, v, e.Reason)
+	return fmt.Sprintf("invalid %s %s: %s", e.Param, q, e.Reason)
 }
 
 var (
