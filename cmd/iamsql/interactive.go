@@ -42,14 +42,19 @@ func cmdInteractive(ctx context.Context, env *environment, args []string) error 
 	if !isTerminal(env.stdin) {
 		cfg.In = shell.NewPlainReader(env.stdin, nil)
 		cfg.Batch, cfg.Force = true, *force
-		if err := shell.New(cfg).Run(ctx); err != nil {
-			if errors.Is(err, shell.ErrFailed) {
-				return errReported{err}
-			}
-			return err
-		}
-		return nil
+		return shellResult(ctx, shell.New(cfg).Run(ctx))
 	}
+
+	// Ctrl-C belongs to the shell from here on.
+	in := interruptsFrom(ctx)
+	if in == nil {
+		// Not started by main (a test): take SIGINT here.
+		ctx, in = withInterrupts(ctx)
+		defer in.stop()
+	}
+	ch, release := in.claim()
+	defer release()
+	cfg.Interrupts = ch
 
 	cfg.Greeting = greeting(env)
 	if isTerminal(env.stdout) {
@@ -67,29 +72,24 @@ func cmdInteractive(ctx context.Context, env *environment, args []string) error 
 	} else {
 		cfg.History = h
 	}
+	return shellResult(ctx, shell.New(cfg).Run(ctx))
+}
 
-	in := interruptsFrom(ctx)
-	if in == nil {
-		// Not started by main (a test): take SIGINT here.
-		ctx, in = withInterrupts(ctx)
-		defer in.stop()
-	}
-	ch, release := in.claim()
-	defer release()
-	cfg.Interrupts = ch
-	err = shell.New(cfg).Run(ctx)
-	if err != nil && ctx.Err() != nil {
-		return errReported{err} // terminated by a signal
+// shellResult maps the shell's end to the exit status: failed statements
+// and signals were already reported.
+func shellResult(ctx context.Context, err error) error {
+	if err != nil && (errors.Is(err, shell.ErrFailed) || ctx.Err() != nil) {
+		return errReported{err}
 	}
 	return err
 }
 
 func greeting(env *environment) string {
-	target := "AWS IAM through the standard AWS configuration (credentials, --profile, --endpoint-url)."
+	target := "Connected to AWS IAM through the standard AWS configuration (credentials, --profile, --endpoint-url)."
 	if env.sandbox {
-		target = "the sandbox: an emulated IAM account with demo users and keys; nothing reaches AWS."
+		target = "Connected to the sandbox: an emulated IAM account with demo users and keys (nothing reaches AWS)."
 	}
-	return "Welcome to iamsql, SQL for AWS IAM access keys. Connected to " + target + "\n" +
+	return "Welcome to iamsql, SQL for AWS IAM access keys.\n" + target + "\n" +
 		"End statements with ; (or \\G for vertical output). Type help or \\? for help, \\q to quit.\n\n"
 }
 

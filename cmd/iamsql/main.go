@@ -19,7 +19,8 @@ import (
 const usage = `iamsql: SQL for AWS IAM access keys.
 
 Usage:
-  iamsql [global flags]                      interactive shell (or run SQL from stdin)
+  iamsql [global flags]                      interactive SQL shell (help inside it lists its commands)
+  iamsql [global flags] [--force] < FILE.sql run SQL from stdin like mysql; --force goes on after errors
   iamsql [global flags] exec "SQL; ..."      run statements and print their results
   iamsql [global flags] exec -f FILE.sql     run a script
   iamsql [global flags] emulator [flags]     serve the built-in IAM emulator over HTTP
@@ -50,8 +51,13 @@ type errUsage struct{ msg string }
 func (e errUsage) Error() string { return e.msg }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGTERM cancels the command. So does SIGINT, except while the
+	// interactive shell has claimed it: there Ctrl-C cancels the running
+	// statement, not the shell (see interrupts in interactive.go).
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
+	ctx, in := withInterrupts(ctx)
+	defer in.stop()
 	os.Exit(runCLI(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -81,7 +87,9 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "":
-		err = cmdInteractive(ctx, env)
+		err = cmdInteractive(ctx, env, rest)
+	case "--force", "-force":
+		err = cmdInteractive(ctx, env, append([]string{cmd}, rest...))
 	default:
 		err = errUsage{fmt.Sprintf("unknown command %q (see iamsql --help)", cmd)}
 	}

@@ -60,10 +60,11 @@ func (s Stats) CallCount() int {
 // created are printed with their secrets even when it fails.
 func (r *Runner) Run(ctx context.Context, stmt string) (err error) {
 	start := time.Now()
+	r.Last = Stats{}
 	mark := r.Session.CreatedCount()
 	var res *provider.Result
 	defer func() {
-		r.Last = Stats{Elapsed: time.Since(start)}
+		r.Last.Elapsed = time.Since(start)
 		if res != nil {
 			r.Last.Calls = res.Stats.Snapshot()
 		}
