@@ -466,6 +466,10 @@ var _ sql.RowInserter = (*keyInserter)(nil)
 func (ins *keyInserter) StatementBegin(*sql.Context) { ins.created = nil }
 
 func (ins *keyInserter) Insert(ctx *sql.Context, row sql.Row) error {
+	return ToSQLError(ins.insert(ctx, row))
+}
+
+func (ins *keyInserter) insert(ctx *sql.Context, row sql.Row) error {
 	sch := ins.t.sch
 	for i, c := range sch {
 		switch c.Name {
@@ -495,6 +499,10 @@ func (ins *keyInserter) Insert(ctx *sql.Context, row sql.Row) error {
 // fails stay in the session (their secrets still reach the caller) and
 // are named in the error.
 func (ins *keyInserter) DiscardChanges(ctx *sql.Context, cause error) error {
+	return ToSQLError(ins.discardChanges(ctx, cause))
+}
+
+func (ins *keyInserter) discardChanges(ctx *sql.Context, cause error) error {
 	created := ins.created
 	ins.created = nil
 	return ins.t.prov.rollbackCreated(ctx, created, cause)
@@ -555,6 +563,10 @@ func (d *keyDeleter) StatementComplete(*sql.Context) error     { return nil }
 func (d *keyDeleter) Close(*sql.Context) error                 { return nil }
 
 func (d *keyDeleter) Delete(ctx *sql.Context, row sql.Row) error {
+	return ToSQLError(d.delete(ctx, row))
+}
+
+func (d *keyDeleter) delete(ctx *sql.Context, row sql.Row) error {
 	sch := d.t.sch
 	m, _ := schema.AccessKeys.Method(schema.Delete)
 	id := str(row[sch.IndexOfColName("AccessKeyId")])
@@ -580,6 +592,10 @@ func (u *keyUpdater) StatementComplete(*sql.Context) error     { return nil }
 func (u *keyUpdater) Close(*sql.Context) error                 { return nil }
 
 func (u *keyUpdater) Update(ctx *sql.Context, old, updated sql.Row) error {
+	return ToSQLError(u.update(ctx, old, updated))
+}
+
+func (u *keyUpdater) update(ctx *sql.Context, old, updated sql.Row) error {
 	sch := u.t.sch
 	for i, c := range sch {
 		if c.Name != "Status" && fmt.Sprint(old[i]) != fmt.Sprint(updated[i]) {

@@ -43,7 +43,7 @@ func init() {
 			s := sessionOf(ctx)
 			readOnly := p.readOnly || (s != nil && s.ReadOnly)
 			if err := walkPlan(ctx, n, schema.Select, readOnly); err != nil {
-				return n, transform.SameTree, err
+				return n, transform.SameTree, ToSQLError(err)
 			}
 			if s != nil {
 				s.setInventory(planInventory(ctx, p, n))

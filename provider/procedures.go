@@ -24,7 +24,7 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 			resultSchema = append(resultSchema, full[full.IndexOfColName(name)])
 		}
 	}
-	fn := func(ctx *sql.Context, args ...string) (sql.RowIter, error) {
+	fnInner := func(ctx *sql.Context, args ...string) (sql.RowIter, error) {
 		names := m.Params()
 		if len(args) < len(m.Required) || len(args) > len(names) {
 			return nil, paramError(fmt.Errorf("%s: expected %s, got %d argument(s)", m.Procedure, m.Signature(), len(args)))
@@ -69,6 +69,10 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 			return nil, p.deleteAccessKey(ctx, m, prm["AccessKeyId"], prm["region"], prm["UserName"])
 		}
 		return nil, fmt.Errorf("%s: no implementation for %s", m.Procedure, m.Operation)
+	}
+	fn := func(ctx *sql.Context, args ...string) (sql.RowIter, error) {
+		it, err := fnInner(ctx, args...)
+		return it, ToSQLError(err)
 	}
 	return sql.ExternalStoredProcedureDetails{
 		Name:     m.Procedure,

@@ -288,14 +288,14 @@ func newSeqIter(seq iter.Seq2[sql.Row, error], project func(sql.Row) sql.Row) *s
 
 func (s *seqIter) Next(ctx *sql.Context) (sql.Row, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, ToSQLError(err)
 	}
 	row, err, ok := s.next()
 	if !ok {
 		return nil, ioEOF
 	}
 	if err != nil {
-		return nil, err
+		return nil, ToSQLError(err)
 	}
 	if s.project != nil {
 		row = s.project(row)

@@ -24,6 +24,7 @@ Usage:
   iamsql [global flags] exec "SQL; ..."      run statements and print their results
   iamsql [global flags] exec -f FILE.sql     run a script
   iamsql [global flags] emulator [flags]     serve the built-in IAM emulator over HTTP
+  iamsql [global flags] serve [flags]        MySQL-protocol server for any MySQL client (iamsql serve help)
 
 Global flags (before or after the subcommand):
   --sandbox               use a built-in emulated IAM account with demo users and keys (no AWS account needed)
@@ -81,6 +82,8 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	switch cmd {
 	case "exec":
 		err = cmdExec(ctx, env, rest)
+	case "serve":
+		err = cmdServe(ctx, env, rest)
 	case "emulator":
 		err = cmdEmulator(ctx, env, rest)
 	case "help":

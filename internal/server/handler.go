@@ -1,0 +1,297 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	"github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/iamsql/iamsql/provider"
+)
+
+// handler wraps go-mysql-server's protocol handler with what iamsql adds
+// per connection and per statement: connection tracking, the statement
+// timeout, cancellation when the client goes away or the server stops,
+// error numbers for those cases, and logs.
+type handler struct {
+	inner mysql.Handler
+	srv   *Server
+}
+
+var _ mysql.Handler = (*handler)(nil)
+
+// connState is what the server tracks about one connection.
+type connState struct {
+	tracked   *trackedConn
+	connected time.Time
+	running   atomic.Bool
+	// statements counts the statements the connection ran.
+	statements atomic.Int64
+	// authenticated is set once the connection logged in.
+	authenticated atomic.Bool
+	// user is who logged in.
+	user atomic.Pointer[account]
+}
+
+// Causes a statement's context is cancelled with.
+var (
+	errStatementTimeout = errors.New("statement timeout")
+	errClientGone       = errors.New("client disconnected")
+	errShuttingDown     = errors.New("server shutting down")
+)
+
+func (h *handler) NewConnection(c *mysql.Conn) {
+	st := &connState{tracked: unwrapTracked(c.Conn), connected: time.Now()}
+	h.srv.mu.Lock()
+	h.srv.conns[c.ConnectionID] = st
+	h.srv.mu.Unlock()
+	if h.srv.draining.Load() && st.tracked != nil {
+		st.tracked.drain()
+	}
+	h.inner.NewConnection(c)
+}
+
+func (h *handler) ConnectionClosed(c *mysql.Conn) {
+	h.inner.ConnectionClosed(c)
+	h.srv.mu.Lock()
+	st := h.srv.conns[c.ConnectionID]
+	delete(h.srv.conns, c.ConnectionID)
+	h.srv.mu.Unlock()
+	h.srv.ln.release()
+	if st != nil && st.authenticated.Load() {
+		h.srv.log.Info("client disconnected", "conn", c.ConnectionID, "user", c.User, "remote", remoteHost(c),
+			"statements", st.statements.Load(), "duration", time.Since(st.connected).Round(time.Millisecond))
+	}
+	select {
+	case h.srv.idle <- struct{}{}:
+	default:
+	}
+}
+
+func (h *handler) ConnectionAborted(c *mysql.Conn, reason string) error {
+	h.srv.log.Debug("connection aborted during handshake", "conn", c.ConnectionID, "remote", remoteHost(c), "reason", reason)
+	return h.inner.ConnectionAborted(c, reason)
+}
+
+func (h *handler) ComInitDB(c *mysql.Conn, schemaName string) error {
+	return h.inner.ComInitDB(c, schemaName)
+}
+
+// state is what the server tracks about c.
+func (h *handler) state(c *mysql.Conn) *connState {
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	return h.srv.conns[c.ConnectionID]
+}
+
+// loggedIn records and logs a successful login.
+func (s *Server) loggedIn(c *mysql.Conn, acct *account, method mysql.AuthMethodDescription) {
+	s.mu.Lock()
+	st := s.conns[c.ConnectionID]
+	s.mu.Unlock()
+	if st != nil {
+		st.user.Store(acct)
+		st.authenticated.Store(true)
+	}
+	s.log.Info("client connected", "conn", c.ConnectionID, "user", acct.name, "remote", remoteHost(c),
+		"tls", c.TLSEnabled(), "auth", string(method), "read_only", acct.readOnly)
+}
+
+func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) error {
+	stmt, ctx, err := h.begin(ctx, c, query)
+	if err != nil {
+		return err
+	}
+	return stmt.end(h.inner.ComQuery(ctx, c, query, stmt.counting(callback)))
+}
+
+func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (string, error) {
+	stmt, ctx, err := h.begin(ctx, c, query)
+	if err != nil {
+		return "", err
+	}
+	rest, err := h.inner.ComMultiQuery(ctx, c, query, stmt.counting(callback))
+	return rest, stmt.end(err)
+}
+
+func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
+	if h.srv.draining.Load() {
+		return nil, errShutdownSQL()
+	}
+	if h.srv.opts.RequireTLS && !c.TLSEnabled() {
+		return nil, errInsecureTransport()
+	}
+	fields, err := h.inner.ComPrepare(ctx, c, query, prepare)
+	if err != nil {
+		h.srv.log.Info("prepare failed", "conn", c.ConnectionID, "user", c.User, "kind", statementKind(query), "error_code", errorCode(err))
+	}
+	return fields, err
+}
+
+func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) error {
+	stmt, ctx, err := h.begin(ctx, c, prepare.PrepareStmt)
+	if err != nil {
+		return err
+	}
+	return stmt.end(h.inner.ComStmtExecute(ctx, c, prepare, func(r *sqltypes.Result) error {
+		stmt.count(r)
+		return callback(r)
+	}))
+}
+
+func (h *handler) WarningCount(c *mysql.Conn) uint16 { return h.inner.WarningCount(c) }
+
+func (h *handler) ComResetConnection(c *mysql.Conn) error { return h.inner.ComResetConnection(c) }
+
+func (h *handler) ParserOptionsForConnection(c *mysql.Conn) (sqlparser.ParserOptions, error) {
+	return h.inner.ParserOptionsForConnection(c)
+}
+
+// statement is one running statement.
+type statement struct {
+	h        *handler
+	c        *mysql.Conn
+	conn     *connState
+	kind     string
+	start    time.Time
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	cleanups []func() bool
+	rows     int
+	affected uint64
+}
+
+// begin registers a statement and gives it a context that is cancelled
+// by the statement timeout, by the client disconnecting and by a forced
+// shutdown.
+func (h *handler) begin(ctx context.Context, c *mysql.Conn, query string) (*statement, context.Context, error) {
+	st := h.state(c)
+	if h.srv.draining.Load() || st == nil {
+		return nil, nil, errShutdownSQL()
+	}
+	if h.srv.opts.RequireTLS && !c.TLSEnabled() {
+		return nil, nil, errInsecureTransport()
+	}
+	if err := h.checkKill(c, query); err != nil {
+		return nil, nil, err
+	}
+	st.running.Store(true)
+	st.statements.Add(1)
+	s := &statement{h: h, c: c, conn: st, kind: statementKind(query), start: time.Now()}
+	ctx, s.cancel = context.WithCancelCause(ctx)
+	if d := h.srv.opts.StatementTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, errStatementTimeout)
+		s.cleanups = append(s.cleanups, func() bool { cancel(); return true })
+	}
+	s.cleanups = append(s.cleanups,
+		context.AfterFunc(h.srv.hardStop, func() { s.cancel(errShuttingDown) }),
+		watchDisconnect(st.tracked, h.srv.opts.disconnectPoll, func() { s.cancel(errClientGone) }),
+	)
+	s.ctx = ctx
+	return s, ctx, nil
+}
+
+func (s *statement) counting(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
+	return func(r *sqltypes.Result, more bool) error {
+		s.count(r)
+		return cb(r, more)
+	}
+}
+
+func (s *statement) count(r *sqltypes.Result) {
+	if len(r.Fields) == 0 && len(r.Rows) == 0 {
+		s.affected += r.RowsAffected
+		return
+	}
+	s.rows += len(r.Rows)
+}
+
+// end finishes the statement: the error a cancelled statement returns is
+// replaced by the reason it was cancelled, and the statement is logged.
+func (s *statement) end(err error) error {
+	for _, f := range s.cleanups {
+		f()
+	}
+	cause := context.Cause(s.ctx)
+	s.cancel(nil)
+	s.conn.running.Store(false)
+	if err != nil {
+		switch {
+		case errors.Is(cause, errStatementTimeout):
+			err = mysql.NewSQLError(provider.ErrNumTimeout, "HY000", "Query execution was interrupted, maximum statement execution time exceeded (--statement-timeout %s)", s.h.srv.opts.StatementTimeout)
+		case errors.Is(cause, errShuttingDown):
+			err = errShutdownSQL()
+		case errors.Is(cause, errClientGone):
+			err = mysql.NewSQLError(mysql.ERQueryInterrupted, "70100", "Query execution was interrupted: the client disconnected")
+		}
+	}
+	elapsed := time.Since(s.start)
+	log := s.h.srv.log
+	attrs := []any{"conn", s.c.ConnectionID, "user", s.c.User, "kind", s.kind, "duration", elapsed.Round(time.Microsecond)}
+	if err != nil {
+		attrs = append(attrs, "error_code", errorCode(err))
+		if cause != nil && !errors.Is(cause, context.Canceled) {
+			attrs = append(attrs, "cancelled", cause.Error())
+		}
+		log.Info("statement failed", attrs...)
+	} else if log.Enabled(context.Background(), levelDebug) {
+		log.Debug("statement", append(attrs, "rows", s.rows, "affected", s.affected)...)
+	}
+	return err
+}
+
+// checkKill lets a user KILL only their own connections and statements,
+// as MySQL does for users without CONNECTION_ADMIN (go-mysql-server
+// alone lets anyone kill anything).
+func (h *handler) checkKill(c *mysql.Conn, query string) error {
+	if statementKind(query) != "KILL" {
+		return nil
+	}
+	stmt, _, err := sqlparser.ParseOne(context.Background(), query)
+	if err != nil {
+		return nil // the engine reports the syntax error
+	}
+	kill, ok := stmt.(*sqlparser.Kill)
+	if !ok {
+		return nil
+	}
+	var id uint64
+	if v, ok := kill.ConnID.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal {
+		id, err = strconv.ParseUint(string(v.Val), 10, 32)
+	}
+	if id == 0 || err != nil {
+		return mysql.NewSQLError(mysql.ERKillDenied, "HY000", "KILL takes a connection id (a number)")
+	}
+	if id == uint64(c.ConnectionID) {
+		return nil
+	}
+	h.srv.mu.Lock()
+	target := h.srv.conns[uint32(id)]
+	h.srv.mu.Unlock()
+	if target != nil {
+		if owner := target.user.Load(); owner == nil || owner.name != c.User {
+			return mysql.NewSQLError(mysql.ERKillDenied, "HY000", "You are not owner of thread %d", id)
+		}
+	}
+	return nil
+}
+
+func errShutdownSQL() error {
+	return mysql.NewSQLError(mysql.ERServerShutdown, "08S01", "Server shutdown in progress")
+}
+
+// errorCode is the MySQL error number a client receives for err.
+func errorCode(err error) int {
+	var se *mysql.SQLError
+	if errors.As(err, &se) {
+		return se.Num
+	}
+	return mysql.ERUnknownError
+}

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	vtlog "github.com/dolthub/vitess/go/vt/log"
+	"github.com/sirupsen/logrus"
+)
+
+const levelDebug = slog.LevelDebug
+
+var routeMu sync.Mutex
+
+// routeLibraryLogs sends the logs of the protocol libraries to the
+// server's logger at debug level. go-mysql-server logs through logrus:
+// at logrus's debug and trace levels it writes statement text and result
+// rows, so logrus is capped at info, and the statement text it attaches
+// at other levels is dropped. vitess logs through the standard log
+// package. Both are process-wide: the last server started wins.
+func routeLibraryLogs(l *slog.Logger) {
+	routeMu.Lock()
+	defer routeMu.Unlock()
+
+	std := logrus.StandardLogger()
+	std.SetOutput(io.Discard)
+	std.ReplaceHooks(logrus.LevelHooks{})
+	std.AddHook(logrusHook{l})
+	if l.Enabled(context.Background(), levelDebug) {
+		std.SetLevel(logrus.InfoLevel)
+	} else {
+		std.SetLevel(logrus.ErrorLevel)
+	}
+
+	debug := func(args ...any) { l.Debug(strings.TrimSpace(fmt.Sprint(args...)), "source", "vitess") }
+	debugf := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if strings.Contains(format, "panic") {
+			l.Error(msg, "source", "vitess")
+			return
+		}
+		l.Debug(msg, "source", "vitess")
+	}
+	vtlog.Info, vtlog.Warning, vtlog.Error = debug, debug, debug
+	vtlog.Infof, vtlog.Warningf, vtlog.Errorf = debugf, debugf, debugf
+}
+
+// logrusHook forwards go-mysql-server's log entries, without statement
+// text.
+type logrusHook struct{ l *slog.Logger }
+
+func (h logrusHook) Levels() []logrus.Level { return logrus.AllLevels }
+
+func (h logrusHook) Fire(e *logrus.Entry) error {
+	attrs := []any{"source", "go-mysql-server", "gms_level", e.Level.String()}
+	for k, v := range e.Data {
+		switch k {
+		case "query", "prepared", sql.ConnectTimeLogKey:
+			continue
+		}
+		attrs = append(attrs, k, fmt.Sprint(v))
+	}
+	h.l.Debug(e.Message, attrs...)
+	return nil
+}
+
+// statementKind is a statement's first keyword (SELECT, INSERT, CALL,
+// EXEC, ...): what the logs show of a statement, never its values.
+func statementKind(q string) string {
+	for {
+		q = strings.TrimLeft(q, " \t\r\n\f\v(")
+		switch {
+		case strings.HasPrefix(q, "/*"):
+			end := strings.Index(q[2:], "*/")
+			if end < 0 {
+				return "?"
+			}
+			q = q[2+end+2:]
+		case strings.HasPrefix(q, "#"), strings.HasPrefix(q, "-- "):
+			end := strings.IndexByte(q, '\n')
+			if end < 0 {
+				return "?"
+			}
+			q = q[end+1:]
+		default:
+			n := 0
+			for n < len(q) && n < 16 && (q[n] >= 'a' && q[n] <= 'z' || q[n] >= 'A' && q[n] <= 'Z') {
+				n++
+			}
+			if n == 0 {
+				return "?"
+			}
+			return strings.ToUpper(q[:n])
+		}
+	}
+}
