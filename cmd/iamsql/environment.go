@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/output"
+	"github.com/iamsql/iamsql/internal/sandbox"
 	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/provider/awsiam"
 )
@@ -89,15 +86,7 @@ func (e *environment) clients() (*awsiam.Clients, error) {
 		}
 		emu.SetLatency(d)
 	}
-	id, secret := emu.RootCredentials()
-	return awsiam.NewClients(awsiam.Options{
-		EndpointURL: "http://sandbox.iamsql.invalid",
-		Config: &aws.Config{
-			Region:      "us-east-1",
-			HTTPClient:  &http.Client{Transport: emu.Transport()},
-			Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
-		},
-	}), nil
+	return sandbox.Clients(emu, awsiam.Options{}), nil
 }
 
 // auditSink appends audit records as JSON lines to --audit-log.

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,18 +21,7 @@ import (
 var serveAddrLine = regexp.MustCompile(`^iamsql serving MySQL protocol on (\S+)$`)
 
 // serveBinaryPath builds iamsql into a fresh directory.
-func serveBinaryPath(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "iamsql")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building iamsql: %v\n%s", err, out)
-	}
-	return bin
-}
+func serveBinaryPath(t *testing.T) string { return binary(t) }
 
 // serveTool returns the path of a client program, skipping the test when
 // it is missing, except in CI (where .ci/run installs it).

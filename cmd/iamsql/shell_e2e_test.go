@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,18 +22,7 @@ import (
 // and read the screen. They wait by polling the output with a deadline.
 
 // shellBinary builds iamsql into a fresh directory.
-func shellBinary(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "iamsql")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building iamsql: %v\n%s", err, out)
-	}
-	return bin
-}
+func shellBinary(t *testing.T) string { return binary(t) }
 
 // shellTerminal is iamsql running in a pseudo-terminal.
 type shellTerminal struct {

@@ -9,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/iamsql/iamsql/internal/emulator"
-	"github.com/iamsql/iamsql/internal/emulator/emutest"
 	"github.com/iamsql/iamsql/internal/output"
+	"github.com/iamsql/iamsql/internal/sandbox"
 	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/provider/awsiam"
 )
@@ -87,15 +84,11 @@ type rig struct {
 
 func newRig(t *testing.T, in *fakeInput) *rig {
 	t.Helper()
-	emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
-	clients := awsiam.NewClients(awsiam.Options{
-		EndpointURL: url,
-		Config: &aws.Config{
-			Region:      "us-east-1",
-			HTTPClient:  emulator.NewHTTPClient(),
-			Credentials: credentials.NewStaticCredentialsProvider(emulator.DefaultRootAccessKeyID, emulator.DefaultRootSecretAccessKey, ""),
-		},
-	})
+	emu, err := emulator.New(emulator.Options{Seed: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := sandbox.Clients(emu, awsiam.Options{})
 	eng := provider.NewEngine(provider.Config{Clients: clients})
 	r := &rig{t: t, emu: emu, in: in, out: &bytes.Buffer{}, err: &bytes.Buffer{}, interrupts: make(chan struct{}, 1)}
 	r.cfg = Config{
