@@ -25,6 +25,7 @@ Usage:
   iamsql [global flags] exec -f FILE.sql     run a script
   iamsql [global flags] emulator [flags]     serve the built-in IAM emulator over HTTP
   iamsql [global flags] serve [flags]        MySQL-protocol server for any MySQL client (iamsql serve help)
+  iamsql [global flags] report [WHAT]        access key inventory and findings; -o html for a page (iamsql report help)
 
 Global flags (before or after the subcommand):
   --sandbox               use a built-in emulated IAM account with demo users and keys (no AWS account needed)
@@ -33,7 +34,7 @@ Global flags (before or after the subcommand):
   --endpoint-url URL      IAM endpoint override (also AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL)
   --concurrency N         parallel IAM calls per statement (default 16)
   --audit-log FILE        append one JSON line per mutating IAM call (never a secret)
-  -o, --output FORMAT     table (default), vertical, json, jsonl, csv, markdown
+  -o, --output FORMAT     table (default), vertical, json, jsonl, csv, markdown; html for report
   --debug                 debug logs on stderr (never secrets)
   -h, --help              this help
 
@@ -41,6 +42,7 @@ Examples:
   iamsql --sandbox exec "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice'"
   iamsql exec -o csv "SELECT u.UserName, k.AccessKeyId, k.CreateDate FROM users u JOIN access_keys k ON k.UserName = u.UserName WHERE u.region = 'us-east-1' AND k.region = 'us-east-1'"
   iamsql emulator --addr 127.0.0.1:0 --seed demo
+  iamsql --sandbox report -o html > report.html
 `
 
 // exitUsage is the exit code for a command-line mistake.
@@ -70,8 +72,13 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitUsage
 	}
 	if g.help {
-		fmt.Fprint(stdout, usage)
-		return 0
+		// `iamsql serve --help` asks for the subcommand's own help.
+		if len(rest) > 0 && (rest[0] == "serve" || rest[0] == "report") {
+			rest = []string{rest[0], "help"}
+		} else {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
 	}
 	env := &environment{globals: g, stdin: stdin, stdout: stdout, stderr: stderr}
 	defer env.close()
@@ -84,6 +91,8 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		err = cmdExec(ctx, env, rest)
 	case "serve":
 		err = cmdServe(ctx, env, rest)
+	case "report":
+		return reportExitCode(stderr, cmdReport(ctx, env, rest))
 	case "emulator":
 		err = cmdEmulator(ctx, env, rest)
 	case "help":

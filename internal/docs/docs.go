@@ -117,6 +117,7 @@ func Index() string {
 		first, _, _ := strings.Cut(r.Doc, ". ")
 		fmt.Fprintf(&b, "| [`%s`](%s) | %s | %s. |\n", r.Name, FileName(r), ids, strings.TrimSuffix(escape(first), "."))
 	}
+	b.WriteString("\nThe security reports of `iamsql report`, and the SQL each finding runs, are in [reports.md](reports.md).\n")
 	return b.String()
 }
 

@@ -1,0 +1,482 @@
+package report_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go/middleware"
+	gmssql "github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/emulator/emutest"
+	"github.com/iamsql/iamsql/internal/output"
+	"github.com/iamsql/iamsql/internal/report"
+	"github.com/iamsql/iamsql/provider"
+)
+
+const accountUsers = 1000
+
+// expectFindings computes, independently of the report code, what each
+// rule must flag in the emulator's state with the default thresholds:
+// "rule user key" strings. skip leaves out users the report could not read.
+func expectFindings(s emulator.State, skip ...string) []string {
+	var out []string
+	active := map[string]int{}
+	for _, k := range s.Keys {
+		if k.UserName != "root" && k.Status == "Active" && !slices.Contains(skip, k.UserName) {
+			active[k.UserName]++
+		}
+	}
+	for _, k := range s.Keys {
+		if slices.Contains(skip, k.UserName) {
+			continue
+		}
+		add := func(rule string) { out = append(out, rule+" "+k.UserName+" "+k.AccessKeyID) }
+		if k.UserName == "root" {
+			add("root-keys")
+			continue
+		}
+		age := testNow.Sub(k.CreateDate)
+		idle := age
+		if k.LastUsed != nil {
+			idle = testNow.Sub(k.LastUsed.Date)
+		}
+		switch k.Status {
+		case "Active":
+			if age > 90*day {
+				add("old-keys")
+			}
+			if idle > 45*day {
+				add("unused-keys")
+			}
+			if active[k.UserName] >= 2 {
+				add("two-active-keys")
+			}
+		case "Inactive":
+			if age > 120*day {
+				add("inactive-keys")
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func gotFindings(r *report.Report) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.Rule+" "+f.Key.UserName+" "+f.Key.AccessKeyID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// inventoryLine renders a key the same way from either side.
+func inventoryLine(account, user, id, status string, created time.Time, lu *emulator.LastUsed) string {
+	s := fmt.Sprintf("%s %s %s %s %s", account, user, id, status, created.Format(time.DateTime))
+	if lu != nil {
+		s += fmt.Sprintf(" %s %s %s", lu.Date.Format(time.DateTime), lu.ServiceName, lu.Region)
+	}
+	return s
+}
+
+func expectInventory(s emulator.State, skip ...string) []string {
+	var out []string
+	for _, k := range s.Keys {
+		if !slices.Contains(skip, k.UserName) {
+			out = append(out, inventoryLine(s.AccountID, k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.LastUsed))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func gotInventory(r *report.Report) []string {
+	var out []string
+	for _, k := range r.Keys {
+		var lu *emulator.LastUsed
+		if k.LastUsedDate != nil {
+			lu = &emulator.LastUsed{Date: *k.LastUsedDate, ServiceName: k.LastUsedService, Region: k.LastUsedRegion}
+		}
+		out = append(out, inventoryLine(k.Account, k.UserName, k.AccessKeyID, k.Status, k.CreateDate, lu))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func diff(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if slices.Equal(got, want) {
+		return
+	}
+	var missing, extra []string
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			missing = append(missing, w)
+		}
+	}
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			extra = append(extra, g)
+		}
+	}
+	t.Errorf("%s: got %d, want %d\nmissing: %v\nextra: %v", what, len(got), len(want), head(missing), head(extra))
+}
+
+func head(s []string) []string {
+	if len(s) > 10 {
+		return append(s[:10:10], fmt.Sprintf("... %d more", len(s)-10))
+	}
+	return s
+}
+
+func TestReportMatchesEmulatorStateForThousandUsers(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, accountUsers)
+	r := w.run(t, report.Options{})
+	s := w.emu.Snapshot() // after the run: signing with the root key marks it used
+
+	diff(t, "inventory", gotInventory(r), expectInventory(s))
+	diff(t, "findings", gotFindings(r), expectFindings(s))
+	if len(r.Incomplete) != 0 {
+		t.Errorf("incomplete entries in a readable account: %+v", r.Incomplete)
+	}
+	if r.Users != accountUsers || r.Account != emulator.DefaultAccountID || r.RootKeysPresent == nil || !*r.RootKeysPresent {
+		t.Errorf("users %d, account %q, root keys present %v", r.Users, r.Account, r.RootKeysPresent)
+	}
+	// Every rule finds something in this account, and the boundary keys
+	// (user0000-user0007) fall on the right side of each threshold.
+	for _, ru := range report.Rules {
+		if len(r.FindingsOf(ru.Name)) == 0 {
+			t.Errorf("%s: no findings; the generated account should have some", ru.Name)
+		}
+	}
+	flagged := map[string][]string{}
+	for _, f := range r.Findings {
+		flagged[f.Key.UserName] = append(flagged[f.Key.UserName], f.Rule)
+	}
+	for user, want := range map[string][]string{
+		"user0000": nil, "user0001": {"old-keys"},
+		"user0002": nil, "user0003": {"unused-keys"},
+		"user0004": nil, "user0005": {"unused-keys"},
+		"user0006": nil, "user0007": {"inactive-keys"},
+	} {
+		if !slices.Equal(flagged[user], want) {
+			t.Errorf("%s: flagged %v, want %v", user, flagged[user], want)
+		}
+	}
+}
+
+// The report reads the account once: one GetAccountSummary, one
+// ListAccessKeys for the root user, then the inventory join (ListUsers
+// pages, one ListAccessKeys per user, one GetAccessKeyLastUsed per key),
+// however many rules it applies.
+func TestReportMakesTheMinimumIAMCalls(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, accountUsers)
+	keys := len(w.emu.Snapshot().Keys)
+	r := w.run(t, report.Options{})
+	want := map[string]int{
+		"GetAccountSummary":    1,
+		"ListUsers":            (accountUsers + 99) / 100,
+		"ListAccessKeys":       accountUsers + 1,
+		"GetAccessKeyLastUsed": keys,
+	}
+	if got := w.emu.Calls(); !maps.Equal(got, want) {
+		t.Errorf("emulator saw %v, want %v", got, want)
+	}
+	if !maps.Equal(r.Calls, want) {
+		t.Errorf("report counted %v, want %v", r.Calls, want)
+	}
+}
+
+// auditor is an IAM user key to run reports as someone other than root.
+const auditorID, auditorSecret = "AKIAAUDITOR000000001", "auditor-secret-0000000000000000000000000"
+
+func addAuditor(t *testing.T, emu *emulator.Emulator) {
+	t.Helper()
+	if err := emu.AddUser(emulator.User{UserName: "auditor", CreateDate: ago(10 * day)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.AddAccessKey(emulator.AccessKey{UserName: "auditor", AccessKeyID: auditorID, SecretAccessKey: auditorSecret, CreateDate: ago(10 * day)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Run by an IAM user, the report cannot list the root user's keys (IAM
+// lists the caller's own), so the account summary's answer stands as a
+// root-keys finding that says why the keys are not listed.
+func TestReportAsIAMUserFlagsRootKeysFromSummary(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, 20)
+	addAuditor(t, w.emu)
+	eng := newEngine(w.url, worldOptions{signerID: auditorID, signerSecret: auditorSecret})
+	r, err := report.Run(context.Background(), eng, eng.NewSession("t", ""), report.Options{Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := r.FindingsOf("root-keys")
+	if len(root) != 1 || root[0].Key.AccessKeyID != "" || !strings.Contains(root[0].Detail, "ran as auditor, not as root") {
+		t.Fatalf("root-keys findings: %+v", root)
+	}
+	for _, k := range r.Keys {
+		if k.Root() {
+			t.Errorf("a root key in the inventory of a non-root caller: %+v", k)
+		}
+	}
+	if len(r.Incomplete) != 0 {
+		t.Errorf("incomplete: %+v", r.Incomplete)
+	}
+}
+
+// With no root keys (GetAccountSummary says so) the root-keys statement is
+// not run at all: one ListAccessKeys per user and nothing more.
+func TestReportSkipsRootKeysStatementWhenSummarySaysNone(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, 20)
+	addAuditor(t, w.emu)
+	// The root user deletes its own keys.
+	root := emutest.Client(t, w.url)
+	for _, k := range w.emu.Snapshot().Keys {
+		if k.UserName == "root" {
+			if _, err := root.DeleteAccessKey(context.Background(), &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(k.AccessKeyID)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w.emu.ResetCalls()
+	eng := newEngine(w.url, worldOptions{signerID: auditorID, signerSecret: auditorSecret})
+	r, err := report.Run(context.Background(), eng, eng.NewSession("t", ""), report.Options{Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.emu.Calls()["ListAccessKeys"]; got != 21 {
+		t.Errorf("ListAccessKeys × %d, want 21 (one per user, none for the root user)", got)
+	}
+	if n := len(r.FindingsOf("root-keys")); n != 0 || r.RootKeysPresent == nil || *r.RootKeysPresent {
+		t.Errorf("root-keys: %d findings, present %v", n, r.RootKeysPresent)
+	}
+}
+
+// A refused GetAccountSummary leaves the report incomplete (user count and
+// root keys unknown) but the rest stands, and the root user's keys are
+// still listed when the caller is root.
+func TestReportWithAccountSummaryDeniedIsIncomplete(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, 20)
+	w.emu.Deny("GetAccountSummary", "")
+	r := w.run(t, report.Options{})
+	if len(r.Incomplete) != 1 || r.Incomplete[0].Source != "account summary" || !strings.Contains(r.Incomplete[0].Reason, "AccessDenied") {
+		t.Fatalf("incomplete: %+v", r.Incomplete)
+	}
+	if r.Users != -1 || r.RootKeysPresent != nil {
+		t.Errorf("users %d, root keys present %v: should be unknown", r.Users, r.RootKeysPresent)
+	}
+	diff(t, "findings", gotFindings(r), expectFindings(w.emu.Snapshot()))
+}
+
+// A user whose keys cannot be listed (AccessDenied) or who is deleted
+// after ListUsers named them (NoSuchEntity) is reported as incomplete, not
+// dropped silently, and the rest of the report stands.
+func TestReportListsUsersDeniedOrDeletedMidQueryAsIncomplete(t *testing.T) {
+	var w *world
+	var once sync.Once
+	removeAfterFirstUsersPage := func(o *iam.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("removeUserMidQuery",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					out, md, err := next.HandleInitialize(ctx, in)
+					if awsmiddleware.GetOperationName(ctx) == "ListUsers" {
+						// user0050 is on the page just received: listed, not yet asked about.
+						once.Do(func() {
+							if err := w.emu.RemoveUser("user0050"); err != nil {
+								panic(err)
+							}
+						})
+					}
+					return out, md, err
+				}), middleware.After)
+		})
+	}
+	w = newWorld(t, worldOptions{apiOptions: []func(*iam.Options){removeAfterFirstUsersPage}})
+	seedAccount(t, w.emu, accountUsers)
+	before := w.emu.Snapshot()
+	w.emu.Deny("ListAccessKeys", "user0042")
+	r := w.run(t, report.Options{})
+
+	users := map[string]string{}
+	for _, in := range r.Incomplete {
+		users[in.UserName] = in.Source + ": " + in.Reason
+	}
+	for _, u := range []string{"user0042", "user0050"} {
+		if reason, ok := users[u]; !ok || !strings.HasPrefix(reason, "inventory: ") {
+			t.Errorf("%s: not reported as incomplete (incomplete: %+v)", u, r.Incomplete)
+		}
+	}
+	if !strings.Contains(users["user0042"], "AccessDenied") || !strings.Contains(users["user0050"], "NoSuchEntity") {
+		t.Errorf("reasons should name the IAM error: %v", users)
+	}
+	if len(r.Incomplete) != 2 {
+		t.Errorf("want exactly 2 incomplete entries, got %+v", r.Incomplete)
+	}
+	after := w.emu.Snapshot()
+	diff(t, "inventory", gotInventory(r), expectInventory(after, "user0042"))
+	diff(t, "findings", gotFindings(r), expectFindings(after, "user0042"))
+	if len(before.Keys) == len(after.Keys) {
+		t.Error("user0050 was not removed during the run")
+	}
+	if f, inc := r.Outstanding(report.SelectAll); f == 0 || inc != 2 {
+		t.Errorf("Outstanding = %d findings, %d incomplete", f, inc)
+	}
+	// The calls are still the minimum: the denied and the vanished user
+	// each cost their one ListAccessKeys.
+	calls := w.emu.Calls()
+	if calls["ListAccessKeys"] != accountUsers+1 || calls["ListUsers"] != 10 || calls["GetAccountSummary"] != 1 {
+		t.Errorf("calls %v", calls)
+	}
+}
+
+// Each rule's documented SQL, run on its own through the engine, finds
+// exactly what the report derives from its one inventory.
+func TestEachRuleSQLAgreesWithReport(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, accountUsers)
+	r := w.run(t, report.Options{})
+	sess := w.eng.NewSession("sql", "")
+	for _, ru := range report.Rules {
+		t.Run(ru.Name, func(t *testing.T) {
+			stmts := statements(ru.SQL("us-east-1", report.DefaultThresholds))
+			var rows [][]string
+			for _, stmt := range stmts {
+				rows = query(t, w.eng, sess, stmt)
+			}
+			var got []string
+			switch ru.Name {
+			case "root-keys":
+				if present := query(t, w.eng, sess, stmts[0]); len(present) != 1 || present[0][0] != "1" {
+					t.Errorf("AccountAccessKeysPresent: %v", present)
+				}
+				for _, row := range rows { // UserName, AccessKeyId, ...
+					if row[0] == "root" {
+						got = append(got, row[0]+" "+row[1])
+					}
+				}
+			case "two-active-keys": // UserName, ActiveKeys, AccessKeyIds
+				for _, row := range rows {
+					for _, id := range strings.Split(row[2], ", ") {
+						got = append(got, row[0]+" "+id)
+					}
+				}
+			default: // UserName, AccessKeyId, ...
+				for _, row := range rows {
+					got = append(got, row[0]+" "+row[1])
+				}
+			}
+			var want []string
+			for _, f := range r.FindingsOf(ru.Name) {
+				want = append(want, f.Key.UserName+" "+f.Key.AccessKeyID)
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			if len(want) == 0 {
+				t.Fatal("the report found nothing: the comparison would prove nothing")
+			}
+			diff(t, ru.Name, got, want)
+		})
+	}
+}
+
+// statements splits a rule's SQL into statements, without comment lines.
+func statements(sql string) []string {
+	var out []string
+	for _, part := range strings.Split(sql, ";") {
+		var lines []string
+		for _, l := range strings.Split(part, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				lines = append(lines, l)
+			}
+		}
+		if s := strings.TrimSpace(strings.Join(lines, "\n")); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// query runs one statement with the SQL clock (UTC_TIMESTAMP()) at testNow.
+func query(t *testing.T, eng *provider.Engine, sess *provider.Session, stmt string) [][]string {
+	t.Helper()
+	var rows [][]string
+	err := gmssql.RunWithNowFunc(func() time.Time { return testNow }, func() error {
+		res, err := eng.Query(context.Background(), sess, stmt)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		for {
+			row, err := res.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			cells := make([]string, len(row))
+			for i, v := range row {
+				cells[i] = output.Text(v)
+			}
+			rows = append(rows, cells)
+		}
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	return rows
+}
+
+// docs/reports.md shows each rule's SQL (default thresholds, us-east-1)
+// and the inventory statement exactly as the code has them.
+func TestDocsShowEachRuleSQL(t *testing.T) {
+	b, err := os.ReadFile("../../docs/reports.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, ru := range report.Rules {
+		sql := ru.SQL("us-east-1", report.DefaultThresholds) + ";"
+		if !strings.Contains(doc, sql) {
+			t.Errorf("docs/reports.md lacks the SQL of %s:\n%s", ru.Name, sql)
+		}
+		if !strings.Contains(doc, "`"+ru.Name+"`") {
+			t.Errorf("docs/reports.md does not name %s", ru.Name)
+		}
+	}
+}
+
+// With a Progress writer, a report draws its steps there and finishes
+// drawing before Run returns.
+func TestReportDrawsProgress(t *testing.T) {
+	w := newWorld(t, worldOptions{latency: time.Millisecond})
+	seedAccount(t, w.emu, 300)
+	var b strings.Builder
+	r := w.run(t, report.Options{Progress: &b})
+	out := b.String()
+	for _, want := range []string{"Account summary", "Root user's keys", fmt.Sprintf("Users' keys (%d keys read)", len(r.Keys)-2), "done!"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+}
