@@ -1,0 +1,139 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/iamsql/iamsql/internal/emulator"
+)
+
+// binary returns the iamsql binary, skipping when none can be built.
+func binary(b *testing.B) string {
+	b.Helper()
+	bin, err := Binary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bin
+}
+
+// BenchmarkExecVsAWSCLI times whole processes against one `iamsql
+// emulator --seed demo` process on a free port: `iamsql exec` of a lookup
+// by UserName beside `aws iam list-access-keys --user-name alice`, the
+// same IAM call from the aws CLI. The two run interleaved (alternating
+// which goes first) in the same environment; each gets one untimed
+// warm-up run. It reports the medians and their ratio.
+func BenchmarkExecVsAWSCLI(b *testing.B) {
+	bin := binary(b)
+	aws := AWSCLI()
+	if _, err := os.Stat(aws); err != nil {
+		b.Skipf("aws CLI not available: %v", err)
+	}
+	env := ClientEnv(b.TempDir())
+	emu, err := StartProc(bin, env, "IAM emulator listening on", "emulator", "--addr", "127.0.0.1:0", "--seed", "demo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer emu.Stop()
+
+	ctx := context.Background()
+	iamsqlArgs := []string{"--endpoint-url", emu.Addr, "exec", LookupByUser}
+	awsArgs := []string{"--endpoint-url", emu.Addr, "iam", "list-access-keys", "--user-name", "alice"}
+	runOne := func(name string, args []string) Run {
+		exe := bin
+		if name == "aws" {
+			exe = aws
+		}
+		r, err := RunProc(ctx, exe, env, args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, id := range []string{"AKIAALICE00000000001", "AKIAALICE00000000002"} {
+			if !bytes.Contains(r.Stdout, []byte(id)) {
+				b.Fatalf("%s printed no %s:\n%s\n%s", name, id, r.Stdout, r.Stderr)
+			}
+		}
+		return r
+	}
+	if v, err := RunProc(ctx, aws, env, "--version"); err == nil {
+		b.Logf("comparing with %s", bytes.TrimSpace(append(v.Stdout, v.Stderr...)))
+	}
+	runOne("iamsql", iamsqlArgs)
+	runOne("aws", awsArgs)
+
+	runs := 9
+	if Quick() {
+		runs = 5
+	}
+	var iamsqlWall, awsWall, iamsqlCPU, awsCPU []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := 0; j < runs; j++ {
+			order := []string{"iamsql", "aws"}
+			if j%2 == 1 {
+				order = []string{"aws", "iamsql"}
+			}
+			for _, name := range order {
+				if name == "aws" {
+					r := runOne(name, awsArgs)
+					awsWall, awsCPU = append(awsWall, r.Wall), append(awsCPU, r.CPU)
+				} else {
+					r := runOne(name, iamsqlArgs)
+					iamsqlWall, iamsqlCPU = append(iamsqlWall, r.Wall), append(iamsqlCPU, r.CPU)
+				}
+			}
+		}
+	}
+	mi, ma := Median(Millis(iamsqlWall)), Median(Millis(awsWall))
+	b.ReportMetric(mi, "iamsql-ms")
+	b.ReportMetric(ma, "aws-ms")
+	b.ReportMetric(ma/mi, "speedup-x")
+	b.ReportMetric(Median(Millis(iamsqlCPU)), "iamsql-cpu-ms")
+	b.ReportMetric(Median(Millis(awsCPU)), "aws-cpu-ms")
+}
+
+// BenchmarkInventoryCSVPeakRSS runs `iamsql -o csv exec` of the inventory
+// join against an emulator holding N users with 2 keys each (in this
+// process, on a loopback port) and reports the child's peak RSS from its
+// rusage (ru_maxrss, read by the small bench/rusage launcher: read here,
+// it would include this process's own peak). N = 2,500, 5,000 and 10,000
+// show how memory grows with the account.
+func BenchmarkInventoryCSVPeakRSS(b *testing.B) {
+	bin := binary(b)
+	ctx := context.Background()
+	for _, n := range []int{2500, 5000, 10000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			emu, err := emulator.New(emulator.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			seedUsers(b, emu, n, 2)
+			srv, err := emu.Listen("127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer srv.Close()
+			env := ClientEnv(b.TempDir())
+			var peak int64
+			var wall time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r, err := RunProcRSS(ctx, bin, env, "--endpoint-url", srv.URL, "-o", "csv", "exec", Inventory)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Lines != 2*n+1 {
+					b.Fatalf("%d CSV lines, want %d (header + 2 keys × %d users)", r.Lines, 2*n+1, n)
+				}
+				peak = max(peak, r.MaxRSS)
+				wall += r.Wall
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MB")
+			b.ReportMetric((wall / time.Duration(b.N)).Seconds(), "wall-s")
+		})
+	}
+}
