@@ -136,8 +136,15 @@ func (p *Provider) Database(_ *sql.Context, name string) (sql.Database, error) {
 	if strings.EqualFold(name, DatabaseName) {
 		return p.db, nil
 	}
+	if strings.EqualFold(name, "mysql") {
+		// GMS looks for the mysql database before every statement; Kind.New
+		// would capture a stack trace each time.
+		return nil, errNoMySQLDatabase
+	}
 	return nil, sql.ErrDatabaseNotFound.New(name)
 }
+
+var errNoMySQLDatabase = sql.ErrDatabaseNotFound.New("mysql")
 
 func (p *Provider) HasDatabase(_ *sql.Context, name string) bool {
 	return strings.EqualFold(name, DatabaseName)

@@ -30,6 +30,9 @@ type table struct {
 
 	// projection is the subset of columns the query needs (nil = all).
 	projection []string
+	// projSch is the projection's schema, computed once: GMS asks for a
+	// table's schema many times per statement.
+	projSch sql.Schema
 	// lookup is set on the IndexedTable returned by IndexedAccess.
 	lookup *sql.IndexLookup
 }
@@ -102,13 +105,7 @@ func (t *table) Schema() sql.Schema {
 	if t.projection == nil {
 		return t.sch
 	}
-	out := make(sql.Schema, 0, len(t.projection))
-	for _, name := range t.projection {
-		if i := t.sch.IndexOfColName(name); i >= 0 {
-			out = append(out, t.sch[i])
-		}
-	}
-	return out
+	return t.projSch
 }
 
 // PrimaryKeySchema is the full schema (there is no primary key): the
@@ -119,7 +116,15 @@ func (t *table) PrimaryKeySchema() sql.PrimaryKeySchema {
 
 func (t *table) WithProjections(cols []string) sql.Table {
 	cp := *t
-	cp.projection = cols
+	cp.projection, cp.projSch = cols, nil
+	if cols != nil {
+		cp.projSch = make(sql.Schema, 0, len(cols))
+		for _, name := range cols {
+			if i := t.sch.IndexOfColName(name); i >= 0 {
+				cp.projSch = append(cp.projSch, t.sch[i])
+			}
+		}
+	}
 	return &cp
 }
 
