@@ -14,6 +14,7 @@ build:
 # emulator, the real aws CLI, and the fuzz seed corpora.
 test:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+	cd replace/go-icu-regex && $(GO) test -count=1 ./...
 
 docs:
 	$(GO) run ./internal/docs/gendocs docs
