@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -41,7 +40,7 @@ func (p *Provider) newAccessKeysTable() *accessKeysTable {
 	t.indexes = []*paramIndex{
 		newParamIndex(DatabaseName, r, sch, "region", "UserName", "AccessKeyId"),
 	}
-	t.fetch = p.fetchAccessKeys
+	t.fetchAll = p.fetchAccessKeys
 	t.merge = mergeKeyLookups
 	return &accessKeysTable{table: t}
 }
@@ -110,56 +109,34 @@ func needsLastUsed(need func(string) bool) bool {
 // fetchAccessKeys lists keys for one parameter combination: one
 // ListAccessKeys pass (all pages), preceded by GetAccessKeyLastUsed to find
 // the owner when only an AccessKeyId is given.
-func (p *Provider) fetchAccessKeys(ctx *sql.Context, prm params, need func(string) bool) iter.Seq2[sql.Row, error] {
-	return func(yield func(sql.Row, error) bool) {
-		region := prm["region"]
-		user, hasUser := prm["UserName"]
-		keyID, hasKey := prm["AccessKeyId"]
-		// In an inventory join, this user's keys were fetched ahead.
-		if pf := sessionOf(ctx).inventory(); hasUser && !hasKey && pf != nil && pf.region == region {
-			if rows, err, ok := pf.take(ctx, user); ok {
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				for _, row := range rows {
-					if !yield(row, nil) {
-						return
-					}
-				}
-				return
-			}
-		}
-		api, err := p.clients.For(ctx, region)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		var known map[string]lastUsed
-		if hasKey && !hasUser {
-			lu, err := p.lastUsedOf(ctx, api, keyID)
-			if err != nil {
-				var ie *IAMError
-				if errors.As(err, &ie) && ie.Code == "NoSuchEntity" {
-					return // no such key: no rows
-				}
-				yield(nil, ownerLookupError(keyID, err))
-				return
-			}
-			user = lu.owner
-			known = map[string]lastUsed{keyID: lu}
-		}
-		rows, err := p.listKeys(ctx, api, region, user, keyID, needsLastUsed(need), known)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		for _, row := range rows {
-			if !yield(row, nil) {
-				return
-			}
+func (p *Provider) fetchAccessKeys(ctx *sql.Context, prm params, need func(string) bool) ([]sql.Row, error) {
+	region := prm["region"]
+	user, hasUser := prm["UserName"]
+	keyID, hasKey := prm["AccessKeyId"]
+	// In an inventory join, this user's keys were fetched ahead.
+	if pf := sessionOf(ctx).inventory(); hasUser && !hasKey && pf != nil && pf.region == region {
+		if rows, err, ok := pf.take(ctx, user); ok {
+			return rows, err
 		}
 	}
+	api, err := p.clients.For(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	var known map[string]lastUsed
+	if hasKey && !hasUser {
+		lu, err := p.lastUsedOf(ctx, api, keyID)
+		if err != nil {
+			var ie *IAMError
+			if errors.As(err, &ie) && ie.Code == "NoSuchEntity" {
+				return nil, nil // no such key: no rows
+			}
+			return nil, ownerLookupError(keyID, err)
+		}
+		user = lu.owner
+		known = map[string]lastUsed{keyID: lu}
+	}
+	return p.listKeys(ctx, api, region, user, keyID, needsLastUsed(need), known)
 }
 
 // listKeys lists one user's keys (the caller's when user is empty), all

@@ -25,6 +25,10 @@ type table struct {
 	sch     sql.Schema
 	indexes []*paramIndex
 	fetch   fetchFunc
+	// fetchAll, set instead of fetch, returns a partition's rows at once
+	// (a user's keys: two at most). It runs on the caller's goroutine, which
+	// is cheaper than a streaming iterator's coroutine per partition.
+	fetchAll func(ctx *sql.Context, p params, need func(col string) bool) ([]sql.Row, error)
 	// merge, when set, combines parameter combinations one call can serve.
 	merge func([]params) []params
 
@@ -231,6 +235,18 @@ func checkParams(r schema.Resource, m schema.Method, p params) error {
 
 func (t *table) PartitionRows(ctx *sql.Context, part sql.Partition) (sql.RowIter, error) {
 	p := part.(*partition).p
+	if t.fetchAll != nil {
+		rows, err := t.fetchAll(ctx, p, t.need)
+		if err != nil {
+			return nil, ToSQLError(err)
+		}
+		if project := t.projector(); project != nil {
+			for i, r := range rows {
+				rows[i] = project(r)
+			}
+		}
+		return sql.RowsToRowIter(rows...), nil
+	}
 	seq := t.fetch(ctx, p, t.need)
 	return newSeqIter(seq, t.projector()), nil
 }
