@@ -44,6 +44,9 @@ func (l *listener) Accept() (net.Conn, error) {
 			go refuse(c, mysql.ERConCount, "08004", "Too many connections")
 			continue
 		}
+		// Until it has logged in, a client has handshakeTimeout to
+		// answer (loggedIn lifts the deadline).
+		_ = c.SetReadDeadline(time.Now().Add(l.srv.opts.handshakeTimeout))
 		return &trackedConn{Conn: c}, nil
 	}
 }
@@ -109,6 +112,16 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	c.reading = false
 	c.mu.Unlock()
 	return n, err
+}
+
+// loggedIn lifts the handshake deadline: a logged-in client may stay
+// idle between statements as long as it likes.
+func (c *trackedConn) loggedIn() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.draining {
+		_ = c.Conn.SetReadDeadline(time.Time{})
+	}
 }
 
 // drain closes the connection now if it is idle, else at its next read.

@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -98,6 +101,9 @@ func (s *Server) loggedIn(c *mysql.Conn, acct *account, method mysql.AuthMethodD
 	if st != nil {
 		st.user.Store(acct)
 		st.authenticated.Store(true)
+		if st.tracked != nil {
+			st.tracked.loggedIn()
+		}
 	}
 	s.log.Info("client connected", "conn", c.ConnectionID, "user", acct.name, "remote", remoteHost(c),
 		"tls", c.TLSEnabled(), "auth", string(method), "read_only", acct.readOnly)
@@ -108,7 +114,13 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 	if err != nil {
 		return err
 	}
-	return stmt.end(h.inner.ComQuery(ctx, c, query, stmt.counting(callback)))
+	if err := frontEndError(query); err != nil {
+		return stmt.end(err)
+	}
+	_, err = guard(h, c, stmt.kind, func() (struct{}, error) {
+		return struct{}{}, h.inner.ComQuery(ctx, c, query, stmt.counting(callback))
+	})
+	return stmt.end(err)
 }
 
 func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (string, error) {
@@ -116,8 +128,55 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string
 	if err != nil {
 		return "", err
 	}
-	rest, err := h.inner.ComMultiQuery(ctx, c, query, stmt.counting(callback))
+	if err := frontEndError(query); err != nil {
+		return "", stmt.end(err)
+	}
+	rest, err := guard(h, c, stmt.kind, func() (string, error) {
+		return h.inner.ComMultiQuery(ctx, c, query, stmt.counting(callback))
+	})
 	return rest, stmt.end(err)
+}
+
+// guard runs the engine on a statement and turns a panic of the engine
+// into an error for the client (1105, without the panic's text), logged
+// with its stack but not the statement. Without it the protocol library
+// would recover the panic and hang up on the client without a word.
+func guard[T any](h *handler, c *mysql.Conn, kind string, run func() (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.srv.log.Error("the SQL engine panicked on a statement; the client gets an error and keeps its connection",
+				"conn", c.ConnectionID, "user", c.User, "kind", kind, "panic", withoutValues(fmt.Sprint(r)), "stack", string(debug.Stack()))
+			err = errEnginePanic(kind)
+		}
+	}()
+	return run()
+}
+
+// errEnginePanic is what a client gets for a statement the engine
+// panicked on: no Go panic text, and a pointer to the server's log.
+func errEnginePanic(kind string) error {
+	return mysql.NewSQLError(mysql.ERUnknownError, mysql.SSUnknownSQLState, "internal error in the SQL engine on this %s statement (the server log has details)", kind)
+}
+
+// frontEndError is the error iamsql's StackQL front-end finds in query,
+// with the MySQL number the shell and exec report for it (1210 for a bad
+// EXEC parameter, ...). go-mysql-server would turn any error of its parser
+// into 1105, unknown error.
+func frontEndError(query string) error {
+	if _, err := provider.Rewrite(query); err != nil {
+		return provider.ToSQLError(err)
+	}
+	return nil
+}
+
+// withParseErrorNumber gives a syntax error MySQL's number, 1064 (as the
+// shell and exec do): go-mysql-server's handler reports it as 1105.
+func withParseErrorNumber(err error) error {
+	var se *mysql.SQLError
+	if errors.As(err, &se) && se.Num == mysql.ERUnknownError && strings.HasPrefix(se.Message, "syntax error at position ") {
+		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", se.Message)
+	}
+	return err
 }
 
 func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
@@ -127,8 +186,15 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 	if h.srv.opts.RequireTLS && !c.TLSEnabled() {
 		return nil, errInsecureTransport()
 	}
-	fields, err := h.inner.ComPrepare(ctx, c, query, prepare)
+	if readsInformationSchema(query) {
+		h.srv.infoSchemaMu.Lock()
+		defer h.srv.infoSchemaMu.Unlock()
+	}
+	fields, err := guard(h, c, statementKind(query), func() ([]*querypb.Field, error) {
+		return h.inner.ComPrepare(ctx, c, query, prepare)
+	})
 	if err != nil {
+		err = withParseErrorNumber(err)
 		h.srv.log.Info("prepare failed", "conn", c.ConnectionID, "user", c.User, "kind", statementKind(query), "error_code", errorCode(err))
 	}
 	return fields, err
@@ -139,10 +205,13 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 	if err != nil {
 		return err
 	}
-	return stmt.end(h.inner.ComStmtExecute(ctx, c, prepare, func(r *sqltypes.Result) error {
-		stmt.count(r)
-		return callback(r)
-	}))
+	_, err = guard(h, c, stmt.kind, func() (struct{}, error) {
+		return struct{}{}, h.inner.ComStmtExecute(ctx, c, prepare, func(r *sqltypes.Result) error {
+			stmt.count(r)
+			return callback(r)
+		})
+	})
+	return stmt.end(err)
 }
 
 func (h *handler) WarningCount(c *mysql.Conn) uint16 { return h.inner.WarningCount(c) }
@@ -194,8 +263,39 @@ func (h *handler) begin(ctx context.Context, c *mysql.Conn, query string) (*stat
 		context.AfterFunc(h.srv.hardStop, func() { s.cancel(errShuttingDown) }),
 		watchDisconnect(st.tracked, h.srv.opts.disconnectPoll, func() { s.cancel(errClientGone) }),
 	)
+	if readsInformationSchema(query) {
+		h.srv.infoSchemaMu.Lock()
+		s.cleanups = append(s.cleanups, func() bool { h.srv.infoSchemaMu.Unlock(); return true })
+	}
 	s.ctx = ctx
 	return s, ctx, nil
+}
+
+// readsInformationSchema reports whether a statement reads
+// information_schema, directly or through a SHOW that go-mysql-server
+// answers from it. go-mysql-server v0.20.0 keeps each information_schema
+// table as one value shared by every connection, into which each
+// statement that plans it writes the catalog (and, for routines, the
+// stored procedures) while another statement may be reading it: a data
+// race, which the server avoids by running such statements one at a time
+// (Server.infoSchemaMu). They are metadata lookups and make no IAM call
+// unless joined with iamsql's tables. A statement run with
+// information_schema as its current database is not recognised.
+func readsInformationSchema(query string) bool {
+	q := strings.ToLower(query)
+	if strings.Contains(q, "information_schema") {
+		return true
+	}
+	if statementKind(query) != "SHOW" {
+		return false
+	}
+	q = strings.Join(strings.Fields(q), " ")
+	for _, show := range []string{"procedure status", "function status", "collation", "engines", "plugins", "character set", "charset"} {
+		if strings.Contains(q, show) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *statement) counting(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
@@ -205,7 +305,21 @@ func (s *statement) counting(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
 	}
 }
 
+// count counts a result batch's rows and, on the way to the client,
+// replaces the text "NULL" that go-mysql-server sends in some numeric
+// columns (EXPLAIN's rows and filtered) by a real NULL: clients parse a
+// numeric column as a number, and go-sql-driver fails on "NULL".
 func (s *statement) count(r *sqltypes.Result) {
+	for i, f := range r.Fields {
+		if !sqltypes.IsIntegral(f.Type) && !sqltypes.IsFloat(f.Type) && f.Type != sqltypes.Decimal {
+			continue
+		}
+		for _, row := range r.Rows {
+			if i < len(row) && !row[i].IsNull() && string(row[i].Raw()) == "NULL" {
+				row[i] = sqltypes.NULL
+			}
+		}
+	}
 	if len(r.Fields) == 0 && len(r.Rows) == 0 {
 		s.affected += r.RowsAffected
 		return
@@ -223,6 +337,13 @@ func (s *statement) end(err error) error {
 	s.cancel(nil)
 	s.conn.running.Store(false)
 	if err != nil {
+		err = withParseErrorNumber(err)
+		if se := (*mysql.SQLError)(nil); errors.As(err, &se) && strings.Contains(se.Message, "handler caught panic") {
+			// go-mysql-server recovered a panic of a row iterator.
+			s.h.srv.log.Error("the SQL engine panicked on a statement; the client gets an error and keeps its connection",
+				"conn", s.c.ConnectionID, "user", s.c.User, "kind", s.kind, "panic", withoutValues(se.Message))
+			err = errEnginePanic(s.kind)
+		}
 		switch {
 		case errors.Is(cause, errStatementTimeout):
 			err = mysql.NewSQLError(provider.ErrNumTimeout, "HY000", "Query execution was interrupted, maximum statement execution time exceeded (--statement-timeout %s)", s.h.srv.opts.StatementTimeout)

@@ -37,9 +37,9 @@ func routeLibraryLogs(l *slog.Logger) {
 		std.SetLevel(logrus.ErrorLevel)
 	}
 
-	debug := func(args ...any) { l.Debug(strings.TrimSpace(fmt.Sprint(args...)), "source", "vitess") }
+	debug := func(args ...any) { l.Debug(withoutValues(strings.TrimSpace(fmt.Sprint(args...))), "source", "vitess") }
 	debugf := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
+		msg := withoutValues(fmt.Sprintf(format, args...))
 		if strings.Contains(format, "panic") {
 			l.Error(msg, "source", "vitess")
 			return
@@ -51,7 +51,9 @@ func routeLibraryLogs(l *slog.Logger) {
 }
 
 // logrusHook forwards go-mysql-server's log entries, without statement
-// text.
+// text: the error of a failed statement is logged as its number, since
+// its message may quote the statement's values (an invalid region, a user
+// name IAM did not find, a value that came from created_access_keys).
 type logrusHook struct{ l *slog.Logger }
 
 func (h logrusHook) Levels() []logrus.Level { return logrus.AllLevels }
@@ -62,11 +64,46 @@ func (h logrusHook) Fire(e *logrus.Entry) error {
 		switch k {
 		case "query", "prepared", sql.ConnectTimeLogKey:
 			continue
+		case logrus.ErrorKey:
+			if err, ok := v.(error); ok {
+				attrs = append(attrs, "error_code", errorCode(sql.CastSQLError(err)))
+				continue
+			}
 		}
-		attrs = append(attrs, k, fmt.Sprint(v))
+		attrs = append(attrs, k, withoutValues(fmt.Sprint(v)))
 	}
-	h.l.Debug(e.Message, attrs...)
+	h.l.Debug(withoutValues(e.Message), attrs...)
 	return nil
+}
+
+// withoutValues blanks whatever a library's log message quotes ('…',
+// "…" or `…`): that is where error texts put statement values, e.g.
+// `syntax error at position 9 near 'x'` or `invalid region "x"`.
+func withoutValues(msg string) string {
+	if !strings.ContainsAny(msg, "'\"`") {
+		return msg
+	}
+	var b strings.Builder
+	var quote rune
+	for _, r := range msg {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+				b.WriteString("…")
+				b.WriteRune(r)
+			}
+		case r == '\'' || r == '"' || r == '`':
+			quote = r
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if quote != 0 {
+		b.WriteString("…")
+	}
+	return b.String()
 }
 
 // statementKind is a statement's first keyword (SELECT, INSERT, CALL,

@@ -56,6 +56,11 @@ type Options struct {
 	// disconnectPoll is how often a running statement checks that its
 	// client is still connected (default 200ms).
 	disconnectPoll time.Duration
+	// handshakeTimeout bounds the time from accepting a connection to
+	// its successful login (default 10s, MySQL's connect_timeout): a
+	// client that stalls in the handshake is hung up on, so it cannot
+	// hold a connection slot for ever.
+	handshakeTimeout time.Duration
 }
 
 // Server is a MySQL-protocol server over one iamsql engine.
@@ -73,8 +78,11 @@ type Server struct {
 	cancelHard context.CancelFunc
 
 	draining atomic.Bool
-	mu       sync.Mutex
-	conns    map[uint32]*connState
+	// infoSchemaMu runs statements that read information_schema one at a
+	// time (see readsInformationSchema).
+	infoSchemaMu sync.Mutex
+	mu           sync.Mutex
+	conns        map[uint32]*connState
 	// idle is signalled whenever a connection closes.
 	idle chan struct{}
 
@@ -100,6 +108,9 @@ func New(engine *provider.Engine, opts Options) (*Server, error) {
 	}
 	if opts.disconnectPoll <= 0 {
 		opts.disconnectPoll = 200 * time.Millisecond
+	}
+	if opts.handshakeTimeout <= 0 {
+		opts.handshakeTimeout = 10 * time.Second
 	}
 	auth, err := newAuthServer(opts.Users, opts.TLS != nil, opts.RequireTLS)
 	if err != nil {
