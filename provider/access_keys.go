@@ -110,6 +110,9 @@ func needsLastUsed(need func(string) bool) bool {
 // ListAccessKeys pass (all pages), preceded by GetAccessKeyLastUsed to find
 // the owner when only an AccessKeyId is given.
 func (p *Provider) fetchAccessKeys(ctx *sql.Context, prm params, need func(string) bool) ([]sql.Row, error) {
+	if err := refuseSecrets(ctx, prm); err != nil {
+		return nil, err
+	}
 	region := prm["region"]
 	user, hasUser := prm["UserName"]
 	keyID, hasKey := prm["AccessKeyId"]
@@ -255,6 +258,9 @@ func (p *Provider) lastUsedOf(ctx context.Context, api awsiam.API, keyID string)
 // ownerOf finds who owns a key, so a procedure called with only an
 // AccessKeyId works for any user's key, not just the caller's.
 func (p *Provider) ownerOf(ctx *sql.Context, region, keyID string) (string, error) {
+	if err := refuseSecrets(ctx, params{"AccessKeyId": keyID}); err != nil {
+		return "", err
+	}
 	if err := schema.Validate("AccessKeyId", keyID); err != nil {
 		return "", paramError(err)
 	}
@@ -310,6 +316,9 @@ func (p *Provider) createAccessKey(ctx *sql.Context, region, user string) (Creat
 	}
 	if err := checkParams(schema.AccessKeys, m, prm); err != nil {
 		return CreatedKey{}, paramError(err)
+	}
+	if err := refuseSecrets(ctx, prm); err != nil {
+		return CreatedKey{}, err
 	}
 	if err := p.checkWritable(ctx, "CreateAccessKey"); err != nil {
 		return CreatedKey{}, err
@@ -377,6 +386,9 @@ func (p *Provider) updateAccessKey(ctx *sql.Context, m schema.Method, keyID, sta
 	if err := checkParams(schema.AccessKeys, m, prm); err != nil {
 		return paramError(err)
 	}
+	if err := refuseSecrets(ctx, prm); err != nil {
+		return err
+	}
 	if err := p.checkWritable(ctx, "UpdateAccessKey"); err != nil {
 		return err
 	}
@@ -401,6 +413,9 @@ func (p *Provider) deleteAccessKey(ctx *sql.Context, m schema.Method, keyID, reg
 	}
 	if err := checkParams(schema.AccessKeys, m, prm); err != nil {
 		return paramError(err)
+	}
+	if err := refuseSecrets(ctx, prm); err != nil {
+		return err
 	}
 	if err := p.checkWritable(ctx, "DeleteAccessKey"); err != nil {
 		return err
@@ -443,7 +458,7 @@ var _ sql.RowInserter = (*keyInserter)(nil)
 func (ins *keyInserter) StatementBegin(*sql.Context) { ins.created = nil }
 
 func (ins *keyInserter) Insert(ctx *sql.Context, row sql.Row) error {
-	return ToSQLError(ins.insert(ctx, row))
+	return scrubSecrets(ctx, ToSQLError(ins.insert(ctx, row)))
 }
 
 func (ins *keyInserter) insert(ctx *sql.Context, row sql.Row) error {
@@ -476,7 +491,7 @@ func (ins *keyInserter) insert(ctx *sql.Context, row sql.Row) error {
 // fails stay in the session (their secrets still reach the caller) and
 // are named in the error.
 func (ins *keyInserter) DiscardChanges(ctx *sql.Context, cause error) error {
-	return ToSQLError(ins.discardChanges(ctx, cause))
+	return scrubSecrets(ctx, ToSQLError(ins.discardChanges(ctx, cause)))
 }
 
 func (ins *keyInserter) discardChanges(ctx *sql.Context, cause error) error {
@@ -540,7 +555,7 @@ func (d *keyDeleter) StatementComplete(*sql.Context) error     { return nil }
 func (d *keyDeleter) Close(*sql.Context) error                 { return nil }
 
 func (d *keyDeleter) Delete(ctx *sql.Context, row sql.Row) error {
-	return ToSQLError(d.delete(ctx, row))
+	return scrubSecrets(ctx, ToSQLError(d.delete(ctx, row)))
 }
 
 func (d *keyDeleter) delete(ctx *sql.Context, row sql.Row) error {
@@ -569,7 +584,7 @@ func (u *keyUpdater) StatementComplete(*sql.Context) error     { return nil }
 func (u *keyUpdater) Close(*sql.Context) error                 { return nil }
 
 func (u *keyUpdater) Update(ctx *sql.Context, old, updated sql.Row) error {
-	return ToSQLError(u.update(ctx, old, updated))
+	return scrubSecrets(ctx, ToSQLError(u.update(ctx, old, updated)))
 }
 
 func (u *keyUpdater) update(ctx *sql.Context, old, updated sql.Row) error {

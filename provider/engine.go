@@ -13,6 +13,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/iamsql/iamsql/schema"
 )
@@ -90,32 +91,46 @@ type Result struct {
 }
 
 // Next returns the next row; io.EOF at the end. Errors carry MySQL numbers.
-func (r *Result) Next() (sql.Row, error) {
-	row, err := r.Rows.Next(r.Ctx)
+func (r *Result) Next() (row sql.Row, err error) {
+	defer recoverEngine(&err)
+	row, err = r.Rows.Next(r.Ctx)
 	if err != nil {
-		return nil, ToSQLError(err)
+		return nil, scrubSecrets(r.Ctx, ToSQLError(err))
 	}
 	return row, nil
 }
 
 // Close finishes the statement.
-func (r *Result) Close() error { return ToSQLError(r.Rows.Close(r.Ctx)) }
+func (r *Result) Close() (err error) {
+	defer recoverEngine(&err)
+	return scrubSecrets(r.Ctx, ToSQLError(r.Rows.Close(r.Ctx)))
+}
+
+// recoverEngine turns a panic inside go-mysql-server (some statements
+// crash its planner or iterators) into an error, so the shell and exec
+// report it and go on.
+func recoverEngine(err *error) {
+	if v := recover(); v != nil {
+		*err = mysql.NewSQLError(ErrNumUnknown, mysql.SSUnknownSQLState, "internal error in the SQL engine: %v", v)
+	}
+}
 
 // Query runs one statement in a session. Cancelling ctx cancels the
 // statement and its in-flight IAM calls. On error the Result still carries
 // the statement's call counts.
-func (e *Engine) Query(ctx context.Context, s *Session, query string) (*Result, error) {
+func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Result, err error) {
+	defer recoverEngine(&err)
 	stats := &CallStats{}
 	sctx := sql.NewContext(WithCallStats(ctx, stats), sql.WithSession(s), sql.WithQuery(query))
 	// Rewriting here (the parser does it too) keeps the MySQL error
 	// numbers of front-end errors, which GMS would turn into syntax errors.
-	rewritten, err := Rewrite(query)
-	if err != nil {
-		return &Result{Ctx: sctx, Stats: stats}, ToSQLError(err)
+	rewritten, rerr := Rewrite(query)
+	if rerr != nil {
+		return &Result{Ctx: sctx, Stats: stats}, ToSQLError(rerr)
 	}
 	sch, rows, _, err := e.SQL.Query(sctx, rewritten)
 	if err != nil {
-		return &Result{Ctx: sctx, Stats: stats}, ToSQLError(err)
+		return &Result{Ctx: sctx, Stats: stats}, scrubSecrets(sctx, ToSQLError(err))
 	}
 	return &Result{Schema: sch, Rows: rows, Ctx: sctx, Stats: stats}, nil
 }
@@ -233,15 +248,20 @@ func constrained(ctx *sql.Context, n *plan.IndexedTableAccess) map[string]bool {
 	if !ok || len(coll) == 0 {
 		return out
 	}
+	// A parameter is given only when every range names single values for
+	// it: `AccessKeyId IS NOT NULL` or `> 'A'` is not an AccessKeyId.
 	for i, col := range idx.cols {
-		all := true
+		given := true
 		for _, r := range coll {
-			if i < len(r) && r[i].Type() != sql.RangeType_All {
-				continue
+			if i >= len(r) {
+				given = false
+				break
 			}
-			all = false
+			if _, ok, isNull := pointValue(r[i]); !ok && !isNull {
+				given = false
+			}
 		}
-		if all {
+		if given {
 			out[col] = true
 		}
 	}

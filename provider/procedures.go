@@ -72,7 +72,7 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 	}
 	fn := func(ctx *sql.Context, args ...string) (sql.RowIter, error) {
 		it, err := fnInner(ctx, args...)
-		return it, ToSQLError(err)
+		return it, scrubSecrets(ctx, ToSQLError(err))
 	}
 	return sql.ExternalStoredProcedureDetails{
 		Name:     m.Procedure,

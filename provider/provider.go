@@ -8,6 +8,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
 
 	"github.com/iamsql/iamsql/provider/awsiam"
@@ -181,7 +183,9 @@ func (p *Provider) audit(ctx *sql.Context, api awsiam.API, op, keyID string, err
 		rec.SQLUser, rec.Client = c.User, c.Address
 	}
 	if err != nil {
-		rec.Outcome, rec.Error = "error", err.Error()
+		// Only the error's code: its message may echo a value the
+		// statement carried, and the audit log never holds a value.
+		rec.Outcome, rec.Error = "error", errorCode(err)
 	}
 	p.log.Info("iam call", "op", op, "access_key_id", keyID, "outcome", rec.Outcome)
 	if p.auditFn != nil {
@@ -204,6 +208,19 @@ func (p *Provider) principal(ctx context.Context, api awsiam.API) string {
 	}
 	p.principalARN = aws.ToString(out.User.Arn)
 	return p.principalARN
+}
+
+// errorCode names an error without its message.
+func errorCode(err error) string {
+	var ie *IAMError
+	if errors.As(err, &ie) {
+		return ie.Code
+	}
+	var sqlErr *mysql.SQLError
+	if errors.As(ToSQLError(err), &sqlErr) {
+		return fmt.Sprintf("MySQL error %d", sqlErr.Num)
+	}
+	return "error"
 }
 
 // CallStats counts the IAM calls one statement made, by operation.

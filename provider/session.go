@@ -1,9 +1,14 @@
 package provider
 
 import (
+	"errors"
+	"fmt"
 	"iter"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -130,4 +135,53 @@ func (p *Provider) newCreatedKeysTable() *createdKeysTable {
 
 func (t *createdKeysTable) WithProjections(cols []string) sql.Table {
 	return &createdKeysTable{table: t.table.WithProjections(cols).(*table)}
+}
+
+// holdsSecret reports whether v is the secret of a key this session created.
+func (s *Session) holdsSecret(v string) bool {
+	if s == nil || len(v) < 16 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range s.created {
+		if k.SecretAccessKey == v {
+			return true
+		}
+	}
+	return false
+}
+
+// scrubSecrets removes from an error message every secret the session
+// holds: a secret fed back as a value must not come back in an error.
+func scrubSecrets(ctx *sql.Context, err error) error {
+	s := sessionOf(ctx)
+	var sqlErr *mysql.SQLError
+	if err == nil || s == nil || !errors.As(err, &sqlErr) {
+		return err
+	}
+	msg := sqlErr.Message
+	s.mu.Lock()
+	for _, k := range s.created {
+		if k.SecretAccessKey != "" {
+			msg = strings.ReplaceAll(msg, k.SecretAccessKey, "[secret access key]")
+		}
+	}
+	s.mu.Unlock()
+	if msg == sqlErr.Message {
+		return err
+	}
+	return mysql.NewSQLError(sqlErr.Num, sqlErr.State, "%s", msg)
+}
+
+// refuseSecrets stops a statement that would send one of the session's
+// secrets to IAM as a parameter (it would land in CloudTrail).
+func refuseSecrets(ctx *sql.Context, prm params) error {
+	s := sessionOf(ctx)
+	for name, v := range prm {
+		if s.holdsSecret(v) {
+			return paramError(fmt.Errorf("refusing to send a secret access key to IAM as %s", name))
+		}
+	}
+	return nil
 }

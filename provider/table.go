@@ -238,7 +238,7 @@ func (t *table) PartitionRows(ctx *sql.Context, part sql.Partition) (sql.RowIter
 	if t.fetchAll != nil {
 		rows, err := t.fetchAll(ctx, p, t.need)
 		if err != nil {
-			return nil, ToSQLError(err)
+			return nil, scrubSecrets(ctx, ToSQLError(err))
 		}
 		if project := t.projector(); project != nil {
 			for i, r := range rows {
@@ -309,14 +309,14 @@ func newSeqIter(seq iter.Seq2[sql.Row, error], project func(sql.Row) sql.Row) *s
 
 func (s *seqIter) Next(ctx *sql.Context) (sql.Row, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, ToSQLError(err)
+		return nil, scrubSecrets(ctx, ToSQLError(err))
 	}
 	row, err, ok := s.next()
 	if !ok {
 		return nil, ioEOF
 	}
 	if err != nil {
-		return nil, ToSQLError(err)
+		return nil, scrubSecrets(ctx, ToSQLError(err))
 	}
 	if s.project != nil {
 		row = s.project(row)
