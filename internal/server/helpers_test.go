@@ -10,8 +10,6 @@ import (
 	"log"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,11 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/sandbox"
 	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/provider/awsiam"
 )
@@ -65,18 +62,8 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, secret := emu.RootCredentials()
-	clients := awsiam.NewClients(awsiam.Options{
-		EndpointURL: "http://emulator.iamsql.invalid",
-		Config: &aws.Config{
-			Region:      "us-east-1",
-			HTTPClient:  &http.Client{Transport: inProcess{emu}},
-			Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
-		},
-		// Throttling is retried, briefly.
-		MaxAttempts: 3,
-		MaxBackoff:  time.Millisecond,
-	})
+	// Throttling is retried, briefly.
+	clients := sandbox.Clients(emu, awsiam.Options{MaxAttempts: 3, MaxBackoff: time.Millisecond})
 	eng := provider.NewEngine(provider.Config{Clients: clients, ReadOnly: o.readOnly})
 	logs := &logRecorder{}
 	opts := o.Options
@@ -241,24 +228,6 @@ func wantErr(t testing.TB, err error, num int, fragments ...string) {
 			t.Errorf("error %q does not mention %q", err, f)
 		}
 	}
-}
-
-// inProcess carries SDK requests straight to the emulator's handler, as
-// the sandbox does.
-type inProcess struct{ h http.Handler }
-
-func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	in := req.Clone(req.Context())
-	if in.Host == "" {
-		in.Host = req.URL.Host
-	}
-	in.RequestURI = req.URL.RequestURI()
-	in.Body = req.Body
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, in)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
 }
 
 // logRecorder is a slog.Handler that keeps records as text lines and lets
