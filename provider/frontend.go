@@ -48,7 +48,7 @@ func tokenize(s string) []token {
 				i++
 			}
 			out = append(out, token{tokSpace, s[start:i]})
-		case c == '#' || (c == '-' && strings.HasPrefix(s[i:], "-- ")) || (c == '-' && (s[i:] == "--" || strings.HasPrefix(s[i:], "--\n") || strings.HasPrefix(s[i:], "--\t"))):
+		case c == '#' || IsDashComment(s[i:]):
 			for i < len(s) && s[i] != '\n' {
 				i++
 			}
@@ -62,25 +62,7 @@ func tokenize(s string) []token {
 			}
 			out = append(out, token{tokComment, s[start:i]})
 		case c == '\'' || c == '"' || c == '`':
-			i++
-			for i < len(s) {
-				if s[i] == '\\' && c != '`' {
-					i += 2
-					continue
-				}
-				if s[i] == c {
-					if i+1 < len(s) && s[i+1] == c { // doubled quote
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				i++
-			}
-			if i > len(s) {
-				i = len(s)
-			}
+			i, _ = QuoteEnd(s, i)
 			kind := tokString
 			if c == '`' {
 				kind = tokQuotedIdent
@@ -97,6 +79,41 @@ func tokenize(s string) []token {
 		}
 	}
 	return out
+}
+
+// IsDashComment reports whether s starts a `-- ` comment: MySQL needs a
+// space, tab or end of line after the dashes (`--x` is not a comment).
+// The shell's reader and completer share this and QuoteEnd with the
+// front-end, so all three agree on where SQL text ends.
+func IsDashComment(s string) bool {
+	if !strings.HasPrefix(s, "--") {
+		return false
+	}
+	return len(s) == 2 || s[2] == ' ' || s[2] == '\t' || s[2] == '\n' || s[2] == '\r'
+}
+
+// QuoteEnd returns the offset just past the string or quoted identifier
+// opening at s[i], and false when it is not closed (the offset is then
+// len(s)). Doubled quotes and, outside backticks, backslash escapes stay
+// inside.
+func QuoteEnd(s string, i int) (int, bool) {
+	q := s[i]
+	j := i + 1
+	for j < len(s) {
+		switch {
+		case s[j] == '\\' && q != '`':
+			j += 2
+		case s[j] == q:
+			if j+1 < len(s) && s[j+1] == q {
+				j += 2
+				continue
+			}
+			return j + 1, true
+		default:
+			j++
+		}
+	}
+	return len(s), false
 }
 
 func isWordByte(c byte) bool {

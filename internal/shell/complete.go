@@ -5,6 +5,7 @@ import (
 	"unicode"
 
 	"github.com/iamsql/iamsql/internal/output"
+	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/schema"
 )
 
@@ -300,7 +301,7 @@ func lex(text string) []ctok {
 		switch {
 		case unicode.IsSpace(rune(c)):
 			i++
-		case c == '#' || isDashComment(text[i:]):
+		case c == '#' || provider.IsDashComment(text[i:]):
 			for i < len(text) && text[i] != '\n' {
 				i++
 			}
@@ -311,11 +312,11 @@ func lex(text string) []ctok {
 			}
 			i += end + 4
 		case c == '\'' || c == '"':
-			end, ok := quoteEnd(text, i)
+			end, ok := provider.QuoteEnd(text, i)
 			out = append(out, ctok{kind: tokStr, text: text[i:end], open: !ok})
 			i = end
 		case c == '`':
-			end, ok := quoteEnd(text, i)
+			end, ok := provider.QuoteEnd(text, i)
 			out = append(out, ctok{kind: tokWord, text: strings.Trim(text[i:end], "`"), open: !ok})
 			i = end
 		case isCompletionWordRune(c):

@@ -1,6 +1,10 @@
 package shell
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/iamsql/iamsql/provider"
+)
 
 // The shell reads SQL the way the mysql client does: a statement may span
 // lines and ends at a top-level `;`, `\g` or `\G` (outside strings, quoted
@@ -49,7 +53,7 @@ func scan(text string) (units []unit, rest string, open openState) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			i++
-		case c == '#' || isDashComment(text[i:]):
+		case c == '#' || provider.IsDashComment(text[i:]):
 			for i < len(text) && text[i] != '\n' {
 				i++
 			}
@@ -63,7 +67,7 @@ func scan(text string) (units []unit, rest string, open openState) {
 			if meaningful < 0 {
 				meaningful = i
 			}
-			end, ok := quoteEnd(text, i)
+			end, ok := provider.QuoteEnd(text, i)
 			if !ok {
 				return units, text[start:], openState(c)
 			}
@@ -104,36 +108,4 @@ func scan(text string) (units []unit, rest string, open openState) {
 		return units, "", openNone
 	}
 	return units, text[start:], openStmt
-}
-
-// isDashComment reports whether s starts a `-- ` comment (MySQL needs a
-// space, tab or end of line after the dashes).
-func isDashComment(s string) bool {
-	if !strings.HasPrefix(s, "--") {
-		return false
-	}
-	return len(s) == 2 || s[2] == ' ' || s[2] == '\t' || s[2] == '\n' || s[2] == '\r'
-}
-
-// quoteEnd returns the offset just past the string or quoted identifier
-// opening at text[i], and false when it is not closed. Doubled quotes
-// and (outside backticks) backslash escapes stay inside.
-func quoteEnd(text string, i int) (int, bool) {
-	q := text[i]
-	j := i + 1
-	for j < len(text) {
-		switch {
-		case text[j] == '\\' && q != '`':
-			j += 2
-		case text[j] == q:
-			if j+1 < len(text) && text[j+1] == q {
-				j += 2
-				continue
-			}
-			return j + 1, true
-		default:
-			j++
-		}
-	}
-	return len(text), false
 }
