@@ -138,24 +138,5 @@ func callsString(c map[string]int) string {
 	if len(c) == 0 {
 		return "none"
 	}
-	var parts []string
-	for _, op := range sortedKeys(c) {
-		parts = append(parts, fmt.Sprintf("%s×%d", op, c[op]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func sortedKeys(m map[string]int) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
+	return FormatCalls(c, "%s×%d")
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -238,6 +240,17 @@ func (s *CallStats) Total() int {
 		n += v
 	}
 	return n
+}
+
+// FormatCalls renders call counts in operation order, each as
+// format(op, count), joined by ", ": how the shell's \timing, reports and
+// tests show the IAM calls a statement made.
+func FormatCalls(calls map[string]int, format string) string {
+	ops := slices.Sorted(maps.Keys(calls))
+	for i, op := range ops {
+		ops[i] = fmt.Sprintf(format, op, calls[op])
+	}
+	return strings.Join(ops, ", ")
 }
 
 // Snapshot copies the counters.

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/iamsql/iamsql/provider"
 )
 
 // WriteHTML prints the report as one self-contained HTML page: inline CSS
@@ -130,15 +131,7 @@ func (r *Report) htmlPage(sel Selection) htmlPage {
 			p.Inventory = append(p.Inventory, r.htmlKey(k, "", byKey[k.AccessKeyID]))
 		}
 	}
-	ops := make([]string, 0, len(r.Calls))
-	for op := range r.Calls {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	for i, op := range ops {
-		ops[i] = fmt.Sprintf("%s × %d", op, r.Calls[op])
-	}
-	p.Calls = strings.Join(ops, ", ")
+	p.Calls = provider.FormatCalls(r.Calls, "%s × %d")
 	p.Command = fmt.Sprintf("iamsql report %s--region %s --max-key-age %d --max-unused %d --max-inactive-age %d -o html",
 		map[bool]string{true: "", false: string(sel) + " "}[sel == SelectAll], r.Region, r.Thresholds.MaxKeyAge, r.Thresholds.MaxUnused, r.Thresholds.MaxInactiveAge)
 	return p

@@ -163,7 +163,16 @@ func rows(t testing.TB, q queryer, query string, args ...any) [][]string {
 }
 
 func tryRows(q queryer, query string, args ...any) ([][]string, error) {
-	rs, err := q.QueryContext(context.Background(), query, args...)
+	out, err := tryRowsCtx(context.Background(), q, query, args...)
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// tryRowsCtx is tryRows with a context: the statement's deadline.
+func tryRowsCtx(ctx context.Context, q queryer, query string, args ...any) ([][]string, error) {
+	rs, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +181,7 @@ func tryRows(q queryer, query string, args ...any) ([][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]string
+	out := [][]string{}
 	for rs.Next() {
 		vals := make([]sql.NullString, len(cols))
 		ptrs := make([]any, len(cols))

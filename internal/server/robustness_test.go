@@ -414,39 +414,6 @@ func waitConnections(t testing.TB, w *world, n int, what string) {
 	}
 }
 
-// tryRowsCtx is tryRows with a context: the statement's deadline.
-func tryRowsCtx(ctx context.Context, q queryer, query string, args ...any) ([][]string, error) {
-	rs, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	cols, err := rs.Columns()
-	if err != nil {
-		return nil, err
-	}
-	out := [][]string{}
-	for rs.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = "NULL"
-			if v.Valid {
-				row[i] = v.String
-			}
-		}
-		out = append(out, row)
-	}
-	return out, rs.Err()
-}
-
 // noPanicLogged fails if the server logged a recovered panic.
 func noPanicLogged(t testing.TB, w *world) {
 	t.Helper()

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/iamsql/iamsql/internal/output"
@@ -374,15 +373,7 @@ func (s *Shell) printTiming() {
 		calls += "s"
 	}
 	if len(st.Calls) > 0 {
-		ops := make([]string, 0, len(st.Calls))
-		for op := range st.Calls {
-			ops = append(ops, op)
-		}
-		sort.Strings(ops)
-		for i, op := range ops {
-			ops[i] = fmt.Sprintf("%s %d", op, st.Calls[op])
-		}
-		calls += " (" + strings.Join(ops, ", ") + ")"
+		calls += " (" + provider.FormatCalls(st.Calls, "%s %d") + ")"
 	}
 	fmt.Fprintf(s.cfg.Err, "Time: %.3f sec, %s\n", st.Elapsed.Seconds(), calls)
 }
