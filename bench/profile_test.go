@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -65,6 +66,7 @@ func BenchmarkProfileMySQLInProcess(b *testing.B) {
 }
 
 func profileMySQL(b *testing.B, eng *provider.Engine) {
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as `iamsql serve` runs
 	srv, err := server.New(eng, server.Options{Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)

@@ -70,7 +70,7 @@ func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{
 		"SELECT * FROM aws.iam_api.access_keys WHERE region = 'us-east-1'",
 		"EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'AKIA1234567890123456', @Status = 'Inactive', @region = 'us-east-1'",
-		"SELECT 'unterminated", "/* open comment", "EXEC x @a = (1,", "`aws`.`iam`.`users`", "-- c\n;;", "EXEC @@json='{}'",
+		"SELECT 'unterminated", "/* open comment", "EXEC x @a = (1,", "`aws`.`iam`.`users`", "-- c\n;;", "EXEC @@json='{}'", "eXeC aws", "SELECT 1 FROM access_keys WHERE region = 'us-east-1'",
 	} {
 		f.Add(s)
 	}
@@ -81,6 +81,11 @@ func FuzzRewrite(f *testing.F) {
 		}
 		if b.String() != s {
 			t.Fatalf("tokenize is lossy for %q", s)
+		}
+		if plainMySQL(s) {
+			if out, err := rewriteTokens(s); err != nil || out != s {
+				t.Fatalf("plainMySQL(%q) but rewriting gives %q, %v", s, out, err)
+			}
 		}
 		out, err := Rewrite(s)
 		if err == nil && !strings.Contains(strings.ToLower(s), "exec") && !strings.Contains(strings.ToLower(s), "aws") && out != s {
