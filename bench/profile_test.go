@@ -20,8 +20,8 @@ import (
 )
 
 // sandboxEngine builds the engine `iamsql --sandbox` builds (see
-// cmd/iamsql/environment.go): the demo emulator in this process, reached
-// through the real SDK without a socket (internal/sandbox).
+// cmd/iamsql/environment.go): the demo emulator in this process, called
+// through its Invoke with the SDK's types (internal/sandbox).
 func sandboxEngine(tb testing.TB) *provider.Engine {
 	tb.Helper()
 	emu, err := emulator.New(emulator.Options{Seed: "demo"})

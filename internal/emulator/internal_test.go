@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func TestPanicInAnOperationIsInternalFailureAndReleasesTheLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ops["Explode"] = func(*reqCtx) ([]byte, *apiError) { panic("boom") }
+	e.ops["Explode"] = func(*reqCtx) (result, *APIError) { panic("boom") }
 
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, signedRequest(t, "Action=Explode&Version=2010-05-08"))
@@ -81,5 +82,42 @@ func TestCallLogKeepsTheMostRecentCalls(t *testing.T) {
 		if c.Status != 200 {
 			t.Fatalf("status not recorded after trimming: %+v", c)
 		}
+	}
+}
+
+// Invoke answers as an HTTP request would, with the same call log: an
+// operation's panic is InternalFailure and leaves the emulator working, an
+// unknown Action is InvalidAction, a key that is not an active one is
+// InvalidClientTokenId (and no call).
+func TestInvokeFailuresAnswerAsHTTPDoes(t *testing.T) {
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ops["Explode"] = func(*reqCtx) (result, *APIError) { panic("boom") }
+	ctx := context.Background()
+	for _, c := range []struct {
+		key, action, code string
+		status            int
+	}{
+		{DefaultRootAccessKeyID, "Explode", "InternalFailure", 500},
+		{DefaultRootAccessKeyID, "Nope", "InvalidAction", 400},
+		{"AKIANOTAKEY000000000", "ListUsers", "InvalidClientTokenId", 403},
+	} {
+		res, err := e.Invoke(ctx, c.key, c.action, nil)
+		aerr, ok := err.(*APIError)
+		if res != nil || !ok || aerr.Code != c.code || aerr.Status != c.status {
+			t.Fatalf("%s: got %v, %v", c.action, res, err)
+		}
+	}
+	if log := e.CallLog(); len(log) != 1 || log[0].Op != "Explode" || log[0].Status != 500 {
+		t.Fatalf("call log %+v", log)
+	}
+	res, err := e.Invoke(ctx, DefaultRootAccessKeyID, "ListUsers", nil)
+	if r, ok := res.(*ListUsersResult); err != nil || !ok || r.Users == nil || r.IsTruncated {
+		t.Fatalf("after a panic: %#v, %v", res, err)
+	}
+	if res, err := e.Invoke(ctx, DefaultRootAccessKeyID, "DeleteUser", url.Values{"UserName": {"nobody"}}); res != nil || err == nil || err.(*APIError).Code != "NoSuchEntity" {
+		t.Fatalf("DeleteUser of nobody: %v, %v", res, err)
 	}
 }

@@ -31,8 +31,9 @@ type reqCtx struct {
 }
 
 // opFunc performs one Action with the state lock held. A nil result means
-// the response has no {Action}Result element.
-type opFunc func(c *reqCtx) ([]byte, *apiError)
+// the response has no {Action}Result element. A result holds copies, never
+// the emulator's own records: it is used after the lock is released.
+type opFunc func(c *reqCtx) (result, *APIError)
 
 // operations are the Actions the emulator implements; any other Action is
 // InvalidAction, as AWS answers an unknown one.
@@ -97,7 +98,7 @@ func (c *reqCtx) resourceOf(owner string) string {
 // denied applies the Deny rules: target is the user the operation acts on
 // (RootUserName for the root user, "" for account-level operations), own
 // whether that is the caller's own identity.
-func (c *reqCtx) denied(target string, own bool, resource string) *apiError {
+func (c *reqCtx) denied(target string, own bool, resource string) *APIError {
 	d := c.e.denies
 	match := d[denyRule{c.op, "*"}] || d[denyRule{"*", "*"}]
 	if target != "" {
@@ -119,7 +120,7 @@ func (c *reqCtx) denied(target string, own bool, resource string) *apiError {
 // target resolves whom an operation acts on: the UserName parameter when
 // given, else the caller's own identity (the root user for a root key). It
 // checks Deny before existence, as AWS authorizes before looking up.
-func (c *reqCtx) target(name string, given bool) (owner string, u *User, err *apiError) {
+func (c *reqCtx) target(name string, given bool) (owner string, u *User, err *APIError) {
 	if !given {
 		owner = c.ownName()
 		if err := c.denied(owner, true, c.resourceOf(owner)); err != nil {
@@ -145,7 +146,7 @@ func (c *reqCtx) target(name string, given bool) (owner string, u *User, err *ap
 	return u.UserName, u, nil
 }
 
-func opCreateUser(c *reqCtx) ([]byte, *apiError) {
+func opCreateUser(c *reqCtx) (result, *APIError) {
 	v := validator{params: c.params}
 	name, _ := v.str(ruleNewUserName)
 	path, hasPath := v.str(rulePath)
@@ -173,29 +174,10 @@ func opCreateUser(c *reqCtx) ([]byte, *apiError) {
 		return nil, newError("ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
 	}
 	e.persist()
-	var w xmlWriter
-	writeUser(&w, e.users[strings.ToLower(name)])
-	return w.b.Bytes(), nil
+	return &UserResult{User: *e.users[strings.ToLower(name)]}, nil
 }
 
-func writeUser(w *xmlWriter, u *User) {
-	w.open("User")
-	writeUserFields(w, u)
-	w.close("User")
-}
-
-func writeUserFields(w *xmlWriter, u *User) {
-	w.elem("Path", u.Path)
-	w.elem("UserName", u.UserName)
-	w.elem("UserId", u.UserID)
-	w.elem("Arn", u.Arn)
-	w.time("CreateDate", u.CreateDate)
-	if u.PasswordLastUsed != nil {
-		w.time("PasswordLastUsed", *u.PasswordLastUsed)
-	}
-}
-
-func opGetUser(c *reqCtx) ([]byte, *apiError) {
+func opGetUser(c *reqCtx) (result, *APIError) {
 	v := validator{params: c.params}
 	name, given := v.str(ruleOptionalUserName)
 	if err := v.err(); err != nil {
@@ -205,22 +187,15 @@ func opGetUser(c *reqCtx) ([]byte, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	var w xmlWriter
 	if u == nil {
 		// The root user, as AWS describes it: the account id as UserId, the
 		// root ARN, no path or user name.
-		w.open("User")
-		w.elem("UserId", c.e.accountID)
-		w.elem("Arn", c.e.rootArn())
-		w.time("CreateDate", c.e.rootCreated)
-		w.close("User")
-		return w.b.Bytes(), nil
+		return &UserResult{Root: true, User: User{UserID: c.e.accountID, Arn: c.e.rootArn(), CreateDate: c.e.rootCreated}}, nil
 	}
-	writeUser(&w, u)
-	return w.b.Bytes(), nil
+	return &UserResult{User: *u}, nil
 }
 
-func opListUsers(c *reqCtx) ([]byte, *apiError) {
+func opListUsers(c *reqCtx) (result, *APIError) {
 	v := validator{params: c.params}
 	prefix, _ := v.str(rulePathPrefix)
 	marker, hasMarker := v.str(ruleMarker)
@@ -239,8 +214,7 @@ func opListUsers(c *reqCtx) ([]byte, *apiError) {
 		}
 		after = m[0]
 	}
-	var page []*User
-	truncated := false
+	res := &ListUsersResult{Users: []User{}}
 	for _, u := range c.e.sortedUsers() {
 		key := strings.ToLower(u.UserName)
 		if hasMarker && key <= after {
@@ -249,25 +223,14 @@ func opListUsers(c *reqCtx) ([]byte, *apiError) {
 		if !strings.HasPrefix(u.Path, prefix) {
 			continue
 		}
-		if len(page) == maxItems {
-			truncated = true
+		if len(res.Users) == maxItems {
+			res.IsTruncated = true
+			res.Marker = encodeMarker("u", strings.ToLower(res.Users[len(res.Users)-1].UserName))
 			break
 		}
-		page = append(page, u)
+		res.Users = append(res.Users, *u)
 	}
-	var w xmlWriter
-	w.open("Users")
-	for _, u := range page {
-		w.open("member")
-		writeUserFields(&w, u)
-		w.close("member")
-	}
-	w.close("Users")
-	w.bool("IsTruncated", truncated)
-	if truncated {
-		w.elem("Marker", encodeMarker("u", strings.ToLower(page[len(page)-1].UserName)))
-	}
-	return w.b.Bytes(), nil
+	return res, nil
 }
 
 func orSlash(prefix string) string {
@@ -277,7 +240,7 @@ func orSlash(prefix string) string {
 	return prefix
 }
 
-func opDeleteUser(c *reqCtx) ([]byte, *apiError) {
+func opDeleteUser(c *reqCtx) (result, *APIError) {
 	v := validator{params: c.params}
 	name, _ := v.str(ruleUserName)
 	if err := v.err(); err != nil {
@@ -295,7 +258,7 @@ func opDeleteUser(c *reqCtx) ([]byte, *apiError) {
 	return nil, nil
 }
 
-func opCreateAccessKey(c *reqCtx) ([]byte, *apiError) {
+func opCreateAccessKey(c *reqCtx) (result, *APIError) {
 	v := validator{params: c.params}
 	name, given := v.str(ruleOptionalUserName)
 	if err := v.err(); err != nil {
@@ -318,18 +281,10 @@ func opCreateAccessKey(c *reqCtx) ([]byte, *apiError) {
 	}
 	e.keys[k.AccessKeyID] = k
 	e.persist()
-	var w xmlWriter
-	w.open("AccessKey")
-	w.elem("UserName", k.UserName)
-	w.elem("AccessKeyId", k.AccessKeyID)
-	w.elem("Status", k.Status)
-	w.elem("SecretAccessKey", k.SecretAccessKey)
-	w.time("CreateDate", k.CreateDate)
-	w.close("AccessKey")
-	return w.b.Bytes(), nil
+	return &CreateAccessKeyResult{AccessKey: *k}, nil
 }
 
-func opListAccessKeys(c *reqCtx) ([]byte, *apiError) {
+func opListAccessKeys(c *reqCtx) (result, *APIError) {
 	v := validator{params: c.params}
 	name, given := v.str(ruleOptionalUserName)
 	marker, hasMarker := v.str(ruleMarker)
@@ -354,8 +309,7 @@ func opListAccessKeys(c *reqCtx) ([]byte, *apiError) {
 		}
 		afterDate, afterID = n, m[2]
 	}
-	var page []*AccessKey
-	truncated := false
+	res := &ListAccessKeysResult{AccessKeyMetadata: []AccessKeyMetadata{}}
 	for _, k := range c.e.keysOf(owner) {
 		if hasMarker {
 			d := k.CreateDate.Unix()
@@ -363,34 +317,21 @@ func opListAccessKeys(c *reqCtx) ([]byte, *apiError) {
 				continue
 			}
 		}
+		page := res.AccessKeyMetadata
 		if len(page) == maxItems {
-			truncated = true
+			last := page[len(page)-1]
+			res.IsTruncated = true
+			res.Marker = encodeMarker("k", strings.ToLower(owner), strconv.FormatInt(last.CreateDate.Unix(), 10), last.AccessKeyID)
 			break
 		}
-		page = append(page, k)
+		res.AccessKeyMetadata = append(page, AccessKeyMetadata{UserName: k.UserName, AccessKeyID: k.AccessKeyID, Status: k.Status, CreateDate: k.CreateDate})
 	}
-	var w xmlWriter
-	w.open("AccessKeyMetadata")
-	for _, k := range page {
-		w.open("member")
-		w.elem("UserName", k.UserName)
-		w.elem("AccessKeyId", k.AccessKeyID)
-		w.elem("Status", k.Status)
-		w.time("CreateDate", k.CreateDate)
-		w.close("member")
-	}
-	w.close("AccessKeyMetadata")
-	w.bool("IsTruncated", truncated)
-	if truncated {
-		last := page[len(page)-1]
-		w.elem("Marker", encodeMarker("k", strings.ToLower(owner), strconv.FormatInt(last.CreateDate.Unix(), 10), last.AccessKeyID))
-	}
-	return w.b.Bytes(), nil
+	return res, nil
 }
 
 // ownedKey finds the key an Update/Delete names, which must belong to the
 // target user; for UpdateAccessKey it also returns the new status.
-func (c *reqCtx) ownedKey(withStatus bool) (*AccessKey, string, *apiError) {
+func (c *reqCtx) ownedKey(withStatus bool) (*AccessKey, string, *APIError) {
 	v := validator{params: c.params}
 	name, given := v.str(ruleOptionalUserName)
 	id, _ := v.str(ruleAccessKeyID)
@@ -412,7 +353,7 @@ func (c *reqCtx) ownedKey(withStatus bool) (*AccessKey, string, *apiError) {
 	return k, status, nil
 }
 
-func opUpdateAccessKey(c *reqCtx) ([]byte, *apiError) {
+func opUpdateAccessKey(c *reqCtx) (result, *APIError) {
 	k, status, err := c.ownedKey(true)
 	if err != nil {
 		return nil, err
@@ -424,7 +365,7 @@ func opUpdateAccessKey(c *reqCtx) ([]byte, *apiError) {
 	return nil, nil
 }
 
-func opDeleteAccessKey(c *reqCtx) ([]byte, *apiError) {
+func opDeleteAccessKey(c *reqCtx) (result, *APIError) {
 	k, _, err := c.ownedKey(false)
 	if err != nil {
 		return nil, err
@@ -434,7 +375,7 @@ func opDeleteAccessKey(c *reqCtx) ([]byte, *apiError) {
 	return nil, nil
 }
 
-func opGetAccessKeyLastUsed(c *reqCtx) ([]byte, *apiError) {
+func opGetAccessKeyLastUsed(c *reqCtx) (result, *APIError) {
 	v := validator{params: c.params}
 	id, _ := v.str(ruleAccessKeyID)
 	if err := v.err(); err != nil {
@@ -449,22 +390,15 @@ func opGetAccessKeyLastUsed(c *reqCtx) ([]byte, *apiError) {
 	if err := c.denied(k.UserName, k.UserName == c.ownName(), c.resourceOf(k.UserName)); err != nil {
 		return nil, err
 	}
-	var w xmlWriter
-	w.elem("UserName", k.UserName)
-	w.open("AccessKeyLastUsed")
+	res := &GetAccessKeyLastUsedResult{UserName: k.UserName}
 	if k.LastUsed != nil {
-		w.time("LastUsedDate", k.LastUsed.Date)
-		w.elem("ServiceName", k.LastUsed.ServiceName)
-		w.elem("Region", k.LastUsed.Region)
-	} else {
-		w.elem("ServiceName", "N/A")
-		w.elem("Region", "N/A")
+		lu := *k.LastUsed
+		res.LastUsed = &lu
 	}
-	w.close("AccessKeyLastUsed")
-	return w.b.Bytes(), nil
+	return res, nil
 }
 
-func opGetAccountSummary(c *reqCtx) ([]byte, *apiError) {
+func opGetAccountSummary(c *reqCtx) (result, *APIError) {
 	if err := c.denied("", true, "*"); err != nil {
 		return nil, err
 	}
@@ -475,10 +409,7 @@ func opGetAccountSummary(c *reqCtx) ([]byte, *apiError) {
 	}
 	// The keys and quotas AWS reports, with the account's counts; what the
 	// emulator does not model (groups, roles, policies, MFA) is zero.
-	entries := []struct {
-		key string
-		val int
-	}{
+	entries := []SummaryEntry{
 		{"AccessKeysPerUserQuota", accessKeysQuota},
 		{"AccountAccessKeysPresent", rootKeys},
 		{"AccountMFAEnabled", 0},
@@ -513,16 +444,7 @@ func opGetAccountSummary(c *reqCtx) ([]byte, *apiError) {
 		{"UsersQuota", usersQuota},
 		{"VersionsPerPolicyQuota", 5},
 	}
-	var w xmlWriter
-	w.open("SummaryMap")
-	for _, en := range entries {
-		w.open("entry")
-		w.elem("key", en.key)
-		w.elem("value", strconv.Itoa(en.val))
-		w.close("entry")
-	}
-	w.close("SummaryMap")
-	return w.b.Bytes(), nil
+	return &GetAccountSummaryResult{SummaryMap: entries}, nil
 }
 
 // persist saves after a mutation made through the API; a failure is
@@ -551,6 +473,6 @@ func decodeMarker(m, kind string) ([]string, bool) {
 	return strings.Split(rest, "\x00"), true
 }
 
-func errBadMarker(op string) *apiError {
+func errBadMarker(op string) *APIError {
 	return newError("ValidationError", "Invalid Marker: pass the Marker value returned by the previous "+op+" call.")
 }

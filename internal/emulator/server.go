@@ -99,35 +99,16 @@ func (x *exchange) serve() {
 		return
 	}
 	c.op, c.params = action, params
-
-	// Test hooks: latency, injected errors, throttling, dropped responses.
-	if d := e.latencyFor(action); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			// The client left or the server is closing. Answer anyway
-			// (net/http would otherwise send an empty 200), but log the
-			// call as unanswered: nobody is there to read it.
-			t.Stop()
-			x.respond(http.StatusServiceUnavailable, errorBody(newError("ServiceUnavailable", "The request was canceled by the client or the server shut down."), x.requestID), "ServiceUnavailable")
-			e.setCallStatus(x.logSeq, 0)
-			return
-		}
-	}
-	inject, throttle, drop := e.drawHooks(action)
-	var result []byte
-	switch {
-	case inject != "":
-		aerr = injectedError(inject, action, c)
-	case throttle:
-		aerr = newError("Throttling", msgRateExceeded)
-	default:
-		result, aerr = e.run(op, c)
-	}
-	// A dropped call was carried out; only its response is lost, the
-	// ambiguous failure a client cannot tell from a lost request.
-	if drop {
+	res, aerr, f := x.perform(r.Context(), c, op)
+	switch f {
+	case fateCancelled:
+		// The client left or the server is closing. Answer anyway
+		// (net/http would otherwise send an empty 200), but log the call
+		// as unanswered: nobody is there to read it.
+		x.respond(http.StatusServiceUnavailable, errorBody(newError("ServiceUnavailable", "The request was canceled by the client or the server shut down."), x.requestID), "ServiceUnavailable")
+		e.setCallStatus(x.logSeq, 0)
+		return
+	case fateDropped:
 		x.drop()
 		return
 	}
@@ -135,12 +116,107 @@ func (x *exchange) serve() {
 		x.fail(aerr)
 		return
 	}
-	x.respond(http.StatusOK, successBody(action, result, x.requestID), "")
+	x.respond(http.StatusOK, successBody(action, res, x.requestID), "")
+}
+
+// fate is how a call ends besides its result.
+type fate int
+
+const (
+	fateAnswered  fate = iota
+	fateCancelled      // ctx ended during injected latency; not carried out
+	fateDropped        // carried out (or failed), but its answer is lost
+)
+
+// perform runs an admitted call, for HTTP requests and Invoke alike: the
+// test hooks (injected latency, ended early when ctx ends; a queued
+// FailNext error or throttling; a dropped answer), then the operation.
+func (x *exchange) perform(ctx context.Context, c *reqCtx, op opFunc) (result, *APIError, fate) {
+	e := x.e
+	if d := e.latencyFor(c.op); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, fateCancelled
+		}
+	}
+	inject, throttle, drop := e.drawHooks(c.op)
+	var res result
+	var aerr *APIError
+	switch {
+	case inject != "":
+		aerr = injectedError(inject, c.op, c)
+	case throttle:
+		aerr = newError("Throttling", msgRateExceeded)
+	default:
+		res, aerr = e.run(op, c)
+	}
+	// A dropped call was carried out; only its response is lost, the
+	// ambiguous failure a client cannot tell from a lost request.
+	if drop {
+		return nil, nil, fateDropped
+	}
+	return res, aerr, fateAnswered
+}
+
+// Invoke performs one Action for a caller in the same process acting as
+// keyID, which must be an active key (the --sandbox account calls as its
+// root key), with the parameters a request would carry. It is an HTTP
+// request after authentication: the same identity, last-use record, call
+// log and counters, test hooks and operation; only HTTP and XML are
+// skipped. It returns the operation's result (*UserResult,
+// *ListAccessKeysResult, ...; nil for an Action without one) or an error:
+// an *APIError as IAM answers it, ErrDropped for a dropped call, or ctx's
+// error when ctx ends during injected latency.
+func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.Values) (res any, err error) {
+	x := &exchange{e: e, requestID: newRequestID(), logSeq: -1, signer: keyID}
+	defer func() {
+		if v := recover(); v != nil {
+			e.logger.Error("emulator: internal failure", "op", x.op, "request_id", x.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			aerr := newError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.")
+			x.finish(aerr.Status, aerr.Code)
+			res, err = nil, aerr
+		}
+	}()
+	failed := func(aerr *APIError) (any, error) {
+		x.finish(aerr.Status, aerr.Code)
+		return nil, aerr
+	}
+	if _, ok := e.activeSecret(keyID); !ok {
+		return failed(newError("InvalidClientTokenId", msgInvalidToken))
+	}
+	op, known := e.ops[action]
+	c, aerr := x.admit(&sigRequest{keyID: keyID, region: "us-east-1", service: "iam"}, action, known, params)
+	if aerr != nil {
+		return failed(aerr)
+	}
+	if !known {
+		return failed(newError("InvalidAction", "Could not find operation "+action+" for version "+apiVersion))
+	}
+	c.op, c.params = action, params
+	r, aerr, f := x.perform(ctx, c, op)
+	switch {
+	case f == fateCancelled:
+		x.finish(0, "canceled")
+		return nil, ctx.Err()
+	case f == fateDropped:
+		x.finish(0, "dropped")
+		return nil, ErrDropped
+	case aerr != nil:
+		return failed(aerr)
+	}
+	x.finish(http.StatusOK, "")
+	if r == nil {
+		return nil, nil
+	}
+	return r, nil
 }
 
 // readRequest reads the body (at most maxBodyBytes) and the parameters:
 // the form-encoded body's, then the query string's.
-func (x *exchange) readRequest() (body []byte, query, params url.Values, aerr *apiError) {
+func (x *exchange) readRequest() (body []byte, query, params url.Values, aerr *APIError) {
 	r := x.r
 	if r.Body != nil {
 		b, err := io.ReadAll(http.MaxBytesReader(x.w, r.Body, maxBodyBytes))
@@ -174,13 +250,7 @@ func (x *exchange) readRequest() (body []byte, query, params url.Values, aerr *a
 // authenticate checks the request's SigV4 signature against a known,
 // active key, in the order AWS reports failures: missing or malformed
 // signature, unknown or inactive key, wrong scope, wrong signature.
-func (x *exchange) authenticate(query url.Values, body []byte) (*sigRequest, *apiError) {
-	if key, ok := x.r.Context().Value(trustedKeyCtx{}).(string); ok && x.r.Header.Get("Authorization") == "" && query.Get("X-Amz-Signature") == "" {
-		if _, ok := x.e.activeSecret(key); !ok {
-			return nil, newError("InvalidClientTokenId", msgInvalidToken)
-		}
-		return &sigRequest{keyID: key, region: "us-east-1", service: "iam"}, nil
-	}
+func (x *exchange) authenticate(query url.Values, body []byte) (*sigRequest, *APIError) {
 	sig, aerr := parseSignature(x.r, query)
 	if aerr != nil {
 		return nil, aerr
@@ -210,7 +280,7 @@ func (e *Emulator) activeSecret(keyID string) (string, bool) {
 
 // admit resolves the caller, records the key's use and, for a valid
 // Action, counts the call.
-func (x *exchange) admit(sig *sigRequest, action string, known bool, params url.Values) (*reqCtx, *apiError) {
+func (x *exchange) admit(sig *sigRequest, action string, known bool, params url.Values) (*reqCtx, *APIError) {
 	e := x.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -290,7 +360,7 @@ func logParams(p url.Values) url.Values {
 }
 
 // identityLocked resolves who signed: the root user or an IAM user.
-func (e *Emulator) identityLocked(sig *sigRequest) (*reqCtx, *apiError) {
+func (e *Emulator) identityLocked(sig *sigRequest) (*reqCtx, *APIError) {
 	k, ok := e.keys[sig.keyID]
 	if !ok || k.Status != statusActive { // deleted or deactivated meanwhile
 		return nil, newError("InvalidClientTokenId", msgInvalidToken)
@@ -328,7 +398,7 @@ func (e *Emulator) recordUseLocked(keyID, region string) {
 
 // run executes an operation under the state lock (released even if the
 // operation panics, so one bad request cannot wedge the emulator).
-func (e *Emulator) run(op opFunc, c *reqCtx) ([]byte, *apiError) {
+func (e *Emulator) run(op opFunc, c *reqCtx) (result, *APIError) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c.now = e.nowUTC()
@@ -355,7 +425,7 @@ func (e *Emulator) drawLocked(rate float64) bool {
 	return rate > 0 && e.rng.Float64() < rate
 }
 
-func (x *exchange) fail(err *apiError) {
+func (x *exchange) fail(err *APIError) {
 	x.respond(err.Status, errorBody(err, x.requestID), err.Code)
 }
 

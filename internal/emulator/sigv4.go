@@ -37,7 +37,7 @@ type sigRequest struct {
 // parseSignature extracts the SigV4 fields from the Authorization header or
 // the query string. It answers MissingAuthenticationToken when the request
 // carries neither, and IncompleteSignature when they are malformed.
-func parseSignature(r *http.Request, query url.Values) (*sigRequest, *apiError) {
+func parseSignature(r *http.Request, query url.Values) (*sigRequest, *APIError) {
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		return parseAuthHeader(r, auth)
 	}
@@ -47,7 +47,7 @@ func parseSignature(r *http.Request, query url.Values) (*sigRequest, *apiError) 
 	return nil, newError("MissingAuthenticationToken", msgMissingToken)
 }
 
-func parseAuthHeader(r *http.Request, auth string) (*sigRequest, *apiError) {
+func parseAuthHeader(r *http.Request, auth string) (*sigRequest, *APIError) {
 	alg, rest, _ := strings.Cut(strings.TrimSpace(auth), " ")
 	if alg != sigAlgorithm {
 		return nil, newError("IncompleteSignature", "Unsupported AWS 'algorithm': '"+alg+"'")
@@ -87,7 +87,7 @@ func parseAuthHeader(r *http.Request, auth string) (*sigRequest, *apiError) {
 	return s, nil
 }
 
-func parseQueryAuth(q url.Values) (*sigRequest, *apiError) {
+func parseQueryAuth(q url.Values) (*sigRequest, *APIError) {
 	if alg := q.Get("X-Amz-Algorithm"); alg != sigAlgorithm {
 		return nil, newError("IncompleteSignature", "Unsupported AWS 'algorithm': '"+alg+"'")
 	}
@@ -110,7 +110,7 @@ func parseQueryAuth(q url.Values) (*sigRequest, *apiError) {
 
 // setCredential splits AKID/date/region/service/aws4_request. The key id
 // itself never contains a slash.
-func (s *sigRequest) setCredential(cred string) *apiError {
+func (s *sigRequest) setCredential(cred string) *APIError {
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 || parts[0] == "" {
 		return newError("IncompleteSignature", "Credential should have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '"+cred+"'")
@@ -120,7 +120,7 @@ func (s *sigRequest) setCredential(cred string) *apiError {
 }
 
 // checkScope answers the scope errors AWS reports once the key is known.
-func (s *sigRequest) checkScope() *apiError {
+func (s *sigRequest) checkScope() *APIError {
 	if s.service != signingService {
 		return newError("SignatureDoesNotMatch", "Credential should be scoped to correct service: '"+signingService+"'. ")
 	}

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -14,36 +13,17 @@ import (
 var ErrDropped = errors.New("emulator: connection closed without a response (dropped call)")
 
 // Transport returns an http.RoundTripper that hands each request straight
-// to the emulator, without a socket: for an in-process emulator (--sandbox)
-// or tests, e.g. iam.Options{HTTPClient: &http.Client{Transport:
+// to the emulator, without a socket, for an SDK client in the same
+// process (tests; --sandbox calls Invoke instead), e.g. iam.Options{HTTPClient: &http.Client{Transport:
 // e.Transport()}}. A dropped call fails with ErrDropped, a request whose
 // context ends during injected latency with the context's error.
 func (e *Emulator) Transport() http.RoundTripper { return transport{e: e} }
 
-// TrustedTransport is Transport for a caller in the same process that acts
-// as the given key without signing (the --sandbox account): an unsigned
-// request is taken as signed by keyID, which must be a known active key. A
-// signed request is still verified. It saves the SigV4 work of both sides,
-// which a server answering thousands of statements a second feels.
-func (e *Emulator) TrustedTransport(keyID string) http.RoundTripper {
-	return transport{e: e, trustedKey: keyID}
-}
-
-type transport struct {
-	e          *Emulator
-	trustedKey string
-}
-
-// trustedKeyCtx carries TrustedTransport's key to authenticate.
-type trustedKeyCtx struct{}
+type transport struct{ e *Emulator }
 
 func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	// Make the client's request look like one a server received.
-	ctx := req.Context()
-	if t.trustedKey != "" {
-		ctx = context.WithValue(ctx, trustedKeyCtx{}, t.trustedKey)
-	}
-	in := req.Clone(ctx)
+	in := req.Clone(req.Context())
 	if in.Host == "" {
 		in.Host = req.URL.Host
 	}

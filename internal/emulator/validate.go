@@ -118,7 +118,7 @@ func (v *validator) maxItems(def int) int {
 	return n
 }
 
-func (v *validator) err() *apiError {
+func (v *validator) err() *APIError {
 	switch len(v.errs) {
 	case 0:
 		return nil

@@ -16,15 +16,15 @@ const (
 	xmlNS      = "https://iam.amazonaws.com/doc/2010-05-08/"
 )
 
-// apiError is an IAM error response: code, message and the HTTP status AWS
+// APIError is an IAM error response: code, message and the HTTP status AWS
 // answers it with.
-type apiError struct {
+type APIError struct {
 	Code    string
 	Message string
 	Status  int
 }
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
 // errorStatus is the HTTP status AWS uses for each error code the emulator
 // answers (or FailNext may inject).
@@ -69,25 +69,25 @@ const (
 	msgDeleteConflict = "Cannot delete entity, must delete access keys first."
 )
 
-func newError(code, msg string) *apiError {
+func newError(code, msg string) *APIError {
 	st, ok := errorStatus[code]
 	if !ok {
 		st = 400
 	}
-	return &apiError{Code: code, Message: msg, Status: st}
+	return &APIError{Code: code, Message: msg, Status: st}
 }
 
-func errNoSuchUser(name string) *apiError {
+func errNoSuchUser(name string) *APIError {
 	return newError("NoSuchEntity", "The user with name "+name+" cannot be found.")
 }
 
-func errNoSuchKey(id string) *apiError {
+func errNoSuchKey(id string) *APIError {
 	return newError("NoSuchEntity", "The Access Key with id "+id+" cannot be found.")
 }
 
 // injectedError builds the response for FailNext: the code with AWS's status
 // and a message in AWS's style that fits the request where it can.
-func injectedError(code, op string, c *reqCtx) *apiError {
+func injectedError(code, op string, c *reqCtx) *APIError {
 	msg := ""
 	switch code {
 	case "NoSuchEntity":
@@ -186,6 +186,28 @@ func escapeText(b *bytes.Buffer, s string) {
 	}
 }
 
+// XMLText is s as a client reads it back from the emulator's XML: what
+// XML 1.0 cannot carry replaced by U+FFFD, as escapeText writes it. An
+// in-process caller (Invoke) gets messages through it, so they read as
+// they would over HTTP.
+func XMLText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			var b strings.Builder
+			for i := 0; i < len(s); {
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if (r == utf8.RuneError && size == 1) || !isXMLChar(r) {
+					r = utf8.RuneError
+				}
+				b.WriteRune(r)
+				i += size
+			}
+			return b.String()
+		}
+	}
+	return s // printable ASCII, the common case
+}
+
 func isXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D ||
 		(r >= 0x20 && r <= 0xD7FF) ||
@@ -200,12 +222,12 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05
 
 // successBody wraps a result in the {Action}Response envelope. An empty
 // result (Delete*, Update*) has no {Action}Result element, as with AWS.
-func successBody(op string, result []byte, requestID string) []byte {
+func successBody(op string, res result, requestID string) []byte {
 	var w xmlWriter
 	w.b.WriteString(`<` + op + `Response xmlns="` + xmlNS + `">`)
-	if result != nil {
+	if res != nil {
 		w.open(op + "Result")
-		w.b.Write(result)
+		res.writeXML(&w)
 		w.close(op + "Result")
 	}
 	w.open("ResponseMetadata")
@@ -216,7 +238,7 @@ func successBody(op string, result []byte, requestID string) []byte {
 	return w.b.Bytes()
 }
 
-func errorBody(e *apiError, requestID string) []byte {
+func errorBody(e *APIError, requestID string) []byte {
 	var w xmlWriter
 	w.b.WriteString(`<ErrorResponse xmlns="` + xmlNS + `">`)
 	w.open("Error")

@@ -3,25 +3,15 @@
 package sandbox
 
 import (
-	"net/http"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/provider/awsiam"
 )
 
-// Clients returns IAM clients that reach emu without a socket, acting as
-// its root user; being in the same process, they don't sign (the
-// emulator's TrustedTransport). o may set retry bounds; its endpoint and
-// AWS configuration are replaced.
+// Clients returns IAM clients that reach emu in this process, acting as
+// its root user: every partition's client calls the emulator's Invoke
+// (direct.go), with the SDK's types, errors and retry loop. Of o only the
+// retry bounds (MaxAttempts, MaxBackoff) apply.
 func Clients(emu *emulator.Emulator, o awsiam.Options) *awsiam.Clients {
 	id, _ := emu.RootCredentials()
-	o.EndpointURL = "http://sandbox.iamsql.invalid"
-	o.Config = &aws.Config{
-		Region:      "us-east-1",
-		HTTPClient:  &http.Client{Transport: emu.TrustedTransport(id)},
-		Credentials: aws.AnonymousCredentials{},
-	}
-	return awsiam.NewClients(o)
+	return awsiam.NewClientsFor(&direct{emu: emu, keyID: id, retryer: awsiam.NewRetryer(o)})
 }

@@ -153,7 +153,7 @@ func (c *Clients) For(ctx context.Context, region string) (API, error) {
 	}
 	client := iam.NewFromConfig(c.cfg, func(o *iam.Options) {
 		o.Region = schema.SigningRegion[partition]
-		o.Retryer = c.retryer()
+		o.Retryer = NewRetryer(c.opts)
 		o.HTTPClient = bodyGuard{o.HTTPClient}
 		if c.opts.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
@@ -166,22 +166,22 @@ func (c *Clients) For(ctx context.Context, region string) (API, error) {
 	return client, nil
 }
 
-// retryer is the SDK's standard retryer (jittered exponential backoff on
-// throttling, 5xx and transient network errors) with more attempts than
-// its default and without its retry quota, which a large inventory under
-// sustained throttling would exhaust. (The SDK's adaptive mode was
-// measured too: its client-side rate limiter slowed a throttled inventory
-// many times over.)
-func (c *Clients) retryer() aws.Retryer {
-	attempts := c.opts.MaxAttempts
+// NewRetryer is the retry policy of reads: the SDK's standard retryer
+// (jittered exponential backoff on throttling, 5xx and transient network
+// errors) with o's attempts and backoff, more attempts than its default
+// and without its retry quota, which a large inventory under sustained
+// throttling would exhaust. (The SDK's adaptive mode was measured too: its
+// client-side rate limiter slowed a throttled inventory many times over.)
+func NewRetryer(o Options) aws.Retryer {
+	attempts := o.MaxAttempts
 	if attempts <= 0 {
 		attempts = DefaultMaxAttempts
 	}
 	return retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = attempts
 		so.RateLimiter = ratelimit.None
-		if c.opts.MaxBackoff > 0 {
-			so.MaxBackoff = c.opts.MaxBackoff
+		if o.MaxBackoff > 0 {
+			so.MaxBackoff = o.MaxBackoff
 		}
 	})
 }
