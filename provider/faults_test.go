@@ -112,10 +112,7 @@ func TestCancellingAStatementStopsItsIAMCallsWithoutLeaks(t *testing.T) {
 		// Idle keep-alive connections of the SDK's HTTP client.
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		// IAM-call workers waiting, idle, for the next call (workers.go);
-		// a worker still inside a call would show that call's frames.
-		goleak.IgnoreTopFunction("github.com/iamsql/iamsql/provider.work"))
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
 	w := newWorld(t, worldOptions{empty: true, latency: 2 * time.Second})
 	addUsers(t, w.emu, 50)
 	for _, q := range []string{inventoryJoin, "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'user0001'"} {

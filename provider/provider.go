@@ -286,7 +286,7 @@ func call[T any](ctx context.Context, p *Provider, op string, f func() (T, error
 		s.mu.Unlock()
 	}
 	start := time.Now()
-	out, err := onWorker(f)
+	out, err := f()
 	if err != nil {
 		p.log.Debug("iam call failed", "op", op, "elapsed", time.Since(start))
 		return out, iamError(op, err)
