@@ -155,24 +155,61 @@ func (s *Session) holdsSecret(v string) bool {
 // scrubSecrets removes from an error message every secret the session
 // holds: a secret fed back as a value must not come back in an error.
 func scrubSecrets(ctx *sql.Context, err error) error {
-	s := sessionOf(ctx)
-	var sqlErr *mysql.SQLError
-	if err == nil || s == nil || !errors.As(err, &sqlErr) {
+	return sessionOf(ctx).Scrub(err)
+}
+
+// Scrub returns err with every secret the session holds replaced in its
+// message (a secret fed back as a value, say to CAST or JSON_EXTRACT, must
+// not come back in an error); an error that is not a MySQL error comes
+// back as one (1105) when it had to change. The MySQL server applies it to
+// whatever the engine answers a statement with; Engine.Query does for the
+// shell and exec.
+func (s *Session) Scrub(err error) error {
+	if err == nil || s == nil {
 		return err
 	}
-	msg := sqlErr.Message
-	s.mu.Lock()
-	for _, k := range s.created {
-		if k.SecretAccessKey != "" {
-			msg = strings.ReplaceAll(msg, k.SecretAccessKey, "[secret access key]")
+	var sqlErr *mysql.SQLError
+	if !errors.As(err, &sqlErr) {
+		if msg := s.scrubText(err.Error()); msg != err.Error() {
+			return mysql.NewSQLError(mysql.ERUnknownError, mysql.SSUnknownSQLState, "%s", msg)
+		}
+		return err
+	}
+	if msg := s.scrubText(sqlErr.Message); msg != sqlErr.Message {
+		return mysql.NewSQLError(sqlErr.Num, sqlErr.State, "%s", msg)
+	}
+	return err
+}
+
+// Warn records a warning with the session's secrets scrubbed from its
+// message (go-mysql-server's conversions quote the value they could not
+// convert: CAST(SecretAccessKey AS DATETIME) warns "Incorrect datetime
+// value: <the secret>"), so SHOW WARNINGS and the clients that fetch it
+// after a statement never see one.
+func (s *Session) Warn(w *sql.Warning) {
+	if w != nil {
+		if msg := s.scrubText(w.Message); msg != w.Message {
+			c := *w
+			c.Message = msg
+			w = &c
 		}
 	}
-	s.mu.Unlock()
-	if msg == sqlErr.Message {
-		return err
-	}
-	return mysql.NewSQLError(sqlErr.Num, sqlErr.State, "%s", msg)
+	s.BaseSession.Warn(w)
 }
+
+func (s *Session) scrubText(msg string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range s.created {
+		if k.SecretAccessKey != "" {
+			msg = strings.ReplaceAll(msg, k.SecretAccessKey, SecretPlaceholder)
+		}
+	}
+	return msg
+}
+
+// SecretPlaceholder stands in messages where a secret would have been.
+const SecretPlaceholder = "[secret access key]"
 
 // refuseSecrets stops a statement that would send one of the session's
 // secrets to IAM as a parameter (it would land in CloudTrail).

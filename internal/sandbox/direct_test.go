@@ -83,6 +83,25 @@ type step struct {
 	call  func(ctx context.Context, api awsiam.API) (any, error)
 }
 
+// pager is the SDK's paginators.
+type pager[T any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*iam.Options)) (T, error)
+}
+
+// allPages reads every page, through the SDK's paginator as iamsql does.
+func allPages[T any](ctx context.Context, p pager[T]) (any, error) {
+	var pages []T
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return pages, err
+		}
+		pages = append(pages, out)
+	}
+	return pages, nil
+}
+
 var steps = []step{
 	{name: "GetUser root", call: func(ctx context.Context, api awsiam.API) (any, error) {
 		return api.GetUser(ctx, &iam.GetUserInput{})
@@ -100,16 +119,7 @@ var steps = []step{
 		return api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bad name\x01<&>\r\n\xff")})
 	}},
 	{name: "ListUsers pages of 2", call: func(ctx context.Context, api awsiam.API) (any, error) {
-		var pages []any
-		p := iam.NewListUsersPaginator(api, &iam.ListUsersInput{}, func(o *iam.ListUsersPaginatorOptions) { o.Limit = 2 })
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return pages, err
-			}
-			pages = append(pages, out)
-		}
-		return pages, nil
+		return allPages(ctx, iam.NewListUsersPaginator(api, &iam.ListUsersInput{}, func(o *iam.ListUsersPaginatorOptions) { o.Limit = 2 }))
 	}},
 	{name: "ListUsers path prefix", call: func(ctx context.Context, api awsiam.API) (any, error) {
 		return api.ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String("/engineering/")})
@@ -130,16 +140,7 @@ var steps = []step{
 		return api.ListAccessKeys(ctx, nil)
 	}},
 	{name: "ListAccessKeys pages of 1", call: func(ctx context.Context, api awsiam.API) (any, error) {
-		var pages []any
-		p := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String("carol")}, func(o *iam.ListAccessKeysPaginatorOptions) { o.Limit = 1 })
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return pages, err
-			}
-			pages = append(pages, out)
-		}
-		return pages, nil
+		return allPages(ctx, iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String("carol")}, func(o *iam.ListAccessKeysPaginatorOptions) { o.Limit = 1 }))
 	}},
 	{name: "ListAccessKeys no keys", call: func(ctx context.Context, api awsiam.API) (any, error) {
 		return api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("erin")})

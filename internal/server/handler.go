@@ -40,6 +40,9 @@ type connState struct {
 	authenticated atomic.Bool
 	// user is who logged in.
 	user atomic.Pointer[account]
+	// session is the connection's engine session, once built: whatever a
+	// statement fails with is scrubbed of its secrets (statement.end).
+	session atomic.Pointer[provider.Session]
 }
 
 // Causes a statement's context is cancelled with.
@@ -48,6 +51,14 @@ var (
 	errClientGone       = errors.New("client disconnected")
 	errShuttingDown     = errors.New("server shutting down")
 )
+
+// scrub takes the connection's secrets out of an error's message.
+func (st *connState) scrub(err error) error {
+	if st == nil {
+		return err
+	}
+	return st.session.Load().Scrub(err)
+}
 
 func (h *handler) NewConnection(c *mysql.Conn) {
 	st := &connState{tracked: unwrapTracked(c.Conn), connected: time.Now()}
@@ -194,7 +205,7 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 		return h.inner.ComPrepare(ctx, c, query, prepare)
 	})
 	if err != nil {
-		err = withParseErrorNumber(err)
+		err = withParseErrorNumber(h.state(c).scrub(err))
 		h.srv.log.Info("prepare failed", "conn", c.ConnectionID, "user", c.User, "kind", statementKind(query), "error_code", errorCode(err))
 	}
 	return fields, err
@@ -337,7 +348,7 @@ func (s *statement) end(err error) error {
 	s.cancel(nil)
 	s.conn.running.Store(false)
 	if err != nil {
-		err = withParseErrorNumber(err)
+		err = withParseErrorNumber(s.conn.scrub(err))
 		if se := (*mysql.SQLError)(nil); errors.As(err, &se) && strings.Contains(se.Message, "handler caught panic") {
 			// go-mysql-server recovered a panic of a row iterator.
 			s.h.srv.log.Error("the SQL engine panicked on a statement; the client gets an error and keeps its connection",

@@ -325,6 +325,12 @@ func (s *Server) newSession(_ context.Context, c *mysql.Conn, addr string) (sql.
 	base.SetCurrentDatabase(provider.DatabaseName)
 	sess := provider.NewSession(base)
 	sess.ReadOnly = acct.readOnly
+	s.mu.Lock()
+	st := s.conns[c.ConnectionID]
+	s.mu.Unlock()
+	if st != nil {
+		st.session.Store(sess)
+	}
 	return sess, nil
 }
 

@@ -732,3 +732,30 @@ func TestKillIsLimitedToOwnConnections(t *testing.T) {
 		t.Errorf("KILL QUERY of the same user's connection: %v", err)
 	}
 }
+
+// The engine's own errors and warnings quote the values they reject; over
+// the protocol a secret of the connection's keys is replaced in both, in
+// an error the statement fails with and in what SHOW WARNINGS answers
+// (which clients such as the mariadb CLI fetch after a statement).
+func TestSecretsAreScrubbedFromEngineErrorsAndWarnings(t *testing.T) {
+	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser}}})
+	c := w.conn(rwUser)
+	created := rows(t, c, "CALL create_access_key('us-east-1', 'dave')")
+	secret := created[0][4]
+	if len(secret) != 40 {
+		t.Fatalf("created %v", created)
+	}
+	_, err := tryRows(c, "SELECT JSON_EXTRACT(SecretAccessKey, '$') FROM created_access_keys")
+	wantErr(t, err, 3141, "Invalid JSON text", provider.SecretPlaceholder)
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("the secret is in the error: %v", err)
+	}
+	got := rows(t, c, "SELECT CAST(SecretAccessKey AS DATETIME) FROM created_access_keys")
+	if len(got) != 1 || got[0][0] != "NULL" {
+		t.Fatalf("CAST gave %v", got)
+	}
+	warnings := rows(t, c, "SHOW WARNINGS")
+	if len(warnings) != 1 || !strings.Contains(warnings[0][2], provider.SecretPlaceholder) || strings.Contains(fmt.Sprint(warnings), secret) {
+		t.Errorf("SHOW WARNINGS: %v", warnings)
+	}
+}
