@@ -2,6 +2,10 @@
 GO      ?= go
 BIN     ?= bin/iamsql
 PKGS    := ./...
+# The concurrent parts, again under the race detector: the server's
+# connections, the engine's concurrent IAM calls, the emulator and the
+# sandbox's direct calls.
+RACE_PKGS := ./internal/server ./internal/sandbox ./internal/emulator ./provider
 
 .PHONY: all build test docs docs-check bench run vet fmt fuzz-corpus clean
 
@@ -14,6 +18,7 @@ build:
 # emulator, the real aws CLI, and the fuzz seed corpora.
 test:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 	cd replace/go-icu-regex && $(GO) test -count=1 ./...
 
 docs:

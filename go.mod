@@ -18,6 +18,7 @@ require (
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.11.0
 	golang.org/x/sys v0.30.0
+	gopkg.in/src-d/go-errors.v1 v1.0.0
 )
 
 require (
@@ -56,7 +57,6 @@ require (
 	google.golang.org/genproto v0.0.0-20230110181048-76db0878b65f // indirect
 	google.golang.org/grpc v1.53.0 // indirect
 	google.golang.org/protobuf v1.28.1 // indirect
-	gopkg.in/src-d/go-errors.v1 v1.0.0 // indirect
 )
 
 replace github.com/dolthub/go-icu-regex => ./replace/go-icu-regex

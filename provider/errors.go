@@ -155,8 +155,9 @@ func ToSQLError(err error) error {
 	if sql.ErrSyntaxError.Is(err) {
 		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", err.Error())
 	}
-	// GMS's own errors (unknown table, ...) carry their numbers.
-	return sql.CastSQLError(err)
+	// GMS's own errors (unknown table, ...) carry their numbers; some
+	// more get MySQL's here.
+	return Renumber(sql.CastSQLError(err))
 }
 
 // ReadOnlyError is returned when a mutating statement reaches a read-only

@@ -79,3 +79,19 @@ func TestASecretIsNeverInAWarning(t *testing.T) {
 		}
 	}
 }
+
+// Errors go-mysql-server reports as 1105 carry MySQL's numbers instead.
+func TestEngineErrorsCarryMySQLNumbers(t *testing.T) {
+	runScriptTests(t, []scriptTest{
+		{name: "value count", query: "INSERT INTO access_keys (UserName, region) VALUES ('a')", wantErr: "number of values", errNum: 1136},
+		{name: "unknown column", query: "SELECT nosuch FROM created_access_keys", wantErr: `column "nosuch" could not be found`, errNum: 1054},
+		{name: "unknown column in ORDER BY", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice' ORDER BY nosuch", wantErr: "nosuch", errNum: 1054},
+		{name: "duplicate alias", query: "SELECT * FROM access_keys a JOIN users a ON 1", wantErr: "Not unique table/alias: a", errNum: 1066},
+		{name: "unknown function", query: "SELECT nosuchfunc(1)", wantErr: "nosuchfunc", errNum: 1305},
+		{name: "argument count", query: "SELECT SUM(Status, 1) FROM created_access_keys", wantErr: "expected 1 arguments", errNum: 1582},
+		{name: "unknown variable", query: "SET @@nosuch = 1", wantErr: "Unknown system variable 'nosuch'", errNum: 1193},
+		{name: "union column count", query: "SELECT 1 UNION SELECT 1, 2", wantErr: "different lengths", errNum: 1222},
+		{name: "create table", query: "CREATE TABLE t (a int)", wantErr: "tables cannot be created on database iam", errNum: 1235},
+		{name: "drop table", query: "DROP TABLE access_keys", wantErr: "tables cannot be dropped on database iam", errNum: 1235},
+	})
+}

@@ -205,7 +205,7 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 		return h.inner.ComPrepare(ctx, c, query, prepare)
 	})
 	if err != nil {
-		err = withParseErrorNumber(h.state(c).scrub(err))
+		err = withParseErrorNumber(provider.Renumber(h.state(c).scrub(err)))
 		h.srv.log.Info("prepare failed", "conn", c.ConnectionID, "user", c.User, "kind", statementKind(query), "error_code", errorCode(err))
 	}
 	return fields, err
@@ -348,7 +348,7 @@ func (s *statement) end(err error) error {
 	s.cancel(nil)
 	s.conn.running.Store(false)
 	if err != nil {
-		err = withParseErrorNumber(s.conn.scrub(err))
+		err = withParseErrorNumber(provider.Renumber(s.conn.scrub(err)))
 		if se := (*mysql.SQLError)(nil); errors.As(err, &se) && strings.Contains(se.Message, "handler caught panic") {
 			// go-mysql-server recovered a panic of a row iterator.
 			s.h.srv.log.Error("the SQL engine panicked on a statement; the client gets an error and keeps its connection",

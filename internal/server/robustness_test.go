@@ -723,9 +723,10 @@ func TestStalledHandshakesAreDropped(t *testing.T) {
 	}
 }
 
-// TestErrorNumbersMatchTheShell: a syntax error is 1064 and a StackQL
-// front-end error keeps its number over the protocol, as in the shell
-// and exec (go-mysql-server's handler would report both as 1105).
+// TestErrorNumbersMatchTheShell: a syntax error is 1064, a StackQL
+// front-end error keeps its number and the engine's own errors get
+// MySQL's over the protocol, as in the shell and exec (go-mysql-server's
+// handler would report all of them as 1105).
 func TestErrorNumbersMatchTheShell(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	c := w.conn(User{})
@@ -740,6 +741,13 @@ func TestErrorNumbersMatchTheShell(t *testing.T) {
 		{"EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'AKIABOB0000000000001', @Colour = 'red', @region = 'us-east-1'", provider.ErrNumBadParam, []string{"unknown parameter @Colour"}},
 		{"EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'AKIABOB0000000000001', @AccessKeyId = 'AKIABOB0000000000001', @Status = 'Inactive', @region = 'us-east-1'", provider.ErrNumBadParam, []string{"given twice"}},
 		{"EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'AKIABOB0000000000001', @Status = 'Paused', @region = 'us-east-1'", provider.ErrNumBadParam, []string{"Status"}},
+		// go-mysql-server's own errors with MySQL's numbers (its handler
+		// sends 1105 for these).
+		{"INSERT INTO access_keys (UserName, region) VALUES ('a')", 1136, []string{"number of values"}},
+		{"SELECT nosuch FROM created_access_keys", 1054, []string{"nosuch"}},
+		{"SELECT nosuchfunc(1)", 1305, []string{"nosuchfunc"}},
+		{"SELECT 1 UNION SELECT 1, 2", 1222, nil},
+		{"DROP TABLE access_keys", 1235, []string{"cannot be dropped"}},
 	} {
 		_, err := tryRows(c, tc.query)
 		wantErr(t, err, tc.num, tc.fragments...)
@@ -749,6 +757,8 @@ func TestErrorNumbersMatchTheShell(t *testing.T) {
 	if errNum(err) == 0 {
 		t.Errorf("prepare of a syntax error: %v", err)
 	}
+	_, err = w.db(User{}).PrepareContext(ctx, "SELECT nosuch FROM created_access_keys WHERE 1 = ?")
+	wantErr(t, err, 1054, "nosuch")
 	if n := w.emu.TotalCalls(); n != 0 {
 		t.Errorf("%d IAM calls for statements that must fail first: %v", n, w.emu.Calls())
 	}
