@@ -261,3 +261,29 @@ func mutation(name string) string {
 }
 
 func errorsAs(err error, target **rawError) bool { return errors.As(err, target) }
+
+// A user sees only their own connections in SHOW PROCESSLIST and
+// information_schema.PROCESSLIST, as in MySQL without the PROCESS
+// privilege: another user's statements (key ids, user names) stay theirs.
+func TestProcessListShowsOnlyTheUsersOwnConnections(t *testing.T) {
+	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser, roUser}}})
+	admin1, admin2, auditor := w.conn(rwUser), w.conn(rwUser), w.conn(roUser)
+	rows(t, admin2, "SELECT 1")
+	for _, tc := range []struct {
+		c    queryer
+		user string
+		n    int
+	}{{admin1, rwUser.Name, 2}, {auditor, roUser.Name, 1}} {
+		for _, q := range []string{"SHOW PROCESSLIST", "SELECT ID, USER, INFO FROM information_schema.PROCESSLIST"} {
+			got := rows(t, tc.c, q)
+			if len(got) != tc.n {
+				t.Errorf("%s as %s: %d rows, want %d: %v", q, tc.user, len(got), tc.n, got)
+			}
+			for _, r := range got {
+				if r[1] != tc.user {
+					t.Errorf("%s as %s lists a connection of %s: %v", q, tc.user, r[1], r)
+				}
+			}
+		}
+	}
+}

@@ -178,7 +178,7 @@ func New(engine *provider.Engine, opts Options) (*Server, error) {
 			return gms.MySQLProtocolListenerFactory(cfg, lc, sel)
 		},
 	}
-	srv, err := gms.NewServerWithHandler(cfg, engine.SQL, sql.NewContext, s.newSession, nil, func(h mysql.Handler) (mysql.Handler, error) {
+	srv, err := gms.NewServerWithHandler(cfg, engine.SQL, newContext, s.newSession, nil, func(h mysql.Handler) (mysql.Handler, error) {
 		return &handler{inner: h, srv: s}, nil
 	})
 	if err != nil {
@@ -304,6 +304,35 @@ func (s *Server) closeAllConnections() {
 	for _, c := range s.conns {
 		c.tracked.Close()
 	}
+}
+
+// newContext builds a statement's context, whose process list shows the
+// statement's user only that user's connections: SHOW PROCESSLIST and
+// information_schema.PROCESSLIST answer as MySQL answers a user without
+// the PROCESS privilege, so no user reads another's statements.
+func newContext(ctx context.Context, opts ...sql.ContextOption) *sql.Context {
+	c := sql.NewContext(ctx, opts...)
+	if c.Session != nil && c.ProcessList != nil {
+		c.ProcessList = ownProcesses{ProcessList: c.ProcessList, user: c.Session.Client().User}
+	}
+	return c
+}
+
+// ownProcesses is a process list that lists only user's processes.
+type ownProcesses struct {
+	sql.ProcessList
+	user string
+}
+
+func (p ownProcesses) Processes() []sql.Process {
+	all := p.ProcessList.Processes()
+	own := all[:0:0]
+	for _, proc := range all {
+		if proc.User == p.user {
+			own = append(own, proc)
+		}
+	}
+	return own
 }
 
 // newSession builds each connection's GMS session: a provider.Session,
