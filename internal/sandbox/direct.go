@@ -49,7 +49,8 @@ var _ awsiam.API = (*direct)(nil)
 
 // call runs one Action with the SDK's retry loop (aws/retry's Attempt
 // middleware: attempts while the error is retryable, a MaxAttemptsError
-// when they run out, the retryer's backoff between them).
+// when they run out, the retryer's backoff between them). The retry quota
+// is not consulted: iamsql's retryer has none (awsiam.NewRetryer).
 func (d *direct) call(ctx context.Context, op string, params form, optFns []func(*iam.Options)) (any, error) {
 	o := iam.Options{Retryer: d.retryer}
 	for _, f := range optFns {
