@@ -19,18 +19,19 @@ import (
 // MySQL error numbers iamsql answers with, so a client can tell failures
 // apart. Every error a statement can return is built here.
 const (
-	ErrNumAccessDenied  = 1227 // ER_SPECIFIC_ACCESS_DENIED_ERROR: IAM AccessDenied
-	ErrNumAuthFailed    = 1045 // ER_ACCESS_DENIED_ERROR: bad or unknown AWS credentials
-	ErrNumNotFound      = 1032 // ER_KEY_NOT_FOUND: NoSuchEntity
-	ErrNumLimitExceeded = 1226 // ER_USER_LIMIT_REACHED: LimitExceeded (2 keys per user)
-	ErrNumDuplicate     = 1062 // ER_DUP_ENTRY: EntityAlreadyExists
-	ErrNumConflict      = 1217 // ER_ROW_IS_REFERENCED: DeleteConflict
-	ErrNumThrottled     = 1205 // ER_LOCK_WAIT_TIMEOUT: throttling outlived its retries; try again later
-	ErrNumBadParam      = 1210 // ER_WRONG_ARGUMENTS: missing or invalid parameter
-	ErrNumReadOnly      = 1290 // ER_OPTION_PREVENTS_STATEMENT: --read-only
-	ErrNumInterrupted   = 1317 // ER_QUERY_INTERRUPTED: cancelled
-	ErrNumTimeout       = 3024 // ER_QUERY_TIMEOUT
-	ErrNumUnknown       = 1105 // ER_UNKNOWN_ERROR: anything else
+	ErrNumAccessDenied    = 1227 // ER_SPECIFIC_ACCESS_DENIED_ERROR: IAM AccessDenied
+	ErrNumAuthFailed      = 1045 // ER_ACCESS_DENIED_ERROR: bad or unknown AWS credentials
+	ErrNumNotFound        = 1032 // ER_KEY_NOT_FOUND: NoSuchEntity
+	ErrNumLimitExceeded   = 1226 // ER_USER_LIMIT_REACHED: LimitExceeded (2 keys per user)
+	ErrNumDuplicate       = 1062 // ER_DUP_ENTRY: EntityAlreadyExists
+	ErrNumConflict        = 1217 // ER_ROW_IS_REFERENCED: DeleteConflict
+	ErrNumThrottled       = 1205 // ER_LOCK_WAIT_TIMEOUT: throttling outlived its retries; try again later
+	ErrNumBadParam        = 1210 // ER_WRONG_ARGUMENTS: missing or invalid parameter
+	ErrNumReadOnly        = 1290 // ER_OPTION_PREVENTS_STATEMENT: --read-only
+	ErrNumInterrupted     = 1317 // ER_QUERY_INTERRUPTED: cancelled
+	ErrNumTimeout         = 3024 // ER_QUERY_TIMEOUT
+	ErrNumNoSuchProcedure = 1305 // ER_SP_DOES_NOT_EXIST: CALL of an unknown procedure
+	ErrNumUnknown         = 1105 // ER_UNKNOWN_ERROR: anything else
 
 	// NoteCreatedKeys is the code of the note an INSERT that created keys
 	// leaves, telling a MySQL client where the secrets are.
@@ -141,6 +142,10 @@ func ToSQLError(err error) error {
 	var invalid *schema.InvalidParam
 	if errors.As(err, &missing) || errors.As(err, &invalid) {
 		return mysql.NewSQLError(ErrNumBadParam, "HY000", "%s", err.Error())
+	}
+	var unknownProc *UnknownProcedureError
+	if errors.As(err, &unknownProc) {
+		return mysql.NewSQLError(ErrNumNoSuchProcedure, "42000", "%s", err.Error())
 	}
 	var ro *ReadOnlyError
 	if errors.As(err, &ro) {

@@ -168,17 +168,19 @@ func Rewrite(query string) (string, error) {
 	return rewriteTokens(query)
 }
 
-// plainMySQL reports whether query certainly needs no rewriting: a StackQL
-// resource id is a dotted name and a method call starts with EXEC, so text
-// with neither a dot nor "exec" in any case is MySQL as it stands. It
-// spares a server the tokenizing of every ordinary statement (FuzzRewrite
-// checks that rewriteTokens agrees).
+// plainMySQL reports whether query certainly needs nothing of the front
+// end: a StackQL resource id is a dotted name, a method call starts with
+// EXEC and a procedure call (checked) with CALL, so text with no dot and
+// neither word in any case is MySQL as it stands. It spares a server the
+// tokenizing of every ordinary statement (FuzzRewrite checks that
+// rewriteTokens agrees).
 func plainMySQL(query string) bool {
 	if strings.IndexByte(query, '.') >= 0 {
 		return false
 	}
 	for i := 0; i+4 <= len(query); i++ {
-		if query[i]|0x20 == 'e' && query[i+1]|0x20 == 'x' && query[i+2]|0x20 == 'e' && query[i+3]|0x20 == 'c' {
+		w := [4]byte{query[i] | 0x20, query[i+1] | 0x20, query[i+2] | 0x20, query[i+3] | 0x20}
+		if w == [4]byte{'e', 'x', 'e', 'c'} || w == [4]byte{'c', 'a', 'l', 'l'} {
 			return false
 		}
 	}
@@ -221,7 +223,40 @@ func rewriteStatement(toks []token) (string, error) {
 	if len(sig) > 0 && toks[sig[0]].kind == tokWord && strings.EqualFold(toks[sig[0]].text, "EXEC") {
 		return rewriteExec(toks, sig)
 	}
+	if len(sig) > 0 && toks[sig[0]].kind == tokWord && strings.EqualFold(toks[sig[0]].text, "CALL") {
+		if err := checkCall(toks, sig); err != nil {
+			return "", err
+		}
+	}
 	return rewriteNames(toks), nil
+}
+
+// UnknownProcedureError is a CALL of a procedure iamsql does not have
+// (go-mysql-server would say the database doesn't support stored
+// procedures, next to the ones that work).
+type UnknownProcedureError struct{ Name string }
+
+func (e *UnknownProcedureError) Error() string {
+	var names []string
+	for _, ref := range schema.Procedures() {
+		names = append(names, ref.Method.Procedure)
+	}
+	return fmt.Sprintf("PROCEDURE %s does not exist; iamsql's procedures are %s (SELECT * FROM methods describes them)", e.Name, strings.Join(names, ", "))
+}
+
+// checkCall refuses a CALL of an unknown procedure of the iam database.
+func checkCall(toks []token, sig []int) error {
+	parts, _ := qualifiedName(toks, sig, 1)
+	if len(parts) == 0 || len(parts) > 2 || (len(parts) == 2 && !strings.EqualFold(parts[0], DatabaseName)) {
+		return nil // not a name, or another database's: the engine answers
+	}
+	name := parts[len(parts)-1]
+	for _, ref := range schema.Procedures() {
+		if strings.EqualFold(ref.Method.Procedure, name) {
+			return nil
+		}
+	}
+	return &UnknownProcedureError{Name: DatabaseName + "." + name}
 }
 
 // qualifiedName reads name(.name)* starting at sig[k]; it returns the parts

@@ -70,7 +70,7 @@ func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{
 		"SELECT * FROM aws.iam_api.access_keys WHERE region = 'us-east-1'",
 		"EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'AKIA1234567890123456', @Status = 'Inactive', @region = 'us-east-1'",
-		"SELECT 'unterminated", "/* open comment", "EXEC x @a = (1,", "`aws`.`iam`.`users`", "-- c\n;;", "EXEC @@json='{}'", "eXeC aws", "SELECT 1 FROM access_keys WHERE region = 'us-east-1'",
+		"SELECT 'unterminated", "/* open comment", "EXEC x @a = (1,", "`aws`.`iam`.`users`", "-- c\n;;", "EXEC @@json='{}'", "eXeC aws", "CALL nosuch()", "cAlL iam.create_access_key('us-east-1')", "SELECT 1 FROM access_keys WHERE region = 'us-east-1'",
 	} {
 		f.Add(s)
 	}

@@ -748,6 +748,7 @@ func TestErrorNumbersMatchTheShell(t *testing.T) {
 		{"SELECT nosuchfunc(1)", 1305, []string{"nosuchfunc"}},
 		{"SELECT 1 UNION SELECT 1, 2", 1222, nil},
 		{"DROP TABLE access_keys", 1235, []string{"cannot be dropped"}},
+		{"CALL nosuch()", provider.ErrNumNoSuchProcedure, []string{"PROCEDURE iam.nosuch does not exist"}},
 	} {
 		_, err := tryRows(c, tc.query)
 		wantErr(t, err, tc.num, tc.fragments...)
