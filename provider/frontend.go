@@ -170,8 +170,9 @@ func Rewrite(query string) (string, error) {
 
 // plainMySQL reports whether query certainly needs nothing of the front
 // end: a StackQL resource id is a dotted name, a method call starts with
-// EXEC and a procedure call (checked) with CALL, so text with no dot and
-// neither word in any case is MySQL as it stands. It spares a server the
+// EXEC, a procedure call (checked) with CALL and SHOW PROCEDURE(S) with
+// SHOW, so text with no dot and none of these words in any case is MySQL
+// as it stands. It spares a server the
 // tokenizing of every ordinary statement (FuzzRewrite checks that
 // rewriteTokens agrees).
 func plainMySQL(query string) bool {
@@ -180,7 +181,7 @@ func plainMySQL(query string) bool {
 	}
 	for i := 0; i+4 <= len(query); i++ {
 		w := [4]byte{query[i] | 0x20, query[i+1] | 0x20, query[i+2] | 0x20, query[i+3] | 0x20}
-		if w == [4]byte{'e', 'x', 'e', 'c'} || w == [4]byte{'c', 'a', 'l', 'l'} {
+		if w == [4]byte{'e', 'x', 'e', 'c'} || w == [4]byte{'c', 'a', 'l', 'l'} || w == [4]byte{'s', 'h', 'o', 'w'} {
 			return false
 		}
 	}
@@ -228,7 +229,67 @@ func rewriteStatement(toks []token) (string, error) {
 			return "", err
 		}
 	}
+	if q, ok := rewriteShowProcedures(toks, sig); ok {
+		return q, nil
+	}
 	return rewriteNames(toks), nil
+}
+
+// isWords reports whether the significant tokens from sig[k] on start
+// with words, case-insensitively.
+func isWords(toks []token, sig []int, k int, words ...string) bool {
+	if k+len(words) > len(sig) {
+		return false
+	}
+	for i, w := range words {
+		t := toks[sig[k+i]]
+		if t.kind != tokWord || !strings.EqualFold(t.text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// procedureStatus is SHOW PROCEDURE STATUS over iamsql's procedures, with
+// MySQL's columns: go-mysql-server lists only procedures a database
+// stores, so it would answer an empty result.
+const procedureStatus = "SELECT 'iam' AS `Db`, SUBSTRING_INDEX(ProcedureCall, '(', 1) AS `Name`, 'PROCEDURE' AS `Type`, " +
+	"'iamsql@localhost' AS `Definer`, CAST(NULL AS DATETIME) AS `Modified`, CAST(NULL AS DATETIME) AS `Created`, " +
+	"'INVOKER' AS `Security_type`, CONCAT(ProcedureCall, ': IAM ', Operation, ' (', TableName, '.', Method, ')') AS `Comment`, " +
+	"'utf8mb4' AS `character_set_client`, 'utf8mb4_0900_bin' AS `collation_connection`, 'utf8mb4_0900_bin' AS `Database Collation` " +
+	"FROM methods WHERE ProcedureCall IS NOT NULL"
+
+// rewriteShowProcedures answers SHOW PROCEDURE STATUS [LIKE 'pattern' |
+// WHERE condition] from the methods table, and SHOW PROCEDURES with each
+// procedure's call and parameters.
+func rewriteShowProcedures(toks []token, sig []int) (string, bool) {
+	switch {
+	case isWords(toks, sig, 0, "SHOW", "PROCEDURES") && len(sig) == 2:
+		return "SELECT SUBSTRING_INDEX(ProcedureCall, '(', 1) AS `Procedure`, ProcedureCall AS `Call`, RequiredParams, OptionalParams, Operation, TableName " +
+			"FROM methods WHERE ProcedureCall IS NOT NULL ORDER BY 1", true
+	case !isWords(toks, sig, 0, "SHOW", "PROCEDURE", "STATUS"):
+		return "", false
+	}
+	q := "SELECT * FROM (" + procedureStatus + ") AS procedures"
+	if len(sig) == 3 {
+		return q + " ORDER BY `Name`", true
+	}
+	if len(sig) < 5 {
+		return "", false // the engine reports the syntax error
+	}
+	// The filter as written, comments included: a trailing -- comment ends
+	// at the newline put before ORDER BY.
+	var filter strings.Builder
+	for _, t := range toks[sig[4]:] {
+		filter.WriteString(t.text)
+	}
+	switch {
+	case isWords(toks, sig, 3, "LIKE") && len(sig) == 5 && toks[sig[4]].kind == tokString:
+		return q + " WHERE `Name` LIKE " + filter.String() + "\nORDER BY `Name`", true
+	case isWords(toks, sig, 3, "WHERE"):
+		return q + " WHERE " + filter.String() + "\nORDER BY `Name`", true
+	}
+	return "", false // the engine reports the syntax error
 }
 
 // UnknownProcedureError is a CALL of a procedure iamsql does not have

@@ -1,6 +1,9 @@
 package provider
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 	runScriptTests(t, []scriptTest{
@@ -30,5 +33,37 @@ func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 				{"access_keys_Update", "EXEC", "AccessKeyId, Status, region", "update_access_key(AccessKeyId, Status, region[, UserName])"},
 			}},
 		{name: "SELECT @@version", query: "SELECT @@version IS NOT NULL", want: [][]string{{"true"}}},
+		{name: "SHOW PROCEDURES", query: "SHOW PROCEDURES",
+			want: [][]string{
+				{"create_access_key", "create_access_key(region[, UserName])", "region", "UserName", "CreateAccessKey", "access_keys"},
+				{"delete_access_key", "delete_access_key(AccessKeyId, region[, UserName])", "AccessKeyId, region", "UserName", "DeleteAccessKey", "access_keys"},
+				{"update_access_key", "update_access_key(AccessKeyId, Status, region[, UserName])", "AccessKeyId, Status, region", "UserName", "UpdateAccessKey", "access_keys"},
+			}},
+		{name: "SHOW PROCEDURE STATUS lists the procedures with MySQL's columns", query: "show procedure status",
+			check: func(t *testing.T, w *world, r result) {
+				if len(r.rows) != 3 || len(r.rows[0]) != 11 {
+					t.Fatalf("rows %v", r.rows)
+				}
+				for i, name := range []string{"create_access_key", "delete_access_key", "update_access_key"} {
+					if r.rows[i][0] != "iam" || r.rows[i][1] != name || r.rows[i][2] != "PROCEDURE" || !strings.Contains(r.rows[i][7], name+"(") {
+						t.Errorf("row %d: %v", i, r.rows[i])
+					}
+				}
+			}},
+		{name: "SHOW PROCEDURE STATUS LIKE", query: "SHOW PROCEDURE STATUS LIKE '%access%' -- all three",
+			check: func(t *testing.T, w *world, r result) {
+				if len(r.rows) != 3 || r.rows[0][1] != "create_access_key" || r.rows[2][1] != "update_access_key" {
+					t.Errorf("rows %v", r.rows)
+				}
+			}},
+		{name: "SHOW PROCEDURE STATUS WHERE", query: "SHOW PROCEDURE STATUS WHERE Db = 'iam' AND Name LIKE 'update%'",
+			check: func(t *testing.T, w *world, r result) {
+				if len(r.rows) != 1 || r.rows[0][1] != "update_access_key" {
+					t.Errorf("rows %v", r.rows)
+				}
+			}},
+		{name: "SHOW PROCEDURE STATUS of another database", query: "SHOW PROCEDURE STATUS WHERE Db = 'mysql'", want: [][]string{}},
+		{name: "SHOW PROCEDURE STATUS WHERE without a condition", query: "SHOW PROCEDURE STATUS WHERE", wantErr: "syntax error", errNum: 1064},
+		{name: "SHOW PROCEDURE STATUS LIKE without a pattern", query: "SHOW PROCEDURE STATUS LIKE 'x' junk", wantErr: "near 'junk'", errNum: 1064},
 	})
 }

@@ -589,7 +589,8 @@ func TestClientMetadataQueriesWork(t *testing.T) {
 		{"SHOW CREATE TABLE access_keys", []string{"CREATE TABLE `access_keys`"}},
 		{"SHOW INDEX FROM access_keys", []string{"region"}},
 		{"SHOW VARIABLES LIKE 'version%'", []string{"version_comment"}},
-		{"SHOW PROCEDURE STATUS", nil},
+		{"SHOW PROCEDURE STATUS", []string{"create_access_key", "update_access_key", "delete_access_key", "PROCEDURE"}},
+		{"SHOW PROCEDURES", []string{"update_access_key(AccessKeyId, Status, region[, UserName])"}},
 		{"SELECT * FROM information_schema.routines", nil},
 		{"SHOW WARNINGS", nil},
 	} {
