@@ -53,14 +53,17 @@ var engineErrorPatterns = sync.OnceValue(func() []*regexp.Regexp {
 })
 
 // Renumber gives an engine error that is a 1105 (unknown error) the
-// number MySQL uses for it, when it is one of engineErrors; any other
-// error comes back as it is. Engine.Query applies it (through
+// number MySQL uses for it, when it is a syntax error (1064) or one of
+// engineErrors; any other error comes back as it is. Engine.Query applies it (through
 // ToSQLError), and so does the MySQL server to what go-mysql-server's
 // handler answers.
 func Renumber(err error) error {
 	var sqlErr *mysql.SQLError
 	if !errors.As(err, &sqlErr) || sqlErr.Num != mysql.ERUnknownError {
 		return err
+	}
+	if strings.HasPrefix(sqlErr.Message, "syntax error at position ") {
+		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", sqlErr.Message)
 	}
 	for i, p := range engineErrorPatterns() {
 		if p.MatchString(sqlErr.Message) {

@@ -221,10 +221,10 @@ func significant(toks []token) []int {
 
 func rewriteStatement(toks []token) (string, error) {
 	sig := significant(toks)
-	if len(sig) > 0 && toks[sig[0]].kind == tokWord && strings.EqualFold(toks[sig[0]].text, "EXEC") {
+	if isWords(toks, sig, 0, "EXEC") {
 		return rewriteExec(toks, sig)
 	}
-	if len(sig) > 0 && toks[sig[0]].kind == tokWord && strings.EqualFold(toks[sig[0]].text, "CALL") {
+	if isWords(toks, sig, 0, "CALL") {
 		if err := checkCall(toks, sig); err != nil {
 			return "", err
 		}

@@ -43,13 +43,19 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			e.logger.Error("emulator: internal failure", "op", x.op, "request_id", x.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			if !x.wrote {
-				x.fail(newError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure."))
+			if aerr := x.internalFailure(v); !x.wrote {
+				x.fail(aerr)
 			}
 		}
 	}()
 	x.serve()
+}
+
+// internalFailure logs a panic of the call (with its stack) and returns
+// the InternalFailure error AWS answers an unexpected failure with.
+func (x *exchange) internalFailure(v any) *APIError {
+	x.e.logger.Error("emulator: internal failure", "op", x.op, "request_id", x.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	return newError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.")
 }
 
 func (x *exchange) serve() {
@@ -174,8 +180,7 @@ func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.
 	x := &exchange{e: e, requestID: newRequestID(), logSeq: -1, signer: keyID}
 	defer func() {
 		if v := recover(); v != nil {
-			e.logger.Error("emulator: internal failure", "op", x.op, "request_id", x.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			aerr := newError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.")
+			aerr := x.internalFailure(v)
 			x.finish(aerr.Status, aerr.Code)
 			res, err = nil, aerr
 		}

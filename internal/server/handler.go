@@ -180,16 +180,6 @@ func frontEndError(query string) error {
 	return nil
 }
 
-// withParseErrorNumber gives a syntax error MySQL's number, 1064 (as the
-// shell and exec do): go-mysql-server's handler reports it as 1105.
-func withParseErrorNumber(err error) error {
-	var se *mysql.SQLError
-	if errors.As(err, &se) && se.Num == mysql.ERUnknownError && strings.HasPrefix(se.Message, "syntax error at position ") {
-		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", se.Message)
-	}
-	return err
-}
-
 func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
 	if h.srv.draining.Load() {
 		return nil, errShutdownSQL()
@@ -205,7 +195,7 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 		return h.inner.ComPrepare(ctx, c, query, prepare)
 	})
 	if err != nil {
-		err = withParseErrorNumber(provider.Renumber(h.state(c).scrub(err)))
+		err = provider.Renumber(h.state(c).scrub(err))
 		h.srv.log.Info("prepare failed", "conn", c.ConnectionID, "user", c.User, "kind", statementKind(query), "error_code", errorCode(err))
 	}
 	return fields, err
@@ -348,7 +338,7 @@ func (s *statement) end(err error) error {
 	s.cancel(nil)
 	s.conn.running.Store(false)
 	if err != nil {
-		err = withParseErrorNumber(provider.Renumber(s.conn.scrub(err)))
+		err = provider.Renumber(s.conn.scrub(err))
 		if se := (*mysql.SQLError)(nil); errors.As(err, &se) && strings.Contains(se.Message, "handler caught panic") {
 			// go-mysql-server recovered a panic of a row iterator.
 			s.h.srv.log.Error("the SQL engine panicked on a statement; the client gets an error and keeps its connection",

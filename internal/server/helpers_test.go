@@ -344,3 +344,31 @@ func requireTool(t testing.TB, path string) string {
 	}
 	return path
 }
+
+// onEachConn runs f at once on n connections of db, each with its index;
+// every error f returns fails t.
+func onEachConn(t *testing.T, db *sql.DB, n int, f func(i int, c *sql.Conn) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := db.Conn(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			if err := f(i, c); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -1843,33 +1843,16 @@ func TestConcurrentMetadataQueries(t *testing.T) {
 		{"SHOW FUNCTION STATUS", ""},
 		{"SHOW TABLES", "access_keys"},
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, conns)
-	for i := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := db.Conn(ctx)
-			if err != nil {
-				errs <- err
-				return
+	onEachConn(t, db, conns, func(i int, c *sql.Conn) error {
+		for r := range rounds {
+			q := queries[(i+r)%len(queries)]
+			got, err := tryRows(c, q.query)
+			if err != nil || !strings.Contains(fmt.Sprint(got), q.want) {
+				return fmt.Errorf("conn %d: %s: %v %v", i, q.query, got, err)
 			}
-			defer c.Close()
-			for r := range rounds {
-				q := queries[(i+r)%len(queries)]
-				got, err := tryRows(c, q.query)
-				if err != nil || !strings.Contains(fmt.Sprint(got), q.want) {
-					errs <- fmt.Errorf("conn %d: %s: %v %v", i, q.query, got, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+		}
+		return nil
+	})
 	if n := w.emu.TotalCalls(); n != 0 {
 		t.Errorf("metadata queries made %d IAM calls", n)
 	}

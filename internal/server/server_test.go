@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -381,41 +380,23 @@ func TestConcurrentConnectionsGetTheirOwnResults(t *testing.T) {
 		"erin":  {"AKIAERIN000000000001"},
 	}
 	names := []string{"alice", "bob", "carol", "erin"}
-	var wg sync.WaitGroup
-	errs := make(chan error, conns)
 	start := time.Now()
-	for i := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := db.Conn(ctx)
+	onEachConn(t, db, conns, func(i int, c *sql.Conn) error {
+		for j := range perConn {
+			user := names[(i+j)%len(names)]
+			if i%2 == 1 {
+				user = "alice"
+			}
+			got, err := tryRows(c, "SELECT AccessKeyId FROM access_keys WHERE region='us-east-1' AND UserName='"+user+"' ORDER BY AccessKeyId")
 			if err != nil {
-				errs <- err
-				return
+				return fmt.Errorf("conn %d query %d: %w", i, j, err)
 			}
-			defer c.Close()
-			for j := range perConn {
-				user := names[(i+j)%len(names)]
-				if i%2 == 1 {
-					user = "alice"
-				}
-				got, err := tryRows(c, "SELECT AccessKeyId FROM access_keys WHERE region='us-east-1' AND UserName='"+user+"' ORDER BY AccessKeyId")
-				if err != nil {
-					errs <- fmt.Errorf("conn %d query %d: %w", i, j, err)
-					return
-				}
-				if want := users[user]; !reflect.DeepEqual(column(got, 0), want) {
-					errs <- fmt.Errorf("conn %d query %d (%s): got %v, want %v", i, j, user, got, want)
-					return
-				}
+			if want := users[user]; !reflect.DeepEqual(column(got, 0), want) {
+				return fmt.Errorf("conn %d query %d (%s): got %v, want %v", i, j, user, got, want)
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+		}
+		return nil
+	})
 	elapsed := time.Since(start)
 	t.Logf("%d connections x %d queries in %s: %.0f queries/s", conns, perConn, elapsed, float64(conns*perConn)/elapsed.Seconds())
 }
