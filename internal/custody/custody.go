@@ -181,7 +181,8 @@ func (j *Journal) Path() string {
 }
 
 // Intent records, durably, that a CreateAccessKey is about to be sent.
-// Call it before sending; an error means nothing was recorded.
+// Call it before sending; after an error the intent may not be on disk,
+// so the key should not be created.
 func (j *Journal) Intent(c Creation) (*Entry, error) {
 	if j == nil {
 		return nil, nil
