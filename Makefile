@@ -5,7 +5,7 @@ PKGS    := ./...
 # The concurrent parts, again under the race detector: the server's
 # connections, the engine's concurrent IAM calls, the emulator and the
 # sandbox's direct calls.
-RACE_PKGS := ./internal/server ./internal/sandbox ./internal/emulator ./provider
+RACE_PKGS := ./internal/server ./internal/sandbox ./internal/emulator ./internal/custody ./provider
 
 .PHONY: all build test docs docs-check bench run vet fmt fuzz-corpus clean
 

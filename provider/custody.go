@@ -47,7 +47,17 @@ const (
 // It never receives a secret.
 type Journal interface {
 	// Intent is recorded before CreateAccessKey is sent.
-	Intent(user, region, statement string) (JournalEntry, error)
+	Intent(CreateIntent) (JournalEntry, error)
+}
+
+// CreateIntent is one CreateAccessKey about to be sent.
+type CreateIntent struct {
+	// UserName is the key's user; "" for the caller's own identity.
+	UserName, Region string
+	// Statement is the statement, its literals redacted.
+	Statement string
+	// Account is the AWS account id, when known.
+	Account string
 }
 
 // JournalEntry is one create in the journal.
@@ -69,6 +79,33 @@ const DefaultCustodyWait = 10 * time.Second
 // explicit NULL or ” is an error.
 const callerDefault = schema.CallerDefault
 
+type hardStopKey struct{}
+
+// WithHardStop returns ctx carrying hard: the custody work of statements
+// run with it (waiting for an in-flight CreateAccessKey's answer, deleting
+// keys again) ends as soon as hard is done — a second signal — and what
+// is left is named as orphaned.
+func WithHardStop(ctx, hard context.Context) context.Context {
+	return context.WithValue(ctx, hardStopKey{}, hard)
+}
+
+// HardStop is the hard stop ctx carries (WithHardStop), or a context that
+// is never done.
+func HardStop(ctx context.Context) context.Context {
+	if h, ok := ctx.Value(hardStopKey{}).(context.Context); ok {
+		return h
+	}
+	return context.Background()
+}
+
+// hardStopOf is the hard stop a statement runs under.
+func (p *Provider) hardStopOf(ctx context.Context) context.Context {
+	if h, ok := ctx.Value(hardStopKey{}).(context.Context); ok {
+		return h
+	}
+	return p.hardStop
+}
+
 // custodyContext is the context an in-flight create is waited for under:
 // it is not cancelled with the statement, but once the statement's
 // context ends it has the custody bound left, and it ends at once with the
@@ -79,7 +116,7 @@ func (p *Provider) custodyContext(ctx context.Context) (context.Context, context
 		t := time.AfterFunc(p.custodyWait, cancel)
 		context.AfterFunc(cctx, func() { t.Stop() })
 	})
-	stopHard := context.AfterFunc(p.hardStop, cancel)
+	stopHard := context.AfterFunc(p.hardStopOf(ctx), cancel)
 	return cctx, func() {
 		stopTimer()
 		stopHard()
@@ -91,7 +128,7 @@ func (p *Provider) custodyContext(ctx context.Context) (context.Context, context
 // whatever happened to the statement, cut short by the hard stop.
 func (p *Provider) rollbackContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.custodyWait)
-	stopHard := context.AfterFunc(p.hardStop, cancel)
+	stopHard := context.AfterFunc(p.hardStopOf(ctx), cancel)
 	return cctx, func() {
 		stopHard()
 		cancel()
@@ -163,7 +200,11 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 	}
 	var entry JournalEntry
 	if p.journal != nil {
-		if entry, err = p.journal.Intent(req.user, req.region, redactLiterals(ctx.Query())); err != nil {
+		in := CreateIntent{UserName: req.user, Region: req.region, Statement: redactLiterals(ctx.Query())}
+		if _, err := p.callerIsRoot(ctx, part); err == nil {
+			in.Account = accountOfARN(p.identityOf(part).arn)
+		}
+		if entry, err = p.journal.Intent(in); err != nil {
 			return CreatedKey{}, fmt.Errorf("custody journal: %w; no key was created", err)
 		}
 	}
@@ -208,6 +249,15 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 		return CreatedKey{}, p.undo(ctx, []CreatedKey{ck}, ToSQLError(ctx.Err()))
 	}
 	return ck, nil
+}
+
+// accountOfARN is the account id of an IAM ARN (arn:aws:iam::ID:...).
+func accountOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
 }
 
 // sendCreate sends CreateAccessKey: once, again only after IAM refused it
@@ -282,14 +332,27 @@ func unknownOutcome(err error, req createRequest) error {
 }
 
 // undo deletes keys the failed statement created (cause is why it failed)
-// and returns cause, naming the keys it could not delete.
+// and returns cause, saying which keys were deleted again and naming
+// those it could not delete.
 func (p *Provider) undo(ctx *sql.Context, keys []CreatedKey, cause error) error {
-	orphans := p.withdraw(ctx, keys)
-	if len(orphans) == 0 {
+	if len(keys) == 0 {
 		return cause
 	}
-	msg := fmt.Sprintf("; the statement created keys %s and could not delete them again: they exist, and their secrets are in created_access_keys",
-		strings.Join(orphans, ", "))
+	orphans := p.withdraw(ctx, keys)
+	var deleted []string
+	for _, k := range keys {
+		if !slices.Contains(orphans, k.AccessKeyID) {
+			deleted = append(deleted, k.AccessKeyID)
+		}
+	}
+	var msg string
+	if len(deleted) > 0 {
+		msg = fmt.Sprintf("; the keys this statement created (%s) were deleted again", strings.Join(deleted, ", "))
+	}
+	if len(orphans) > 0 {
+		msg += fmt.Sprintf("; the statement created keys %s and could not delete them again: they exist, and their secrets are in created_access_keys",
+			strings.Join(orphans, ", "))
+	}
 	var ie *IAMError
 	if errors.As(cause, &ie) {
 		cp := *ie
@@ -332,14 +395,31 @@ func (p *Provider) withdraw(ctx *sql.Context, keys []CreatedKey) (orphans []stri
 }
 
 // Delivered records that the secrets of keys reached their creator: the
-// rows carrying them were written and flushed without error.
-func (e *Engine) Delivered(ctx context.Context, s *Session, ids ...string) {
-	sctx := sql.NewContext(ctx, sql.WithSession(s))
+// rows carrying them (statement's result) were written and flushed
+// without error.
+func (e *Engine) Delivered(ctx context.Context, s *Session, statement string, ids ...string) {
+	sctx := sql.NewContext(ctx, sql.WithSession(s), sql.WithQuery(statement))
 	for _, k := range s.deliver(ids) {
 		if k.entry != nil {
 			_ = k.entry.Resolve(OutcomeDelivered)
 		}
 		e.Provider.audit(sctx, "CreateAccessKey", k.AccessKeyID, OutcomeDelivered, nil)
+	}
+}
+
+// Undelivered records keys whose secrets never reached their creator and
+// that are kept on purpose (serve --undelivered-keys keep): orphaned, in
+// the audit log and the journal.
+func (e *Engine) Undelivered(ctx context.Context, s *Session, ids []string) {
+	sctx := sql.NewContext(ctx, sql.WithSession(s), sql.WithQuery("-- kept undelivered"))
+	for _, k := range s.Undelivered() {
+		if slices.Contains(ids, k.AccessKeyID) {
+			s.markOrphaned(k.AccessKeyID)
+			if k.entry != nil {
+				_ = k.entry.Resolve(OutcomeOrphaned)
+			}
+			e.Provider.audit(sctx, "CreateAccessKey", k.AccessKeyID, OutcomeOrphaned, nil)
+		}
 	}
 }
 

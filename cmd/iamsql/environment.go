@@ -59,7 +59,12 @@ func (e *environment) engine(readOnly bool) (*provider.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	journal, err := e.journal()
+	if err != nil {
+		return nil, err
+	}
 	return provider.NewEngine(provider.Config{
+		Journal:     journal,
 		Clients:     clients,
 		Concurrency: e.concurrency,
 		ReadOnly:    readOnly,

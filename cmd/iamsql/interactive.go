@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync"
 
 	"github.com/iamsql/iamsql/internal/shell"
 )
@@ -105,68 +103,4 @@ func isTerminal(v any) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// interrupts routes SIGINT. Normally it cancels the command's context,
-// as SIGTERM does (exec stops and exits non-zero). While the interactive
-// shell has claimed it, Ctrl-C goes to the shell instead, which cancels
-// the running statement and keeps going.
-type interrupts struct {
-	sig    chan os.Signal
-	cancel context.CancelFunc
-
-	mu      sync.Mutex
-	claimed chan struct{}
-}
-
-type interruptsKey struct{}
-
-// withInterrupts starts routing SIGINT; the returned context is cancelled
-// by a SIGINT that nobody claimed.
-func withInterrupts(parent context.Context) (context.Context, *interrupts) {
-	ctx, cancel := context.WithCancel(parent)
-	in := &interrupts{sig: make(chan os.Signal, 1), cancel: cancel}
-	signal.Notify(in.sig, os.Interrupt)
-	go in.route()
-	return context.WithValue(ctx, interruptsKey{}, in), in
-}
-
-func interruptsFrom(ctx context.Context) *interrupts {
-	in, _ := ctx.Value(interruptsKey{}).(*interrupts)
-	return in
-}
-
-func (in *interrupts) route() {
-	for range in.sig {
-		in.mu.Lock()
-		c := in.claimed
-		in.mu.Unlock()
-		if c == nil {
-			in.cancel()
-			continue
-		}
-		select {
-		case c <- struct{}{}:
-		default: // one pending Ctrl-C is enough
-		}
-	}
-}
-
-// claim sends SIGINT to the returned channel until release is called.
-func (in *interrupts) claim() (<-chan struct{}, func()) {
-	c := make(chan struct{}, 1)
-	in.mu.Lock()
-	in.claimed = c
-	in.mu.Unlock()
-	return c, func() {
-		in.mu.Lock()
-		in.claimed = nil
-		in.mu.Unlock()
-	}
-}
-
-// stop stops taking SIGINT.
-func (in *interrupts) stop() {
-	signal.Stop(in.sig)
-	close(in.sig)
 }

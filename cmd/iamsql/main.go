@@ -11,9 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 )
 
 const usage = `iamsql: SQL for AWS IAM access keys.
@@ -26,6 +24,7 @@ Usage:
   iamsql [global flags] emulator [flags]     serve the built-in IAM emulator over HTTP
   iamsql [global flags] serve [flags]        MySQL-protocol server for any MySQL client (iamsql serve help)
   iamsql [global flags] report [WHAT]        access key inventory and findings; -o html for a page (iamsql report help)
+  iamsql [global flags] recover [--delete]   keys a crashed iamsql left pending in its custody journal (iamsql recover help)
 
 Global flags (before or after the subcommand):
   --sandbox               use a built-in emulated IAM account with demo users and keys (no AWS account needed)
@@ -64,12 +63,10 @@ type errUsage struct{ msg string }
 func (e errUsage) Error() string { return e.msg }
 
 func main() {
-	// SIGTERM cancels the command. So does SIGINT, except while the
-	// interactive shell has claimed it: there Ctrl-C cancels the running
-	// statement, not the shell (see interrupts in interactive.go).
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	ctx, in := withInterrupts(ctx)
+	// SIGINT, SIGTERM, SIGHUP and SIGQUIT cancel the command; a second
+	// cuts the custody wait short. In the interactive shell Ctrl-C cancels
+	// the running statement, not the shell (see signals.go).
+	ctx, in := withInterrupts(context.Background())
 	defer in.stop()
 	os.Exit(runCLI(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -92,6 +89,9 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	env := &environment{globals: g, stdin: stdin, stdout: stdout, stderr: stderr}
 	defer env.close()
+	if len(rest) == 0 || (rest[0] != "recover" && rest[0] != "emulator" && rest[0] != "help") {
+		reportPending(stderr)
+	}
 	cmd := ""
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
@@ -105,6 +105,8 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return reportExitCode(stderr, cmdReport(ctx, env, rest))
 	case "emulator":
 		err = cmdEmulator(ctx, env, rest)
+	case "recover":
+		err = cmdRecover(ctx, env, rest)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

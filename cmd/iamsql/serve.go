@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iamsql/iamsql/internal/server"
+	"github.com/iamsql/iamsql/provider"
 )
 
 const serveUsage = `Usage: iamsql [global flags] serve [flags]
@@ -35,12 +36,17 @@ Flags:
   --statement-timeout D     cancel statements running longer than D, e.g. 30s (default: none)
   --shutdown-timeout D      on SIGINT/SIGTERM, let running statements finish for up to D (default 10s)
   --log-level LEVEL         debug, info (default), warn or error; logs go to stderr
+  --undelivered-keys WHAT   delete (default) or keep a key whose secret the connection that
+                            created it never read from created_access_keys before it closed
+                            or was reset; either way the audit log and the server log name it
 
 Without any user, any client on this machine may connect without a password,
 and the server listens on loopback addresses only.
 
 Keys created by INSERT are readable, with their secrets, from the table
-created_access_keys by the connection that created them, until it closes.
+created_access_keys by the connection that created them, until it closes;
+a key whose secret was not read by then is deleted again (secret custody).
+CALL create_access_key returns the secret as a result row instead.
 StackQL names (aws.iam_api.access_keys) and EXEC work in plain queries; in
 server-side prepared statements use the MySQL names (access_keys, CALL).
 `
@@ -61,6 +67,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	stmtTimeout := fs.Duration("statement-timeout", 0, "")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 10*time.Second, "")
 	logLevel := fs.String("log-level", "info", "")
+	undelivered := fs.String("undelivered-keys", "delete", "")
 	if err := fs.Parse(args); err != nil {
 		return errUsage{"serve: " + err.Error() + " (iamsql serve help lists the flags)"}
 	}
@@ -70,6 +77,9 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return errUsage{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	if *undelivered != "delete" && *undelivered != "keep" {
+		return errUsage{fmt.Sprintf("serve: --undelivered-keys %q: use delete or keep", *undelivered)}
 	}
 	if *maxConns < 0 || *stmtTimeout < 0 || *shutdownTimeout < 0 {
 		return errUsage{"serve: --max-connections, --statement-timeout and --shutdown-timeout must not be negative"}
@@ -95,6 +105,8 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		MaxConnections:   *maxConns,
 		StatementTimeout: *stmtTimeout,
 		Logger:           logger,
+		KeepUndelivered:  *undelivered == "keep",
+		CustodyStop:      provider.HardStop(ctx),
 	}
 	switch {
 	case (*tlsCert == "") != (*tlsKey == ""):

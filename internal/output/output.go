@@ -107,6 +107,7 @@ func jsonValue(v any) any {
 }
 
 type prettyWriter struct {
+	w        io.Writer
 	t        table.Writer
 	markdown bool
 	rows     int
@@ -115,7 +116,6 @@ type prettyWriter struct {
 
 func newPrettyWriter(w io.Writer, columns []string, markdown bool) *prettyWriter {
 	t := table.NewWriter()
-	t.SetOutputMirror(w)
 	t.SetStyle(table.StyleDefault)
 	t.Style().Format.Header = text.FormatDefault
 	header := make(table.Row, len(columns))
@@ -123,7 +123,7 @@ func newPrettyWriter(w io.Writer, columns []string, markdown bool) *prettyWriter
 		header[i] = c
 	}
 	t.AppendHeader(header)
-	return &prettyWriter{t: t, markdown: markdown, cols: len(columns)}
+	return &prettyWriter{w: w, t: t, markdown: markdown, cols: len(columns)}
 }
 
 func (p *prettyWriter) WriteRow(values []any) error {
@@ -141,13 +141,15 @@ func (p *prettyWriter) WriteRow(values []any) error {
 	return nil
 }
 
+// Close renders the table; a failed write is its error (a secret that
+// could not be written was not delivered).
 func (p *prettyWriter) Close() error {
+	out := p.t.Render()
 	if p.markdown {
-		p.t.RenderMarkdown()
-		return nil
+		out = p.t.RenderMarkdown()
 	}
-	p.t.Render()
-	return nil
+	_, err := io.WriteString(p.w, out+"\n")
+	return err
 }
 
 type jsonWriter struct {

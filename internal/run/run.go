@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -38,9 +40,8 @@ type Runner struct {
 	// account could not be read (Session.Incomplete; a warning says what).
 	Partial bool
 
-	// printedCreated is set when the statement's own result rows already
-	// showed the created keys (CALL create_access_key).
-	printedCreated bool
+	// statement is the one running.
+	statement string
 }
 
 // Stats are what \timing shows.
@@ -59,11 +60,13 @@ func (s Stats) CallCount() int {
 	return n
 }
 
-// Run executes one statement and prints its result. Keys the statement
-// created are printed with their secrets even when it fails.
+// Run executes one statement and prints its result. Every key the
+// statement created ends with its secret written to Out, or deleted again
+// (see settle).
 func (r *Runner) Run(ctx context.Context, stmt string) (err error) {
 	start := time.Now()
 	r.Last = Stats{}
+	r.statement = stmt
 	mark := r.Session.CreatedCount()
 	var res *provider.Result
 	defer func() {
@@ -71,12 +74,7 @@ func (r *Runner) Run(ctx context.Context, stmt string) (err error) {
 		if res != nil {
 			r.Last.Calls = res.Stats.Snapshot()
 		}
-		if created := r.Session.Created(mark); len(created) > 0 && !r.printedCreated {
-			if perr := r.printCreated(created); perr != nil && err == nil {
-				err = perr
-			}
-		}
-		r.printedCreated = false
+		err = r.settle(ctx, mark, err)
 		if len(r.Session.Incomplete()) > 0 {
 			r.Partial = true
 		}
@@ -135,13 +133,14 @@ func (r *Runner) finishOK(res *provider.Result) error {
 
 func (r *Runner) printRows(res *provider.Result) error {
 	cols := make([]string, len(res.Schema))
-	secret := false
+	secretCol := -1
 	for i, c := range res.Schema {
 		cols[i] = c.Name
 		if c.Name == "SecretAccessKey" {
-			secret = true
+			secretCol = i
 		}
 	}
+	var secrets []string
 	// The first row is fetched before anything is printed, so a statement
 	// that fails at once prints only its error.
 	row, err := res.Next()
@@ -151,37 +150,149 @@ func (r *Runner) printRows(res *provider.Result) error {
 	}
 	w := output.NewWriter(r.Out, r.Format, cols)
 	n := 0
-	var iterErr error
+	var writeErr, stmtErr error
 	for err == nil {
-		if iterErr = w.WriteRow(row); iterErr != nil {
+		if writeErr = w.WriteRow(row); writeErr != nil {
 			break
+		}
+		if secretCol >= 0 {
+			secrets = append(secrets, output.Text(row[secretCol]))
 		}
 		n++
 		row, err = res.Next()
 	}
-	if iterErr == nil && !errors.Is(err, io.EOF) {
-		iterErr = err
+	if writeErr == nil && !errors.Is(err, io.EOF) {
+		stmtErr = err
 	}
 	closeErr := res.Close()
 	// A statement that failed part way is not rendered as a finished
 	// result: buffered formats print nothing, streamed ones stop where
 	// the error came, and the error follows.
-	if iterErr == nil {
-		iterErr = w.Close()
+	if writeErr == nil && stmtErr == nil {
+		writeErr = w.Close()
 	}
-	if iterErr == nil {
-		iterErr = closeErr
+	if writeErr == nil && stmtErr == nil && len(secrets) > 0 {
+		writeErr = flushed(r.Out)
 	}
 	r.Last.Rows = n
-	if secret && n > 0 {
-		r.printedCreated = true
+	switch {
+	case stmtErr != nil:
+		return stmtErr
+	case writeErr != nil && secretCol >= 0:
+		return writeError{writeErr}
+	case writeErr != nil:
+		return writeErr
+	case closeErr != nil:
+		return closeErr
+	}
+	if len(secrets) > 0 {
+		// The rows carrying these secrets were written and flushed.
+		if ids := r.Session.SecretSent(secrets); len(ids) > 0 {
+			r.Engine.Delivered(context.Background(), r.Session, r.statement, ids...)
+		}
 		fmt.Fprintln(r.Err, SecretReminder)
 	}
-	return iterErr
+	return nil
+}
+
+// settle ends the custody of the keys a statement created (mark is how
+// many the session held before it): those whose secrets its result rows
+// did not deliver are written to Out now (an INSERT's); if that write
+// fails, or the statement failed, they are deleted again — except a key
+// that could not be deleted (orphaned), whose secret is then written
+// rather than lost. The error says what happened to each.
+func (r *Runner) settle(ctx context.Context, mark int, stmtErr error) error {
+	var pending []provider.CreatedKey
+	for _, k := range r.Session.Created(mark) {
+		if !r.delivered(k) {
+			pending = append(pending, k)
+		}
+	}
+	if len(pending) == 0 {
+		return stmtErr
+	}
+	var keep, withdraw []provider.CreatedKey
+	for _, k := range pending {
+		if stmtErr == nil || k.Orphaned() {
+			keep = append(keep, k)
+		} else {
+			withdraw = append(withdraw, k)
+		}
+	}
+	err := stmtErr
+	var we writeError
+	if errors.As(stmtErr, &we) {
+		// The statement ran; its result rows, secrets included, could
+		// not be written.
+		if werr := r.Engine.Withdraw(ctx, r.Session, idList(withdraw), "its secret could not be written"); werr != nil {
+			return fmt.Errorf("could not write the secret access key of %s (%w); %w", ids(withdraw), we.err, werr)
+		}
+		return fmt.Errorf("could not write the secret access key of %s (%w): nobody holds it, so the key was deleted again", ids(withdraw), we.err)
+	}
+	if len(keep) > 0 {
+		if werr := r.printCreated(keep); werr != nil {
+			withdraw = append(withdraw, keep...)
+			err = fmt.Errorf("could not write the secret access key of %s (%w): nobody holds it, so the key was deleted again", ids(keep), werr)
+			if stmtErr != nil {
+				err = fmt.Errorf("%w; %v", stmtErr, err)
+			}
+		}
+	}
+	if len(withdraw) > 0 {
+		why := "the statement failed"
+		if stmtErr == nil {
+			why = "its secret could not be written"
+		}
+		if werr := r.Engine.Withdraw(ctx, r.Session, idList(withdraw), why); werr != nil {
+			err = fmt.Errorf("%v; %w", err, werr)
+		} else if stmtErr != nil {
+			err = fmt.Errorf("%w (keys it created meanwhile were deleted again: %s)", stmtErr, ids(withdraw))
+		}
+	}
+	return err
+}
+
+// writeError is a failure to write result rows that carried secrets.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
+
+func (r *Runner) delivered(k provider.CreatedKey) bool {
+	for _, u := range r.Session.Undelivered() {
+		if u.AccessKeyID == k.AccessKeyID {
+			return false
+		}
+	}
+	return true
+}
+
+func idList(keys []provider.CreatedKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.AccessKeyID
+	}
+	return out
+}
+
+func ids(keys []provider.CreatedKey) string { return strings.Join(idList(keys), ", ") }
+
+// flushed makes sure what was written to w reached the file system: a
+// regular file is synced (a full disk may only say so then).
+func flushed(w io.Writer) error {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	return f.Sync()
 }
 
 // printCreated shows the keys a statement created, secrets included, in
-// the session's output format.
+// the session's output format, and records them delivered once written
+// and flushed.
 func (r *Runner) printCreated(keys []provider.CreatedKey) error {
 	cols := make([]string, len(schema.CreatedAccessKeys.Columns))
 	for i, c := range schema.CreatedAccessKeys.Columns {
@@ -196,6 +307,10 @@ func (r *Runner) printCreated(keys []provider.CreatedKey) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
+	if err := flushed(r.Out); err != nil {
+		return err
+	}
+	r.Engine.Delivered(context.Background(), r.Session, r.statement, idList(keys)...)
 	fmt.Fprintln(r.Err, SecretReminder)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dolthub/vitess/go/mysql"
@@ -97,6 +98,18 @@ type trackedConn struct {
 	mu       sync.Mutex
 	reading  bool
 	draining bool
+	// writeFailed is set once a write to the client failed: what the
+	// server sent since may not have arrived (a secret is then not
+	// delivered).
+	writeFailed atomic.Bool
+}
+
+func (c *trackedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.writeFailed.Store(true)
+	}
+	return n, err
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {

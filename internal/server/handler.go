@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,10 @@ type connState struct {
 	// session is the connection's engine session, once built: whatever a
 	// statement fails with is scrubbed of its secrets (statement.end).
 	session atomic.Pointer[provider.Session]
+	// sent lists, by statement, the keys whose secrets went out in a
+	// result, delivered once that result is known flushed (confirmSent).
+	sentMu sync.Mutex
+	sent   map[string][]string
 }
 
 // Causes a statement's context is cancelled with.
@@ -72,6 +77,7 @@ func (h *handler) NewConnection(c *mysql.Conn) {
 }
 
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
+	h.settle(c, "the connection closed")
 	h.inner.ConnectionClosed(c)
 	h.srv.mu.Lock()
 	st := h.srv.conns[c.ConnectionID]
@@ -217,7 +223,65 @@ func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *my
 
 func (h *handler) WarningCount(c *mysql.Conn) uint16 { return h.inner.WarningCount(c) }
 
-func (h *handler) ComResetConnection(c *mysql.Conn) error { return h.inner.ComResetConnection(c) }
+func (h *handler) ComResetConnection(c *mysql.Conn) error {
+	// The session and its created_access_keys end here, as at a close.
+	h.settle(c, "the connection was reset (COM_RESET_CONNECTION)")
+	return h.inner.ComResetConnection(c)
+}
+
+// settle ends the custody of the keys a connection created, when it
+// closes or is reset (why): a key whose secret went out in a result that
+// was flushed without error is delivered; the others — never read from
+// created_access_keys — are deleted again, or with --undelivered-keys
+// keep, logged by key id as undelivered. Either way the audit log says so.
+func (h *handler) settle(c *mysql.Conn, why string) {
+	st := h.state(c)
+	if st == nil {
+		return
+	}
+	h.confirmSent(st)
+	sess := st.session.Load()
+	if sess == nil {
+		return
+	}
+	var ids []string
+	for _, k := range sess.Undelivered() {
+		ids = append(ids, k.AccessKeyID)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if h.srv.opts.KeepUndelivered {
+		h.srv.log.Warn("keys created on this connection were never read from created_access_keys and are kept: nobody holds their secrets",
+			"conn", c.ConnectionID, "user", c.User, "access_key_ids", ids, "why", why)
+		h.srv.engine.Undelivered(context.Background(), sess, ids)
+		return
+	}
+	ctx := provider.WithHardStop(context.Background(), h.srv.custodyStop)
+	if err := h.srv.engine.Withdraw(ctx, sess, ids, why+" before the secrets were read"); err != nil {
+		h.srv.log.Error("keys whose secrets were never read could not be deleted", "conn", c.ConnectionID, "user", c.User,
+			"access_key_ids", ids, "error_code", errorCode(provider.ToSQLError(err)))
+		return
+	}
+	h.srv.log.Info("keys whose secrets were never read were deleted again", "conn", c.ConnectionID, "user", c.User, "access_key_ids", ids, "why", why)
+}
+
+// confirmSent records as delivered the keys whose secrets went out in
+// results, when nothing the server wrote to the client failed since: the
+// protocol library flushes a result before it reads the next command.
+func (h *handler) confirmSent(st *connState) {
+	st.sentMu.Lock()
+	sent := st.sent
+	st.sent = nil
+	st.sentMu.Unlock()
+	sess := st.session.Load()
+	if len(sent) == 0 || sess == nil || (st.tracked != nil && st.tracked.writeFailed.Load()) {
+		return
+	}
+	for query, ids := range sent {
+		h.srv.engine.Delivered(context.Background(), sess, query, ids...)
+	}
+}
 
 func (h *handler) ParserOptionsForConnection(c *mysql.Conn) (sqlparser.ParserOptions, error) {
 	return h.inner.ParserOptionsForConnection(c)
@@ -228,6 +292,7 @@ type statement struct {
 	h        *handler
 	c        *mysql.Conn
 	conn     *connState
+	query    string
 	kind     string
 	start    time.Time
 	ctx      context.Context
@@ -251,9 +316,10 @@ func (h *handler) begin(ctx context.Context, c *mysql.Conn, query string) (*stat
 	if err := h.checkKill(c, query); err != nil {
 		return nil, nil, err
 	}
+	h.confirmSent(st) // the previous result was flushed: this command came after it
 	st.running.Store(true)
 	st.statements.Add(1)
-	s := &statement{h: h, c: c, conn: st, kind: statementKind(query), start: time.Now()}
+	s := &statement{h: h, c: c, conn: st, query: query, kind: statementKind(query), start: time.Now()}
 	ctx, s.cancel = context.WithCancelCause(ctx)
 	if d := h.srv.opts.StatementTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -326,6 +392,32 @@ func (s *statement) count(r *sqltypes.Result) {
 		return
 	}
 	s.rows += len(r.Rows)
+	s.noteSecrets(r)
+}
+
+// noteSecrets records the keys whose secrets a result carries: rows
+// carrying the SecretAccessKey value itself.
+func (s *statement) noteSecrets(r *sqltypes.Result) {
+	sess := s.conn.session.Load()
+	if sess == nil || len(sess.Undelivered()) == 0 {
+		return
+	}
+	var values []string
+	for _, row := range r.Rows {
+		for _, v := range row {
+			if !v.IsNull() {
+				values = append(values, string(v.Raw()))
+			}
+		}
+	}
+	if ids := sess.SecretSent(values); len(ids) > 0 {
+		s.conn.sentMu.Lock()
+		if s.conn.sent == nil {
+			s.conn.sent = map[string][]string{}
+		}
+		s.conn.sent[s.query] = append(s.conn.sent[s.query], ids...)
+		s.conn.sentMu.Unlock()
+	}
 }
 
 // end finishes the statement: the error a cancelled statement returns is

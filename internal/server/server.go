@@ -52,6 +52,13 @@ type Options struct {
 	StatementTimeout time.Duration
 	// Logger receives connection and statement logs; nil discards.
 	Logger *slog.Logger
+	// KeepUndelivered keeps, rather than deletes, a key whose secret the
+	// connection that created it never read before it closed or was
+	// reset; it is logged by key id (and audited) as undelivered.
+	KeepUndelivered bool
+	// CustodyStop, when done, cuts short deleting unread keys at a close
+	// (a second signal); nil: never.
+	CustodyStop context.Context
 
 	// disconnectPoll is how often a running statement checks that its
 	// client is still connected (default 200ms).
@@ -76,6 +83,8 @@ type Server struct {
 	// timeout, Close).
 	hardStop   context.Context
 	cancelHard context.CancelFunc
+	// custodyStop bounds deleting unread keys (Options.CustodyStop).
+	custodyStop context.Context
 
 	draining atomic.Bool
 	// infoSchemaMu runs statements that read information_schema one at a
@@ -160,6 +169,10 @@ func New(engine *provider.Engine, opts Options) (*Server, error) {
 	auth.log = log
 	auth.onLogin = s.loggedIn
 	s.hardStop, s.cancelHard = context.WithCancel(context.Background())
+	s.custodyStop = opts.CustodyStop
+	if s.custodyStop == nil {
+		s.custodyStop = context.Background()
+	}
 	s.ln = &listener{Listener: netLn, srv: s}
 
 	cfg := gms.Config{

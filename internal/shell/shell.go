@@ -316,13 +316,17 @@ func (s *Shell) runUnit(ctx context.Context, u unit, line int) (quit, ok, aborte
 	return false, err == nil, aborted
 }
 
-// runStatement runs one statement with a context that Ctrl-C cancels.
+// runStatement runs one statement with a context that Ctrl-C cancels. A
+// second Ctrl-C while it still runs (waiting for IAM's answer to a create,
+// deleting keys again) cuts that custody work short.
 func (s *Shell) runStatement(ctx context.Context, stmt string, vertical bool) (aborted bool, err error) {
 	if vertical {
 		defer func(f output.Format) { s.runner.Format = f }(s.runner.Format)
 		s.runner.Format = output.Vertical
 	}
-	stmtCtx, cancel := context.WithCancel(ctx)
+	hard, hardCancel := context.WithCancel(provider.HardStop(ctx))
+	defer hardCancel()
+	stmtCtx, cancel := context.WithCancel(provider.WithHardStop(ctx, hard))
 	defer cancel()
 	interrupted := make(chan struct{})
 	done := make(chan struct{})
@@ -331,6 +335,12 @@ func (s *Shell) runStatement(ctx context.Context, stmt string, vertical bool) (a
 		case <-s.cfg.Interrupts:
 			close(interrupted)
 			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-s.cfg.Interrupts:
+			hardCancel()
 		case <-done:
 		}
 	}()

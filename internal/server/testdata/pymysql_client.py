@@ -88,7 +88,7 @@ def main():
             fail("bob's key: %s" % status)
 
     expect_error(conn, "CALL create_access_key('us-east-1', 'alice')", 1226)
-    expect_error(conn, "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'nobody'", 1032)
+    expect_error(conn, "CALL update_access_key('AKIABOB0000000000001', 'Active', 'us-east-1', 'nobody')", 1032)
     expect_error(conn, "SELECT * FROM access_keys WHERE UserName = 'alice'", 1210)
     conn.close()
 
