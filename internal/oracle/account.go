@@ -1,8 +1,10 @@
 package oracle
 
 import (
+	"context"
 	"fmt"
 	mrand "math/rand/v2"
+	"net/url"
 	"strings"
 	"time"
 
@@ -29,7 +31,8 @@ type AccountSpec struct {
 	PageSize int32
 	// CallerUser signs iamsql's calls with an IAM user's key over HTTP
 	// instead of the root user's in-process (sandbox): the root user's
-	// keys are then not rows of access_keys.
+	// keys are then not rows of access_keys. With an odd Seed the root user
+	// has no keys at all.
 	CallerUser bool
 }
 
@@ -61,6 +64,23 @@ func (a AccountSpec) NewEmulator() (*emulator.Emulator, error) {
 	}
 	if err := RandomAccount(a.Seed).fill(emu); err != nil {
 		return nil, err
+	}
+	if a.CallerUser && a.Seed%2 == 1 {
+		// An account whose root user has no access keys at all
+		// (AccountAccessKeysPresent 0): the root user deletes its own,
+		// the signing key last.
+		rootID, _ := emu.RootCredentials()
+		var ids []string
+		for _, k := range emu.Snapshot().Keys {
+			if k.UserName == emulator.RootUserName && k.AccessKeyID != rootID {
+				ids = append(ids, k.AccessKeyID)
+			}
+		}
+		for _, id := range append(ids, rootID) {
+			if _, err := emu.Invoke(context.Background(), rootID, "DeleteAccessKey", url.Values{"AccessKeyId": {id}}); err != nil {
+				return nil, fmt.Errorf("deleting root key %s: %w", id, err)
+			}
+		}
 	}
 	if a.CallerUser && callerKey(emu.Snapshot()) == nil {
 		// The caller needs an active key of an IAM user.

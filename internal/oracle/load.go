@@ -51,11 +51,11 @@ type Snapshot struct {
 }
 
 // TakeSnapshot reads an emulator's account, and its GetAccountSummary
-// answer as the root user sees it. The one call it makes is not counted
-// against any query: the caller resets the emulator's counters after.
-func TakeSnapshot(emu *emulator.Emulator, callerIsRoot bool) (Snapshot, error) {
-	id, _ := emu.RootCredentials()
-	res, err := emu.Invoke(context.Background(), id, "GetAccountSummary", nil)
+// answer to the caller signing with signerKeyID. The one call it makes is
+// not counted against any query: the caller resets the emulator's counters
+// after.
+func TakeSnapshot(emu *emulator.Emulator, signerKeyID string, callerIsRoot bool) (Snapshot, error) {
+	res, err := emu.Invoke(context.Background(), signerKeyID, "GetAccountSummary", nil)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("oracle: GetAccountSummary: %w", err)
 	}
@@ -90,14 +90,20 @@ func columnType(c schema.Column) (sql.Type, error) {
 	return nil, fmt.Errorf("oracle: column %s has type %q, which the oracle does not know", c.Name, c.Type)
 }
 
-// NewOracle builds the memory database for a snapshot.
-func NewOracle(snap Snapshot) (*Oracle, error) { return newOracle(snap, 0) }
+// NewOracle builds the memory database for a snapshot: plain tables
+// without indexes, so every query is answered by full scans.
+func NewOracle(snap Snapshot) (*Oracle, error) { return buildOracle(snap, 0, false) }
 
-// newOracle builds the memory database; a non-zero shuffle inserts each
-// table's rows in an order drawn from it (the generator's self-test: no
-// generated query may depend on the order rows are stored in).
-func newOracle(snap Snapshot, shuffle uint64) (*Oracle, error) {
+// buildOracle builds the memory database. For the generator's self-test, a
+// non-zero shuffle inserts each table's rows in an order drawn from it, and
+// indexed gives every table a primary key (region plus the row's identity)
+// with an index, so that the oracle's own plans use index lookups and
+// lookup joins as iamsql's do: no generated query may depend on either.
+func buildOracle(snap Snapshot, shuffle uint64, indexed bool) (*Oracle, error) {
 	db := memory.NewDatabase("iam")
+	if indexed {
+		db.EnablePrimaryKeyIndexes()
+	}
 	pro := memory.NewDBProvider(db)
 	sess := memory.NewSession(sql.NewBaseSession(), pro)
 	ctx := sql.NewContext(context.Background(), sql.WithSession(sess))
@@ -111,6 +117,9 @@ func newOracle(snap Snapshot, shuffle uint64) (*Oracle, error) {
 				return nil, err
 			}
 			sch[i] = &sql.Column{Name: c.Name, Type: t, Nullable: true, Source: r.Name, DatabaseSource: "iam"}
+			if indexed && (c.Name == "region" || c.Name == "AccessKeyId" || (r.Name == schema.Users.Name && c.Name == "UserName")) {
+				sch[i].PrimaryKey, sch[i].Nullable = true, false
+			}
 		}
 		rows, err := tableRows(r, snap)
 		if err != nil {

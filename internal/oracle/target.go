@@ -46,8 +46,10 @@ func NewTarget(spec AccountSpec) (*Target, error) {
 	}
 	t := &Target{Spec: spec, Emu: emu}
 	var clients *awsiam.Clients
+	signer, _ := emu.RootCredentials()
 	if spec.CallerUser {
 		key := callerKey(emu.Snapshot())
+		signer = key.AccessKeyID
 		srv, err := emu.Listen("127.0.0.1:0")
 		if err != nil {
 			return nil, err
@@ -76,7 +78,7 @@ func NewTarget(spec AccountSpec) (*Target, error) {
 			return nil, fmt.Errorf("account %s: first call: %w", spec.Name(), out.Err)
 		}
 	}
-	snap, err := TakeSnapshot(emu, !spec.CallerUser)
+	snap, err := TakeSnapshot(emu, signer, !spec.CallerUser)
 	if err != nil {
 		t.Close()
 		return nil, err
