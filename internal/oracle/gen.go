@@ -1809,13 +1809,17 @@ func (g *Generator) regionError() *Select {
 		s.Where = []Cond{{SQL: r.col("region") + pickOf(g, []string{" LIKE 'us-%'", " <> 'eu-west-1'", " IS NOT NULL", " > 'a'", " BETWEEN 'a' AND 'z'"})}}
 	case 2:
 		g.tag("error:region-not-pinned")
-		// An OR with another column's predicate (an OR of region pins
-		// would pin it).
-		other := &r.t.cols[0]
-		for other.name == "region" {
-			other = &r.t.cols[g.n(len(r.t.cols))]
+		// An OR with a predicate on a column that is not a parameter: an
+		// OR of region pins, or with a predicate that is never true
+		// (AccessKeyId BETWEEN 'b' AND 'a'), would still pin it.
+		var others []*colInfo
+		for i := range r.t.cols {
+			if c := &r.t.cols[i]; !c.param && c.name != "region" {
+				others = append(others, c)
+			}
 		}
-		s.Where = []Cond{{SQL: "(" + r.col("region") + " = 'us-east-1' OR " + g.predOn(r, other, 1) + ")"}}
+		other := pickOf(g, others)
+		s.Where = []Cond{{SQL: "(" + r.col("region") + " = 'us-east-1' OR " + r.col(other.name) + " IS NOT NULL)"}}
 	case 3, 4:
 		g.tag("error:invalid-region")
 		bad := pickOf(g, []string{"us-east-9", "US-EAST-1", "useast1", "", "mars-1", "us-east-1 ", "eu-west"})
