@@ -275,3 +275,27 @@ func TestShrinkKeepsTheDifference(t *testing.T) {
 	}
 	t.Errorf("shrunk to\n%s\nwant one column and the region pin alone", diffs[0].Shrunk)
 }
+
+func TestFullScanCostCountsEveryCallOfAFullScan(t *testing.T) {
+	tg, err := NewTarget(AccountSpec{Demo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 ListUsers page + 6 ListAccessKeys (one per user) + 1 for the root
+	// user's + 8 GetAccessKeyLastUsed + GetAccountSummary + identity.
+	if got := FullScanCost(tg.Snapshot.State, 0); got != 18 {
+		t.Errorf("demo full scan: %d calls, want 18", got)
+	}
+	// Two users per page: 3 ListUsers pages; no user has more than 2 keys.
+	if got := FullScanCost(tg.Snapshot.State, 2); got != 20 {
+		t.Errorf("demo full scan, pages of 2: %d calls, want 20", got)
+	}
+	// Pages of 1: alice's and carol's keys take 2 pages each.
+	if got := FullScanCost(tg.Snapshot.State, 1); got != 6+6+2+1+8+2 {
+		t.Errorf("demo full scan, pages of 1: %d calls, want %d", got, 6+6+2+1+8+2)
+	}
+	q := &Query{Refs: 2, Partitions: 2}
+	if got := tg.CallBound(q); got != 4*18 {
+		t.Errorf("bound of 2 references over 2 partitions: %d, want %d", got, 4*18)
+	}
+}
