@@ -200,7 +200,7 @@ func (t *Target) Check(q *Query, rep *Report) []Difference {
 	newDiff := func(m *Mismatch, got, want Outcome) Difference {
 		d := Difference{Account: t.Spec.Name(), Demo: t.Spec.Demo && !t.Spec.CallerUser && t.Spec.PageSize == 0,
 			Query: q, SQL: sqlText, Mismatch: m, IAMSQL: got, Oracle: want}
-		d.Category = category(m, got)
+		d.Category = category(m, q)
 		return d
 	}
 	if q.ExpectError != "" {
@@ -279,9 +279,10 @@ var (
 	lookupRe = regexp.MustCompile(`lookup: \[.*\]`)
 )
 
-// category groups differences: the mismatch kind, and for errors the
-// message with its values blanked.
-func category(m *Mismatch, got Outcome) string {
+// category groups differences: for errors the kind and the message with
+// its values blanked; for wrong rows and calls the kind and the statement's
+// shape (shape:join, shape:window, …), so that each shape keeps examples.
+func category(m *Mismatch, q *Query) string {
 	switch m.Kind {
 	case "iamsql-error", "oracle-error", "region-error-unclear":
 		msg := m.Detail
@@ -296,6 +297,11 @@ func category(m *Mismatch, got Outcome) string {
 			msg = msg[:140] + "…"
 		}
 		return m.Kind + ": " + msg
+	}
+	for _, s := range q.Shapes {
+		if strings.HasPrefix(s, "shape:") {
+			return m.Kind + " (" + strings.TrimPrefix(s, "shape:") + ")"
+		}
 	}
 	return m.Kind
 }
@@ -324,7 +330,7 @@ func (t *Target) shrinkDifference(d *Difference) {
 			return nil, false
 		}
 		m := Compare(got, want, e)
-		if m == nil || category(m, got) != cat {
+		if m == nil || category(m, d.Query) != cat {
 			return nil, false
 		}
 		return m, true
