@@ -676,11 +676,17 @@ func (g *Generator) innerSelect(scope string) (*Select, []kind, *tref) {
 			s.GroupBy = append([]string{r.col("UserName")}, s.GroupBy...)
 			s.Items = append([]Item{{Expr: r.col("UserName"), Alias: "uname"}}, s.Items...)
 			kinds = append([]kind{kStr}, kinds...)
+			s.Keys = [][]string{append([]string{"uname"}, s.Keys[0]...)}
 		}
 	} else {
 		s, kinds = g.singleTableOn(r, true)
 		s.Items = append([]Item{{Expr: r.col("UserName"), Alias: "uname"}}, s.Items...)
 		kinds = append([]kind{kStr}, kinds...)
+	}
+	// The added column may leave the ORDER BY short of determining the
+	// rows a LIMIT keeps (more groups; a DISTINCT over more columns).
+	if s.Limit >= 0 && !s.OrderDetermined() {
+		s.Limit, s.Offset = -1, 0
 	}
 	return s, kinds, r
 }
