@@ -2,9 +2,10 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	sqle "github.com/dolthub/go-mysql-server"
@@ -13,63 +14,59 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/iamsql/iamsql/schema"
 )
 
 // Engine is the SQL engine the shell, exec and the server share: GMS over
-// the iam database, with the StackQL front-end and iamsql's plan checks.
+// the iam database, with the StackQL front-end and iamsql's plan gate.
 type Engine struct {
 	SQL      *sqle.Engine
 	Provider *Provider
 	nextID   atomic.Uint32
 }
 
-// ruleCheckParams is the id of iamsql's plan check (outside GMS's range).
-const ruleCheckParams analyzer.RuleId = 10000
-
-// The plan check runs last for every statement. GMS analyzes simple
-// INSERT, UPDATE and DELETE statements with batches of their own that
-// include only the package-level OnceAfterAll rules, so the rule is added
-// there (before any analyzer is built) rather than through a Builder.
-func init() {
-	analyzer.OnceAfterAll = append(analyzer.OnceAfterAll, analyzer.Rule{
-		Id: ruleCheckParams,
-		Apply: func(ctx *sql.Context, a *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
-			p, ok := a.Catalog.DbProvider.(*Provider)
-			if !ok {
-				return n, transform.SameTree, nil
-			}
-			s := sessionOf(ctx)
-			readOnly := p.readOnly || (s != nil && s.ReadOnly)
-			if err := walkPlan(ctx, n, schema.Select, readOnly); err != nil {
-				return n, transform.SameTree, ToSQLError(err)
-			}
-			if s != nil {
-				s.setInventory(planInventory(ctx, p, n))
-			}
-			return n, transform.SameTree, nil
-		},
-	})
-}
-
 // NewEngine builds the engine. It makes no IAM call and loads no AWS
 // configuration: that happens on the first statement that needs it.
 func NewEngine(cfg Config) *Engine {
+	registerVariables()
 	p := NewProvider(cfg)
-	b := analyzer.NewBuilder(p)
-	// GMS drops an ORDER BY over an index prefix on the assumption that an
-	// index scan returns rows in index order; iamsql's parameter indexes do
-	// not (IAM decides the order), so that rule is removed.
-	for _, r := range analyzer.OnceAfterDefault {
-		if r.Id.String() == "replaceIdxSort" {
-			b.RemoveOnceAfterRule(r.Id)
-		}
-	}
-	e := sqle.New(b.Build(), &sqle.Config{})
+	a := analyzer.NewBuilder(p).Build()
+	// Every statement's plan passes the gate on its way to execution: the
+	// server's, the shell's, prepared ones, simple DML alike.
+	a.ExecBuilder = &gate{inner: a.ExecBuilder, p: p}
+	e := sqle.New(a, &sqle.Config{})
 	e.Parser = frontEnd{inner: sql.GlobalParser}
 	return &Engine{SQL: e, Provider: p}
+}
+
+// The session variables iamsql adds.
+const varAllowRootKeys = "iamsql_allow_root_keys"
+
+var registerOnce sync.Once
+
+func registerVariables() {
+	registerOnce.Do(func() {
+		sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{&sql.MysqlSystemVariable{
+			Name:    varAllowRootKeys,
+			Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Both),
+			Dynamic: true,
+			Type:    types.NewSystemBoolType(varAllowRootKeys),
+			Default: int8(0),
+		}})
+	})
+}
+
+// allowRootKeys reports whether this session may create root access keys:
+// --allow-root-keys, or SET iamsql_allow_root_keys = 1.
+func (p *Provider) allowRootKeys(ctx *sql.Context) bool {
+	if p.allowRoot {
+		return true
+	}
+	v, err := ctx.GetSessionVariable(ctx, varAllowRootKeys)
+	return err == nil && fmt.Sprint(v) == "1"
 }
 
 // NewSession starts a session (a connection, a shell) with iam as its
@@ -135,76 +132,692 @@ func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Resu
 	return &Result{Schema: sch, Rows: rows, Ctx: sctx, Stats: stats}, nil
 }
 
-// innerTable finds iamsql's table behind a GMS table node, if any.
-func innerTable(t sql.Table) (*table, bool) {
-	switch t := t.(type) {
-	case *accessKeysTable:
-		return t.table, true
-	case *usersTable:
-		return t.table, true
-	case *accountSummaryTable:
-		return t.table, true
-	case *createdKeysTable:
-		return t.table, true
-	case *methodsTable:
-		return t.table, true
-	case *table:
-		return t, true
-	case sql.TableWrapper:
-		return innerTable(t.Underlying())
-	}
-	return nil, false
+// gate is the engine's executor builder: every statement's final plan
+// passes here before it runs. It checks the plan before any IAM call
+// (required parameters, read-only, safe updates, UPDATE's new status),
+// learns what the statement needs (the columns it names, the join
+// lookups a parent scan should fetch ahead), and opens the statement's
+// scope of IAM answers (statement.go) for as long as its rows are read.
+type gate struct {
+	inner sql.NodeExecBuilder
+	p     *Provider
 }
 
-// walkPlan refuses, before any IAM call, a plan that would call a method
-// without its required parameters, or that would change IAM on a
-// read-only engine.
-func walkPlan(ctx *sql.Context, n sql.Node, verb schema.Verb, readOnly bool) error {
+func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, error) {
+	s := sessionOf(ctx)
+	if s == nil {
+		return g.inner.Build(ctx, n, r)
+	}
+	st, fresh := s.beginStatement(ctx, g.p)
+	if !fresh {
+		return g.inner.Build(ctx, n, r) // a subquery of the running statement
+	}
+	c := &planCheck{ctx: ctx, p: g.p, st: st, readOnly: g.p.readOnly || s.ReadOnly}
+	if err := c.check(n); err != nil {
+		s.endStatement(st)
+		return nil, ToSQLError(err)
+	}
+	iter, err := g.inner.Build(ctx, n, r)
+	if err != nil {
+		s.endStatement(st)
+		return nil, err
+	}
+	return &statementIter{RowIter: iter, end: func() { s.endStatement(st) }}, nil
+}
+
+// statementIter ends the statement's scope when its rows are closed. It
+// lets go-mysql-server reach the iterator it wraps (MutableRowIter), which
+// it inspects to count a DML statement's affected rows.
+type statementIter struct {
+	sql.RowIter
+	end func()
+}
+
+var _ sql.MutableRowIter = (*statementIter)(nil)
+
+func (s *statementIter) Close(ctx *sql.Context) error {
+	defer s.end()
+	return s.RowIter.Close(ctx)
+}
+
+func (s *statementIter) GetChildIter() sql.RowIter { return s.RowIter }
+
+func (s *statementIter) WithChildIter(child sql.RowIter) sql.RowIter {
+	return &statementIter{RowIter: child, end: s.end}
+}
+
+// planCheck walks a statement's plan (and its subqueries' plans).
+type planCheck struct {
+	ctx      *sql.Context
+	p        *Provider
+	st       *statement
+	readOnly bool
+
+	// lookups and instances pair each join's lookup into a child table
+	// with the parent table its key comes from.
+	lookups   []pendingLookup
+	instances map[sql.TableId]*tableInstance
+}
+
+func (c *planCheck) check(n sql.Node) error {
+	if plan.NodeRepresentsSelect(n) {
+		// A table's rows may reach the result as they are.
+		for _, col := range n.Schema() {
+			c.st.refs[strings.ToLower(col.Name)] = true
+		}
+	}
+	if err := c.walk(n); err != nil {
+		return err
+	}
+	c.linkLookups()
+	return nil
+}
+
+func (c *planCheck) walk(n sql.Node) error {
 	switch n := n.(type) {
 	case *plan.ShowColumns, *plan.ShowCreateTable, *plan.ShowIndexes, *plan.DescribeQuery:
-		return nil // these describe a table or plan; they make no IAM call
+		return nil // they describe a table or a plan; no IAM call
 	case *plan.InsertInto:
-		if t, ok := resolvedIamTable(n.Destination); ok && readOnly && t.res.Name == schema.AccessKeys.Name {
-			return &ReadOnlyError{Statement: "INSERT INTO " + t.res.Name}
+		if t, ok := iamTable(n.Destination); ok {
+			if err := c.insertInto(t); err != nil {
+				return err
+			}
 		}
-		return walkPlan(ctx, n.Source, schema.Select, readOnly)
+		// Its destination is written, not read: only the source is.
+		for _, e := range n.Expressions() {
+			if err := c.expression(e); err != nil {
+				return err
+			}
+		}
+		return c.walk(n.Source)
 	case *plan.DeleteFrom:
-		verb = schema.Delete
-		if err := checkMutation(n, verb, readOnly); err != nil {
+		if err := c.mutation(n, schema.Delete, deleteTargets(n)); err != nil {
 			return err
 		}
 	case *plan.Update:
-		verb = schema.Update
-		if err := checkMutation(n, verb, readOnly); err != nil {
+		if err := c.mutation(n, schema.Update, updateTargets(n)); err != nil {
 			return err
 		}
 	case *plan.Call:
-		if readOnly {
+		if c.readOnly {
 			if ref, ok := schema.LookupMethod(n.Name); ok && ref.Method.Mutating {
 				return &ReadOnlyError{Statement: "CALL " + n.Name}
 			}
 		}
 	case *plan.ResolvedTable:
-		if t, ok := innerTable(n.Table); ok {
-			return checkAccess(t, verb, nil)
+		if t, ok := innerTable(n.Table); ok && t.res.List != nil {
+			return paramError(&schema.MissingParam{Resource: t.res.Name, Param: "region", Method: t.selectMethod()})
 		}
 	case *plan.IndexedTableAccess:
 		if t, ok := innerTable(n.TableNode.UnderlyingTable()); ok {
-			return checkAccess(t, verb, constrained(ctx, n))
+			if err := c.indexedAccess(n, t); err != nil {
+				return err
+			}
 		}
-		return nil
+		c.noteInstance(n)
+	case *plan.TableAlias:
+		c.noteInstance(n)
+	case *plan.Filter:
+		c.noteFilter(n)
+		if err := c.nullRegion(n.Expression); err != nil {
+			return err
+		}
 	}
-	for _, c := range n.Children() {
-		if err := walkPlan(ctx, c, verb, readOnly); err != nil {
+	if ex, ok := n.(sql.Expressioner); ok {
+		for _, e := range ex.Expressions() {
+			if err := c.expression(e); err != nil {
+				return err
+			}
+		}
+	}
+	for _, child := range n.Children() {
+		if err := c.walk(child); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func resolvedIamTable(n sql.Node) (*table, bool) {
-	var found *table
+// expression records the columns an expression names and checks the plans
+// of its subqueries.
+func (c *planCheck) expression(e sql.Expression) error {
+	var err error
+	transform.InspectExpr(e, func(e sql.Expression) bool {
+		switch e := e.(type) {
+		case *expression.GetField:
+			c.st.refs[strings.ToLower(e.Name())] = true
+		case *plan.Subquery:
+			if err == nil && e.Query != nil {
+				err = c.walk(e.Query)
+			}
+		}
+		return err != nil
+	})
+	return err
+}
+
+// nullRegion refuses `region = NULL` (or IN (NULL)): a region left
+// unsaid, not a contradiction that matches nothing.
+func (c *planCheck) nullRegion(e sql.Expression) error {
+	for _, e := range expression.SplitConjunction(e) {
+		var col sql.Expression
+		var values []sql.Expression
+		switch e := e.(type) {
+		case *expression.Equals:
+			col, values = e.Left(), []sql.Expression{e.Right()}
+			if _, ok := col.(*expression.GetField); !ok {
+				col, values = e.Right(), []sql.Expression{e.Left()}
+			}
+		case *expression.InTuple:
+			if tuple, ok := e.Right().(expression.Tuple); ok {
+				col, values = e.Left(), tuple
+			}
+		}
+		gf, ok := col.(*expression.GetField)
+		if !ok || !strings.EqualFold(gf.Name(), "region") {
+			continue
+		}
+		inst := c.instanceOf(gf)
+		if inst == nil || inst.t.res.List == nil {
+			continue
+		}
+		for _, v := range values {
+			if cv, ok := constant(c.ctx, v); ok && cv == nil {
+				return paramError(&schema.MissingParam{Resource: inst.t.res.Name, Param: "region", Method: inst.t.selectMethod()})
+			}
+		}
+	}
+	return nil
+}
+
+// instanceOf finds the iamsql table a column reads, among the nodes seen.
+func (c *planCheck) instanceOf(gf *expression.GetField) *tableInstance {
+	if inst := c.instances[gf.TableId()]; inst != nil {
+		return inst
+	}
+	for _, inst := range c.instances {
+		if strings.EqualFold(inst.t.res.Name, gf.Table()) {
+			return inst
+		}
+	}
+	return nil
+}
+
+// indexedAccess checks a lookup into an iamsql table: a constant region
+// must be a valid region name; a join's lookup into a child on its
+// parent's key is fetched ahead by the parent's scans.
+func (c *planCheck) indexedAccess(n *plan.IndexedTableAccess, t *table) error {
+	if t.res.List == nil {
+		return nil
+	}
+	if n.IsStatic() {
+		lookup, err := n.GetLookup(c.ctx, nil)
+		if err != nil {
+			return err
+		}
+		coll, ok := lookup.Ranges.(sql.MySQLRangeCollection)
+		if !ok {
+			return nil
+		}
+		for _, r := range coll {
+			if len(r) == 0 || slices.ContainsFunc(r, emptyRange) {
+				continue
+			}
+			v, point, isNull := pointValue(r[0])
+			if isNull || !point {
+				return paramError(&schema.MissingParam{Resource: t.res.Name, Param: "region", Method: t.selectMethod()})
+			}
+			if err := schema.Validate("region", v); err != nil {
+				return paramError(err)
+			}
+		}
+		return nil
+	}
+	l := t.res.List
+	idx, ok := n.Index().(*paramIndex)
+	exprs := n.Expressions()
+	if l.Parent == "" || !ok || len(exprs) < 2 || len(idx.cols) < 2 || !strings.EqualFold(idx.cols[1], l.ParentKey) {
+		return nil
+	}
+	key, ok := exprs[1].(*expression.GetField)
+	if !ok || !strings.EqualFold(key.Name(), l.ParentKey) {
+		return nil
+	}
+	cl := childLookup{child: t}
+	if v, ok := constant(c.ctx, exprs[0]); ok && v != nil {
+		cl.region = fmt.Sprint(v)
+		if schema.Validate("region", cl.region) != nil {
+			return nil // the lookup reports it
+		}
+	}
+	c.lookups = append(c.lookups, pendingLookup{cl, key.TableId(), l.Parent})
+	return nil
+}
+
+// pendingLookup is a child lookup whose parent table is found once the
+// whole plan is walked.
+type pendingLookup struct {
+	childLookup
+	parentID sql.TableId
+	parent   string
+}
+
+// tableInstance is an iamsql table as one plan node reads it, and the
+// condition a Filter right above it applies to its rows.
+type tableInstance struct {
+	t      *table
+	filter sql.Expression
+}
+
+// noteInstance records the iamsql table a node reads, by table id.
+func (c *planCheck) noteInstance(n sql.Node) {
+	id := tableID(n)
+	t, ok := iamTable(n)
+	if !ok || id == 0 {
+		return
+	}
+	if c.instances == nil {
+		c.instances = map[sql.TableId]*tableInstance{}
+	}
+	if c.instances[id] == nil {
+		c.instances[id] = &tableInstance{t: t}
+	}
+}
+
+// noteFilter records a filter that applies to one iamsql table's rows
+// alone (no subquery in it), right above its node.
+func (c *planCheck) noteFilter(f *plan.Filter) {
+	child := f.Child
+	id := tableID(child)
+	if _, ok := iamTable(child); !ok || id == 0 {
+		return
+	}
+	simple := true
+	transform.InspectExpr(f.Expression, func(e sql.Expression) bool {
+		switch e := e.(type) {
+		case *plan.Subquery:
+			simple = false
+		case *expression.GetField:
+			simple = simple && e.TableId() == id
+		}
+		return !simple
+	})
+	if !simple {
+		return
+	}
+	c.noteInstance(child)
+	c.instances[id].filter = f.Expression
+}
+
+// linkLookups hands each join lookup to the scans of its parent table.
+func (c *planCheck) linkLookups() {
+	for _, pl := range c.lookups {
+		inst := c.instances[pl.parentID]
+		if inst == nil || inst.t.res.Name != pl.parent {
+			continue
+		}
+		cl := pl.childLookup
+		cl.filter = inst.filter
+		if c.st.prefetch == nil {
+			c.st.prefetch = map[*table][]childLookup{}
+		}
+		c.st.prefetch[inst.t] = append(c.st.prefetch[inst.t], cl)
+	}
+}
+
+// insertInto checks an INSERT's destination.
+func (c *planCheck) insertInto(t *table) error {
+	if _, ok := t.res.Method(schema.Insert); !ok {
+		return unsupportedVerb(t.res, schema.Insert)
+	}
+	if c.readOnly {
+		return &ReadOnlyError{Statement: "INSERT INTO " + t.res.Name}
+	}
+	return nil
+}
+
+// mutation checks an UPDATE or DELETE of iamsql tables: the verb exists,
+// the engine is writable, a constant new Status is valid, and — MySQL's
+// safe updates, on unless the session sets sql_safe_updates = 0 — the
+// WHERE clause names the keys (AccessKeyId or UserName), so that no
+// statement changes every key of the account by accident.
+func (c *planCheck) mutation(n sql.Node, verb schema.Verb, targets []sql.Node) error {
+	for _, target := range targets {
+		t, ok := iamTable(target)
+		if !ok {
+			continue
+		}
+		if c.readOnly {
+			return &ReadOnlyError{Statement: string(verb) + " " + t.res.Name}
+		}
+		m, ok := t.res.Method(verb)
+		if !ok {
+			return unsupportedVerb(t.res, verb)
+		}
+		if isScan(target) && t.res.List != nil {
+			return paramError(&schema.MissingParam{Resource: t.res.Name, Param: "region", Method: m})
+		}
+		if verb == schema.Update {
+			if err := checkSetStatus(c.ctx, n, t); err != nil {
+				return err
+			}
+		}
+		named, err := keyConstraints(c.ctx, n, target, t, m)
+		if err != nil {
+			return err
+		}
+		if len(m.OneOf) > 0 && safeUpdates(c.ctx) && !slices.ContainsFunc(m.OneOf, func(c string) bool { return named[c] }) {
+			return paramError(&schema.MissingParam{Resource: t.res.Name, Method: m})
+		}
+	}
+	return nil
+}
+
+// checkSetStatus refuses, before any IAM call, an UPDATE that sets a
+// column other than Status or a constant Status that is not valid.
+func checkSetStatus(ctx *sql.Context, n sql.Node, t *table) error {
+	var err error
 	transform.Inspect(n, func(n sql.Node) bool {
+		us, ok := n.(*plan.UpdateSource)
+		if !ok || err != nil {
+			return err == nil
+		}
+		for _, e := range us.UpdateExprs {
+			sf, ok := e.(*expression.SetField)
+			if !ok {
+				continue
+			}
+			gf, ok := sf.LeftChild.(*expression.GetField)
+			if !ok || !strings.EqualFold(gf.Table(), t.res.Name) && !strings.EqualFold(gf.Table(), tableName(n)) {
+				continue
+			}
+			if !strings.EqualFold(gf.Name(), "Status") {
+				err = paramError(fmt.Errorf("access_keys: UPDATE can change only Status, not %s", gf.Name()))
+				return false
+			}
+			if v, ok := constant(ctx, sf.RightChild); ok {
+				s := "NULL"
+				if v != nil {
+					s = fmt.Sprint(v)
+				}
+				if verr := schema.Validate("Status", s); verr != nil {
+					err = paramError(verr)
+					return false
+				}
+			}
+		}
+		return true
+	})
+	return err
+}
+
+// safeUpdates reports the session's sql_safe_updates.
+func safeUpdates(ctx *sql.Context) bool {
+	v, err := ctx.GetSessionVariable(ctx, "sql_safe_updates")
+	return err != nil || fmt.Sprint(v) != "0"
+}
+
+// keyConstraints reads what a DML statement's WHERE and join conditions
+// say about its target's parameter columns: which ones it constrains with
+// `col = …`, `col <=> …` or `col IN (…)` (a list or a subquery) as a
+// conjunct — or with a lookup pinning them — and, where the values are
+// constants, whether they are valid: an invalid or NULL key in an UPDATE
+// or DELETE is an error before any IAM call, not an empty match.
+func keyConstraints(ctx *sql.Context, n sql.Node, target sql.Node, t *table, m schema.Method) (map[string]bool, error) {
+	id, name := tableID(target), tableName(target)
+	column := func(e sql.Expression) (string, bool) {
+		gf, ok := e.(*expression.GetField)
+		if !ok {
+			return "", false
+		}
+		if id != 0 && gf.TableId() != 0 {
+			if gf.TableId() != id {
+				return "", false
+			}
+		} else if !strings.EqualFold(gf.Table(), name) {
+			return "", false
+		}
+		c, ok := t.res.Column(gf.Name())
+		return c.Name, ok && c.Param
+	}
+	named := map[string]bool{}
+	var err error
+	check := func(col string, values ...sql.Expression) {
+		named[col] = true
+		for _, v := range values {
+			cv, ok := constant(ctx, v)
+			switch {
+			case !ok || err != nil:
+			case cv == nil:
+				err = paramError(&schema.MissingParam{Resource: t.res.Name, Param: col, Method: m})
+			default:
+				if verr := schema.Validate(col, fmt.Sprint(cv)); verr != nil {
+					err = paramError(verr)
+				}
+			}
+		}
+	}
+	conjuncts := func(e sql.Expression) {
+		for _, e := range expression.SplitConjunction(e) {
+			switch e := e.(type) {
+			case *expression.Equals:
+				if col, ok := column(e.Left()); ok {
+					check(col, e.Right())
+				} else if col, ok := column(e.Right()); ok {
+					check(col, e.Left())
+				}
+			case *expression.NullSafeEquals:
+				if col, ok := column(e.Left()); ok {
+					check(col, e.Right())
+				} else if col, ok := column(e.Right()); ok {
+					check(col, e.Left())
+				}
+			case *expression.InTuple:
+				if col, ok := column(e.Left()); ok {
+					if tuple, ok := e.Right().(expression.Tuple); ok {
+						check(col, tuple...)
+					} else {
+						check(col)
+					}
+				}
+			case *expression.HashInTuple:
+				if col, ok := column(e.Left()); ok {
+					if tuple, ok := e.Right().(expression.Tuple); ok {
+						check(col, tuple...)
+					} else {
+						check(col)
+					}
+				}
+			case *plan.InSubquery:
+				if col, ok := column(e.Left()); ok {
+					check(col)
+				}
+			}
+		}
+	}
+	transform.Inspect(n, func(n sql.Node) bool {
+		switch n := n.(type) {
+		case *plan.Filter:
+			conjuncts(n.Expression)
+		case *plan.JoinNode:
+			if n.Filter != nil {
+				conjuncts(n.Filter)
+			}
+		case *plan.IndexedTableAccess:
+			if id == 0 || n.Id() == id {
+				for _, col := range m.OneOf {
+					if lookupPins(ctx, n, []string{col}) {
+						named[col] = true
+					}
+				}
+			}
+		}
+		return err == nil
+	})
+	return named, err
+}
+
+// lookupPins reports whether an indexed access pins one of cols: a join
+// lookup keyed on it, or a static lookup whose every range names values.
+func lookupPins(ctx *sql.Context, n *plan.IndexedTableAccess, cols []string) bool {
+	idx, ok := n.Index().(*paramIndex)
+	if !ok {
+		return false
+	}
+	pinned := func(i int) bool {
+		if !n.IsStatic() {
+			return i < len(n.Expressions())
+		}
+		lookup, err := n.GetLookup(ctx, nil)
+		if err != nil {
+			return false
+		}
+		coll, ok := lookup.Ranges.(sql.MySQLRangeCollection)
+		if !ok || len(coll) == 0 {
+			return false
+		}
+		for _, r := range coll {
+			if i >= len(r) {
+				return false
+			}
+			if _, point, isNull := pointValue(r[i]); !point && !isNull {
+				return false
+			}
+		}
+		return true
+	}
+	for i, c := range idx.cols {
+		for _, want := range cols {
+			if strings.EqualFold(c, want) && pinned(i) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deleteTargets are the table nodes a DELETE deletes from, as the plan
+// reads them (explicit targets, DELETE t FROM …, are found by name).
+func deleteTargets(n *plan.DeleteFrom) []sql.Node {
+	var out []sql.Node
+	for _, t := range n.GetDeleteTargets() {
+		target := tableNode(t)
+		if t != n.Child {
+			if found := namedTableNode(n.Child, tableName(target)); found != nil {
+				target = found
+			}
+		}
+		out = append(out, target)
+	}
+	return out
+}
+
+// namedTableNode finds the table node of a name below n (not in
+// subqueries).
+func namedTableNode(n sql.Node, name string) sql.Node {
+	var found sql.Node
+	transform.Inspect(n, func(n sql.Node) bool {
+		if found != nil {
+			return false
+		}
+		switch n.(type) {
+		case *plan.TableAlias, *plan.ResolvedTable, *plan.IndexedTableAccess:
+			if strings.EqualFold(tableName(n), name) {
+				found = n
+				return false
+			}
+		case *plan.SubqueryAlias:
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// updateTargets are the table nodes an UPDATE changes: those its SET
+// clauses name.
+func updateTargets(n *plan.Update) []sql.Node {
+	var names []string
+	transform.Inspect(n, func(n sql.Node) bool {
+		if us, ok := n.(*plan.UpdateSource); ok {
+			for _, e := range us.UpdateExprs {
+				if sf, ok := e.(*expression.SetField); ok {
+					if gf, ok := sf.LeftChild.(*expression.GetField); ok {
+						names = append(names, strings.ToLower(gf.Table()))
+					}
+				}
+			}
+		}
+		return true
+	})
+	var out []sql.Node
+	transform.Inspect(n, func(n sql.Node) bool {
+		switch n.(type) {
+		case *plan.TableAlias, *plan.ResolvedTable, *plan.IndexedTableAccess:
+			for _, name := range names {
+				if strings.EqualFold(tableName(n), name) {
+					out = append(out, n)
+					return false
+				}
+			}
+		case *plan.SubqueryAlias:
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+// tableNode finds the table node at or below n (through filters and the
+// like, not into subqueries).
+func tableNode(n sql.Node) sql.Node {
+	var found sql.Node
+	transform.Inspect(n, func(n sql.Node) bool {
+		if found != nil {
+			return false
+		}
+		switch n.(type) {
+		case *plan.TableAlias, *plan.ResolvedTable, *plan.IndexedTableAccess:
+			found = n
+			return false
+		case *plan.SubqueryAlias:
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		return n
+	}
+	return found
+}
+
+// isScan reports whether a table node reads its table without a lookup.
+func isScan(n sql.Node) bool {
+	if a, ok := n.(*plan.TableAlias); ok {
+		n = a.Child
+	}
+	_, ok := n.(*plan.ResolvedTable)
+	return ok
+}
+
+func tableID(n sql.Node) sql.TableId {
+	if t, ok := n.(plan.TableIdNode); ok {
+		return t.Id()
+	}
+	return 0
+}
+
+func tableName(n sql.Node) string {
+	if nn, ok := n.(sql.Nameable); ok {
+		return nn.Name()
+	}
+	return ""
+}
+
+// iamTable finds iamsql's table at or below a table node.
+func iamTable(n sql.Node) (*table, bool) {
+	var found *table
+	transform.Inspect(tableNode(n), func(n sql.Node) bool {
 		var tn sql.Table
 		switch n := n.(type) {
 		case *plan.ResolvedTable:
@@ -212,116 +825,23 @@ func resolvedIamTable(n sql.Node) (*table, bool) {
 		case *plan.IndexedTableAccess:
 			tn = n.TableNode.UnderlyingTable()
 		default:
-			return true
+			return found == nil
 		}
 		if t, ok := innerTable(tn); ok {
 			found = t
-			return false
 		}
-		return true
+		return false
 	})
 	return found, found != nil
 }
 
-// constrained lists the parameter columns an indexed access gives values
-// for: the non-full ranges of a static lookup, or the key prefix of a join
-// lookup.
-func constrained(ctx *sql.Context, n *plan.IndexedTableAccess) map[string]bool {
-	idx, ok := n.Index().(*paramIndex)
-	if !ok {
-		return nil
+// innerTable finds iamsql's table behind a GMS table node, if any.
+func innerTable(t sql.Table) (*table, bool) {
+	switch t := t.(type) {
+	case *table:
+		return t, true
+	case sql.TableWrapper:
+		return innerTable(t.Underlying())
 	}
-	out := map[string]bool{}
-	if !n.IsStatic() {
-		for i := range n.Expressions() {
-			if i < len(idx.cols) {
-				out[idx.cols[i]] = true
-			}
-		}
-		return out
-	}
-	lookup, err := n.GetLookup(ctx, nil)
-	if err != nil {
-		return out
-	}
-	coll, ok := lookup.Ranges.(sql.MySQLRangeCollection)
-	if !ok || len(coll) == 0 {
-		return out
-	}
-	// A parameter is given only when every range names single values for
-	// it: `AccessKeyId IS NOT NULL` or `> 'A'` is not an AccessKeyId.
-	for i, col := range idx.cols {
-		given := true
-		for _, r := range coll {
-			if i >= len(r) {
-				given = false
-				break
-			}
-			if _, ok, isNull := pointValue(r[i]); !ok && !isNull {
-				given = false
-			}
-		}
-		if given {
-			out[col] = true
-		}
-	}
-	return out
-}
-
-// checkAccess enforces the required parameters of the method a verb maps
-// to, for the ones that come from WHERE (parameter columns).
-func checkAccess(t *table, verb schema.Verb, given map[string]bool) error {
-	m, ok := t.res.Method(verb)
-	if !ok {
-		if verb == schema.Select {
-			return nil
-		}
-		if t.res.SessionScoped {
-			return paramError(errors.New(t.res.Name + " is read-only: it lists the keys this connection created"))
-		}
-		return paramError(errors.New(t.res.Name + " does not support " + string(verb)))
-	}
-	// A scan (no lookup at all) means the first index column, region, was
-	// not given: name that rather than whatever comes first in Required.
-	if given == nil && len(t.indexes) > 0 {
-		first := t.indexes[0].cols[0]
-		for _, req := range m.Required {
-			if req == first {
-				return paramError(&schema.MissingParam{Resource: t.res.Name, Param: first, Method: m})
-			}
-		}
-	}
-	for _, req := range m.Required {
-		if c, ok := t.res.Column(req); ok && c.Param && !given[req] {
-			return paramError(&schema.MissingParam{Resource: t.res.Name, Param: req, Method: m})
-		}
-	}
-	return nil
-}
-
-// checkMutation refuses an UPDATE or DELETE of an iamsql table on a
-// read-only engine, and one that filters on a column fetched only for
-// SELECT (its value would be NULL here, and the wrong keys could change).
-func checkMutation(n sql.Node, verb schema.Verb, readOnly bool) error {
-	t, ok := resolvedIamTable(n)
-	if !ok {
-		return nil
-	}
-	if readOnly {
-		return &ReadOnlyError{Statement: string(verb) + " " + t.res.Name}
-	}
-	var bad string
-	transform.InspectExpressions(n, func(e sql.Expression) bool {
-		if gf, ok := e.(*expression.GetField); ok {
-			if c, ok := t.res.Column(gf.Name()); ok && c.Hydrated != "" {
-				bad = c.Name
-				return false
-			}
-		}
-		return true
-	})
-	if bad != "" {
-		return paramError(fmt.Errorf("%s: %s cannot filter on %s; SELECT the keys first, then %s them by AccessKeyId", t.res.Name, verb, bad, strings.ToLower(string(verb))))
-	}
-	return nil
+	return nil, false
 }

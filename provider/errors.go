@@ -36,7 +36,27 @@ const (
 	// NoteCreatedKeys is the code of the note an INSERT that created keys
 	// leaves, telling a MySQL client where the secrets are.
 	NoteCreatedKeys = 4100
+	// WarnPartial is the code of the warning a statement leaves for each
+	// part of the account it could not read (its result is partial; the
+	// session's Incomplete says what, by identity).
+	WarnPartial = 4101
+	// NoteKeyGone: a key was deleted while the statement read it.
+	NoteKeyGone = 4102
+	// NoteUserGone: a user was deleted while the statement read it.
+	NoteUserGone = 4104
+	// NoteNoSuchValue: a lookup named a value no row can have (an invalid
+	// user name or key id), so it has no rows and made no call.
+	NoteNoSuchValue = 4105
 )
+
+// iamCode is an error's IAM error code, "" when it has none.
+func iamCode(err error) string {
+	var ie *IAMError
+	if errors.As(err, &ie) {
+		return ie.Code
+	}
+	return ""
+}
 
 // IAMError is an IAM API failure, with the IAM code and message kept.
 type IAMError struct {

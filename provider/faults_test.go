@@ -72,8 +72,8 @@ func TestDroppedCreateIsNotRetriedAndSaysTheOutcomeIsUnknown(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	w.emu.SetOperationDropRate("CreateAccessKey", 1)
 	r := w.exec("INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1')")
-	if r.err == nil || !strings.Contains(r.err.Error(), "the outcome is unknown: a key may have been created for dave. It was not retried. "+
-		"Check with: SELECT AccessKeyId, CreateDate FROM access_keys WHERE region = 'us-east-1' AND UserName = 'dave';") {
+	if r.err == nil || !strings.Contains(r.err.Error(), "the outcome is unknown: IAM may have created a key for dave, whose secret nobody received. It was not retried. "+
+		"Check with: SELECT AccessKeyId, CreateDate FROM access_keys WHERE region = 'us-east-1' AND UserName = 'dave' ORDER BY CreateDate DESC;") {
 		t.Fatalf("error %v", r.err)
 	}
 	if got := r.calls["CreateAccessKey"]; got != 1 {

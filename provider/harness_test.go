@@ -45,6 +45,8 @@ type worldOptions struct {
 	latency     time.Duration
 	maxAttempts int
 	audit       func(AuditRecord)
+	// signerID and signerSecret sign as someone other than root.
+	signerID, signerSecret string
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -53,13 +55,17 @@ func newWorld(t testing.TB, o worldOptions) *world {
 		o.seed = "demo"
 	}
 	emu, url := emutest.Start(t, emulator.Options{Seed: o.seed, Now: func() time.Time { return testNow }, Latency: o.latency})
+	id, secret := emulator.DefaultRootAccessKeyID, emulator.DefaultRootSecretAccessKey
+	if o.signerID != "" {
+		id, secret = o.signerID, o.signerSecret
+	}
 	clients := awsiam.NewClients(awsiam.Options{
 		EndpointURL: url,
 		MaxAttempts: o.maxAttempts,
 		MaxBackoff:  5 * time.Millisecond, // the production retryer, with backoff short enough for tests
 		Config: &aws.Config{
 			Region:      "us-east-1",
-			Credentials: credentials.NewStaticCredentialsProvider(emulator.DefaultRootAccessKeyID, emulator.DefaultRootSecretAccessKey, ""),
+			Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
 		},
 	})
 	eng := NewEngine(Config{Clients: clients, PageSize: o.pageSize, ReadOnly: o.readOnly, Audit: o.audit})

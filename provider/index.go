@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -65,20 +67,47 @@ func (i *paramIndex) ColumnExpressionTypes() []sql.ColumnExpressionType {
 	return out
 }
 
-// CanSupport accepts ranges whose first column (region) is a single value;
-// other columns may be anything, since the engine re-applies every filter
-// (PreciseMatch is false) and a non-point range there simply isn't pushed.
+// CanSupport accepts ranges that pin region to one value; the other
+// columns may be anything. go-mysql-server assumes an index lookup returns
+// rows in the index's order (it drops an ORDER BY, or plans a merge join,
+// on that promise), so a lookup on an index of several columns comes
+// sorted by them (sortRows): few rows when it pins UserName or
+// AccessKeyId, the whole account when it does not. A plain full scan per
+// region is the region index's, whose rows need no order.
 func (i *paramIndex) CanSupport(_ *sql.Context, ranges ...sql.Range) bool {
 	for _, r := range ranges {
 		mr, ok := r.(sql.MySQLRange)
 		if !ok || len(mr) == 0 {
 			return false
 		}
-		if _, ok, _ := pointValue(mr[0]); !ok {
+		if _, ok, _ := pointValue(mr[0]); !ok && !emptyRange(mr[0]) {
 			return false
 		}
 	}
 	return true
+}
+
+// emptyRange reports a range no value falls in (region = 'a' AND region
+// = 'b'): its lookup has no rows.
+func emptyRange(e sql.MySQLRangeColumnExpr) bool {
+	empty, err := e.IsEmpty()
+	return err == nil && empty
+}
+
+// sortRows orders a lookup's rows by the index's columns.
+func (i *paramIndex) sortRows(sch sql.Schema, rows []sql.Row) {
+	pos := make([]int, len(i.cols))
+	for n, c := range i.cols {
+		pos[n] = sch.IndexOfColName(c)
+	}
+	slices.SortStableFunc(rows, func(a, b sql.Row) int {
+		for _, p := range pos {
+			if r := strings.Compare(str(a[p]), str(b[p])); r != 0 {
+				return r
+			}
+		}
+		return 0
+	})
 }
 
 // pointValue reports whether a column range is a single value, and which.
@@ -108,77 +137,58 @@ func pointValue(e sql.MySQLRangeColumnExpr) (value string, ok bool, isNull bool)
 // given.
 type params map[string]string
 
-// paramsFromLookup expands an index lookup into the parameter combinations
-// it stands for: one per range. NULL given for a parameter is an error, not
-// an empty result.
-func paramsFromLookup(r schema.Resource, m schema.Method, idx *paramIndex, lookup sql.IndexLookup) ([]params, error) {
-	coll, ok := lookup.Ranges.(sql.MySQLRangeCollection)
-	if !ok {
-		return nil, fmt.Errorf("%s: unsupported lookup %T", r.Name, lookup.Ranges)
+// String renders the values in a stable order (a partition's key).
+func (p params) String() string {
+	keys := slices.Sorted(maps.Keys(p))
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%q;", k, p[k])
 	}
-	var out []params
-	for _, rng := range coll {
-		p := params{}
-		for n, e := range rng {
-			if n >= len(idx.cols) {
-				break
-			}
-			v, ok, isNull := pointValue(e)
-			if isNull {
-				return nil, &schema.MissingParam{Resource: r.Name, Param: idx.cols[n], Method: m}
-			}
-			if ok {
-				p[idx.cols[n]] = v
-			}
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return b.String()
 }
 
-// lookupForExpressions builds the lookup for a table's parameter index from
-// WHERE conjuncts: `col = constant` and `col IN (constants)` on parameter
-// columns. Each combination of values becomes one range, so IN lists fan
-// out to one IAM call per value. ok is false when the first index column
-// (region) has no value, which leaves the plan a scan that reports the
-// missing parameter.
-func lookupForExpressions(ctx *sql.Context, idx *paramIndex, exprs []sql.Expression) (sql.IndexLookup, bool, error) {
-	values := make([][]any, len(idx.cols))
+// lookupForExpressions builds a lookup from WHERE conjuncts: `col =
+// constant` and `col IN (constants)` on parameter columns, on the first
+// index whose second column they pin. Each combination of values becomes one
+// range, so IN lists fan out to one fetch per value. ok is false when
+// region has no value, which leaves the plan a scan that reports the
+// missing parameter, and when only one region is given, which leaves the
+// choice to go-mysql-server's own planning (a join on UserName then
+// becomes a lookup join).
+func lookupForExpressions(ctx *sql.Context, indexes []*paramIndex, exprs []sql.Expression) (sql.IndexLookup, bool, error) {
+	values := map[string][]any{}
 	for _, e := range exprs {
 		col, vals, ok := paramValues(ctx, e)
 		if !ok {
 			continue
 		}
-		for i, c := range idx.cols {
-			if strings.EqualFold(c, col) {
-				if values[i] == nil {
-					values[i] = vals
-				} else {
-					values[i] = intersect(values[i], vals)
-				}
-			}
+		col = strings.ToLower(col)
+		if prev, seen := values[col]; seen {
+			vals = intersect(prev, vals)
 		}
+		values[col] = vals
 	}
-	if values[0] == nil {
+	region := strings.ToLower(indexes[0].cols[0])
+	if values[region] == nil {
 		return sql.IndexLookup{}, false, nil
 	}
-	if len(values[0]) == 1 && len(idx.cols) > 1 {
-		rest := false
-		for _, v := range values[1:] {
-			rest = rest || v != nil
-		}
-		if !rest {
-			return sql.IndexLookup{}, false, nil
+	// The first index (after region's own) whose column has values:
+	// indexes come cheapest lookup first.
+	idx := indexes[0]
+	for _, cand := range indexes[1:] {
+		if values[strings.ToLower(cand.cols[1])] != nil {
+			idx = cand
+			break
 		}
 	}
+	if idx == indexes[0] && len(values[region]) == 1 {
+		return sql.IndexLookup{}, false, nil
+	}
 	ranges := sql.MySQLRangeCollection{nil}
-	for i, vals := range values {
+	for i, col := range idx.cols {
+		vals := values[strings.ToLower(col)]
 		var next sql.MySQLRangeCollection
 		for _, r := range ranges {
-			if vals == nil {
-				next = append(next, append(append(sql.MySQLRange(nil), r...), sql.AllRangeColumnExpr(idx.types[i])))
-				continue
-			}
 			for _, v := range vals {
 				var ce sql.MySQLRangeColumnExpr
 				if v == nil {

@@ -29,7 +29,8 @@ func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 			}},
 		{name: "methods lists required parameters", query: "SELECT Method, Verb, RequiredParams, ProcedureCall FROM methods WHERE TableName = 'access_keys' AND Verb IN ('DELETE', 'EXEC')",
 			want: [][]string{
-				{"access_keys_Delete", "DELETE", "AccessKeyId, region", "delete_access_key(AccessKeyId, region[, UserName])"},
+				{"access_keys_Delete", "EXEC", "AccessKeyId, region", "delete_access_key(AccessKeyId, region[, UserName])"},
+				{"access_keys_Delete", "DELETE", "region; one of AccessKeyId, UserName (safe updates)", "NULL"},
 				{"access_keys_Update", "EXEC", "AccessKeyId, Status, region", "update_access_key(AccessKeyId, Status, region[, UserName])"},
 			}},
 		{name: "SELECT @@version", query: "SELECT @@version IS NOT NULL", want: [][]string{{"true"}}},

@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/iamsql/iamsql/schema"
 )
@@ -17,8 +20,9 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 	// Errors name the procedure, whatever SQL verb the method also has.
 	asCall := m
 	asCall.Verb = schema.Exec
-	var resultSchema sql.Schema
+	resultSchema := types.OkResultSchema
 	if len(m.Returns) > 0 {
+		resultSchema = nil
 		full := sqlSchema(DatabaseName, schema.CreatedAccessKeys)
 		for _, name := range m.Returns {
 			resultSchema = append(resultSchema, full[full.IndexOfColName(name)])
@@ -32,6 +36,21 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 		prm := map[string]string{}
 		for i, a := range args {
 			prm[names[i]] = a
+		}
+		if m.Operation == "CreateAccessKey" {
+			user := callerDefault // UserName left out: the caller
+			if len(args) > 1 {
+				user = args[1]
+			}
+			req, err := validateCreate(asCall, prm["region"], false, user, false)
+			if err != nil {
+				return nil, paramError(err)
+			}
+			k, err := p.createAccessKey(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			return sql.RowsToRowIter(k.Row()), nil
 		}
 		for _, req := range m.Required {
 			if strings.TrimSpace(prm[req]) == "" {
@@ -56,19 +75,20 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 			}
 			prm["UserName"] = owner
 		}
+		var err error
 		switch m.Operation {
-		case "CreateAccessKey":
-			k, err := p.createAccessKey(ctx, prm["region"], prm["UserName"])
-			if err != nil {
-				return nil, err
-			}
-			return sql.RowsToRowIter(k.Row()), nil
 		case "UpdateAccessKey":
-			return nil, p.updateAccessKey(ctx, m, prm["AccessKeyId"], prm["Status"], prm["region"], prm["UserName"])
+			err = p.updateKey(ctx, prm["AccessKeyId"], prm["Status"], prm["region"], prm["UserName"])
 		case "DeleteAccessKey":
-			return nil, p.deleteAccessKey(ctx, m, prm["AccessKeyId"], prm["region"], prm["UserName"])
+			err = p.deleteKey(ctx, prm["AccessKeyId"], prm["region"], prm["UserName"])
+		default:
+			return nil, fmt.Errorf("%s: no implementation for %s", m.Procedure, m.Operation)
 		}
-		return nil, fmt.Errorf("%s: no implementation for %s", m.Procedure, m.Operation)
+		if err != nil {
+			return nil, err
+		}
+		// One key changed: the OK packet says 1 row affected.
+		return sql.RowsToRowIter(sql.NewRow(types.NewOkResult(1))), nil
 	}
 	fn := func(ctx *sql.Context, args ...string) (sql.RowIter, error) {
 		it, err := fnInner(ctx, args...)
@@ -80,4 +100,40 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 		Function: fn,
 		ReadOnly: !m.Mutating,
 	}
+}
+
+// ownerOf finds who owns a key, so a procedure called with only an
+// AccessKeyId works for any user's key, not just the caller's.
+func (p *Provider) ownerOf(ctx *sql.Context, region, keyID string) (string, error) {
+	if err := refuseSecrets(ctx, params{"AccessKeyId": keyID}); err != nil {
+		return "", err
+	}
+	for param, v := range map[string]string{"AccessKeyId": keyID, "region": region} {
+		if err := schema.Validate(param, v); err != nil {
+			return "", paramError(err)
+		}
+	}
+	part, _ := schema.Partition(region)
+	out, err := statementOf(ctx, p).lastUsed(ctx, part, keyID)
+	if err != nil {
+		return "", ownerLookupError(keyID, err)
+	}
+	if u := aws.ToString(out.UserName); u != "" {
+		return u, nil
+	}
+	return rootUserName, nil
+}
+
+// ownerLookupError explains an AccessDenied from the owner lookup: IAM
+// answers so both for a key outside the account and for a caller without
+// iam:GetAccessKeyLastUsed.
+func ownerLookupError(keyID string, err error) error {
+	var ie *IAMError
+	if !errors.As(err, &ie) || ie.Code != "AccessDenied" {
+		return err
+	}
+	cp := *ie
+	cp.Message += fmt.Sprintf(" (finding the owner of %s: the key does not exist in this account, or the caller lacks iam:GetAccessKeyLastUsed; "+
+		"give the UserName too, to skip the lookup)", keyID)
+	return &cp
 }

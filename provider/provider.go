@@ -18,8 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
@@ -61,6 +59,16 @@ type Config struct {
 	Audit func(AuditRecord)
 	// PageSize is the MaxItems of List calls (0 = IAM's default of 100).
 	PageSize int32
+	// Journal, when set, records every CreateAccessKey until its secret is
+	// delivered or the key deleted again (custody.go).
+	Journal Journal
+	// CustodyWait bounds waiting for an in-flight create's answer after a
+	// cancel, and rolling keys back (DefaultCustodyWait when 0).
+	CustodyWait time.Duration
+	// HardStop, when done, cuts custody work short (a second signal).
+	HardStop context.Context
+	// AllowRootKeys lets a root caller create root access keys.
+	AllowRootKeys bool
 }
 
 // Provider is the GMS database provider: the iam database plus the stored
@@ -72,13 +80,17 @@ type Provider struct {
 	log         *slog.Logger
 	auditFn     func(AuditRecord)
 	pageSize    int32
+	journal     Journal
+	custodyWait time.Duration
+	hardStop    context.Context
+	allowRoot   bool
 
 	db    *database
 	procs sql.ExternalStoredProcedureRegistry
 
-	mu           sync.Mutex
-	calls        map[string]int
-	principalARN string
+	mu         sync.Mutex
+	calls      map[string]int
+	identities map[string]*identity
 }
 
 var (
@@ -96,7 +108,12 @@ func NewProvider(cfg Config) *Provider {
 		log:         cfg.Logger,
 		auditFn:     cfg.Audit,
 		pageSize:    cfg.PageSize,
+		journal:     cfg.Journal,
+		custodyWait: cfg.CustodyWait,
+		hardStop:    cfg.HardStop,
+		allowRoot:   cfg.AllowRootKeys,
 		calls:       map[string]int{},
+		identities:  map[string]*identity{},
 	}
 	if p.concurrency <= 0 {
 		p.concurrency = 16
@@ -104,10 +121,24 @@ func NewProvider(cfg Config) *Provider {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	p.db = &database{tables: map[string]sql.Table{}}
-	for _, t := range []sql.Table{p.newAccessKeysTable(), p.newCreatedKeysTable(), p.newUsersTable(), p.newAccountSummaryTable(), p.newMethodsTable()} {
-		p.db.tables[strings.ToLower(t.Name())] = t
-		p.db.names = append(p.db.names, t.Name())
+	if p.custodyWait <= 0 {
+		p.custodyWait = DefaultCustodyWait
+	}
+	if p.hardStop == nil {
+		p.hardStop = context.Background()
+	}
+	local := map[string]func(*sql.Context) []sql.Row{
+		schema.CreatedAccessKeys.Name: createdRows,
+		schema.Methods.Name:           methodRows,
+	}
+	p.db = &database{tables: map[string]*table{}}
+	for _, r := range schema.Resources {
+		t := p.newTable(r, local[r.Name])
+		if r.List == nil && t.local == nil {
+			panic("provider: resource " + r.Name + " has neither a listing nor local rows")
+		}
+		p.db.tables[strings.ToLower(r.Name)] = t
+		p.db.names = append(p.db.names, r.Name)
 	}
 	p.procs = sql.NewExternalStoredProcedureRegistry()
 	for _, ref := range schema.Procedures() {
@@ -172,14 +203,16 @@ func (p *Provider) checkWritable(ctx *sql.Context, op string) error {
 	return nil
 }
 
-// audit records a mutating IAM call. It never receives a secret.
-func (p *Provider) audit(ctx *sql.Context, api awsiam.API, op, keyID string, err error) {
+// audit records a mutating IAM call, or the custody outcome of a key
+// (outcome: ok, or one of the Outcome constants). It never receives a
+// secret.
+func (p *Provider) audit(ctx *sql.Context, op, keyID, outcome string, err error) {
 	rec := AuditRecord{
 		Time:        time.Now().UTC(),
 		Statement:   redactLiterals(ctx.Query()),
 		Operation:   op,
 		AccessKeyID: keyID,
-		Outcome:     "ok",
+		Outcome:     outcome,
 	}
 	if c := ctx.Client(); c.User != "" || c.Address != "" {
 		rec.SQLUser, rec.Client = c.User, c.Address
@@ -187,29 +220,29 @@ func (p *Provider) audit(ctx *sql.Context, api awsiam.API, op, keyID string, err
 	if err != nil {
 		// Only the error's code: its message may echo a value the
 		// statement carried, and the audit log never holds a value.
-		rec.Outcome, rec.Error = "error", errorCode(err)
+		if rec.Outcome == "ok" {
+			rec.Outcome = "error"
+		}
+		rec.Error = errorCode(err)
 	}
 	p.log.Info("iam call", "op", op, "access_key_id", keyID, "outcome", rec.Outcome)
 	if p.auditFn != nil {
-		rec.Principal = p.principal(ctx, api)
+		rec.Principal = p.principal(ctx)
 		p.auditFn(rec)
 	}
 }
 
 // principal is the AWS identity iamsql acts as (GetUser without a name
 // answers for the caller), looked up once, and only when auditing.
-func (p *Provider) principal(ctx context.Context, api awsiam.API) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.principalARN != "" {
-		return p.principalARN
-	}
-	out, err := api.GetUser(context.WithoutCancel(ctx), &iam.GetUserInput{})
-	if err != nil || out.User == nil {
+func (p *Provider) principal(ctx context.Context) string {
+	part := "aws"
+	if _, err := p.callerIsRoot(ctx, part); err != nil {
 		return "unknown (GetUser failed)"
 	}
-	p.principalARN = aws.ToString(out.User.Arn)
-	return p.principalARN
+	if id := p.identityOf(part); id.arn != "" {
+		return id.arn
+	}
+	return "unknown (not an IAM user)"
 }
 
 // errorCode names an error without its message.
@@ -297,7 +330,7 @@ func call[T any](ctx context.Context, p *Provider, op string, f func() (T, error
 
 // database is the iam database.
 type database struct {
-	tables map[string]sql.Table
+	tables map[string]*table
 	names  []string
 }
 
@@ -307,7 +340,10 @@ func (d *database) Name() string { return DatabaseName }
 
 func (d *database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, bool, error) {
 	t, ok := d.tables[strings.ToLower(name)]
-	return t, ok, nil
+	if !ok {
+		return nil, false, nil
+	}
+	return t, true, nil
 }
 
 func (d *database) GetTableNames(*sql.Context) ([]string, error) {

@@ -36,11 +36,15 @@ func TestASecretIsNeverSentToIAMOrEchoedInErrors(t *testing.T) {
 func TestRangesDoNotCountAsTheKeyIdAMutationNeeds(t *testing.T) {
 	runScriptTests(t, []scriptTest{
 		{name: "IS NOT NULL", query: "UPDATE access_keys SET Status = 'Inactive' WHERE region = 'us-east-1' AND AccessKeyId IS NOT NULL",
-			wantErr: "UPDATE requires AccessKeyId", errNum: ErrNumBadParam},
+			wantErr: "UPDATE without AccessKeyId or UserName in WHERE", errNum: ErrNumBadParam},
 		{name: "greater than", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId >= 'A'",
-			wantErr: "DELETE requires AccessKeyId", errNum: ErrNumBadParam},
+			wantErr: "DELETE without AccessKeyId or UserName in WHERE", errNum: ErrNumBadParam},
 		{name: "not equal", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId <> 'AKIAALICE00000000001'",
-			wantErr: "DELETE requires AccessKeyId", errNum: ErrNumBadParam},
+			wantErr: "DELETE without AccessKeyId or UserName in WHERE", errNum: ErrNumBadParam},
+		{name: "under an OR", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND (AccessKeyId = 'AKIAALICE00000000001' OR Status = 'Inactive')",
+			wantErr: "DELETE without AccessKeyId or UserName in WHERE", errNum: ErrNumBadParam},
+		{name: "another table's UserName in a subquery", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND EXISTS (SELECT 1 FROM access_keys WHERE region = 'us-east-1' AND UserName = 'dave')",
+			wantErr: "DELETE without AccessKeyId or UserName in WHERE", errNum: ErrNumBadParam},
 	})
 }
 

@@ -1,9 +1,10 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -11,8 +12,6 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/dolthub/go-mysql-server/sql"
-
-	"github.com/iamsql/iamsql/schema"
 )
 
 // CreatedKey is an access key created through this session, with the
@@ -24,7 +23,17 @@ type CreatedKey struct {
 	CreateDate      time.Time
 	SecretAccessKey string
 	Region          string
+
+	// delivered is set once the secret reached its creator; orphaned when
+	// the key could neither be delivered nor deleted again.
+	delivered, orphaned bool
+	// entry is the key's custody journal entry, when there is a journal.
+	entry JournalEntry
 }
+
+// Orphaned reports whether the key exists while its secret was neither
+// delivered nor could the key be deleted again.
+func (k CreatedKey) Orphaned() bool { return k.orphaned }
 
 // Row is the key as a created_access_keys row.
 func (k CreatedKey) Row() sql.Row {
@@ -41,29 +50,94 @@ type Session struct {
 
 	mu      sync.Mutex
 	created []CreatedKey
-	// inv is the current statement's inventory join, if it is one.
-	inv *inventory
+	// stmt is the running statement's view of IAM (statement.go), and
+	// stmtKey tells which statement it belongs to.
+	stmt    *statement
+	stmtKey stmtKey
+	// incomplete lists what the last statement could not read.
+	incomplete []Incomplete
 }
 
-// inventory returns the running statement's inventory join (nil-safe).
-func (s *Session) inventory() *inventory {
-	if s == nil {
-		return nil
+// Incomplete is a part of the account a statement could not read: its
+// result is partial (a Warning with code WarnPartial says so too).
+type Incomplete struct {
+	Table     string // the table being read
+	Operation string // the IAM call refused
+	Code      string // IAM's error code
+	// UserName and AccessKeyID name what is missing, when one thing is.
+	UserName    string
+	AccessKeyID string
+	Reason      string
+}
+
+// Incomplete returns what the last statement could not read; empty when
+// its result is complete.
+func (s *Session) Incomplete() []Incomplete {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Incomplete(nil), s.incomplete...)
+}
+
+func (s *Session) addIncomplete(in Incomplete) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.incomplete = append(s.incomplete, in)
+}
+
+// stmtKey identifies a statement: its subqueries run with contexts made
+// from the statement's, which keep its query time.
+type stmtKey struct {
+	pid  uint64
+	time time.Time
+}
+
+func keyOf(ctx *sql.Context) stmtKey { return stmtKey{ctx.Pid(), ctx.QueryTime()} }
+
+// beginStatement returns the scope of the statement ctx runs; fresh is
+// true when this call started it.
+func (s *Session) beginStatement(ctx *sql.Context, p *Provider) (st *statement, fresh bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := keyOf(ctx)
+	if s.stmt != nil && s.stmtKey == k {
+		return s.stmt, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.inv
+	s.stmt, s.stmtKey = newStatement(p), k
+	s.stmt.session = s
+	s.incomplete = nil
+	return s.stmt, true
 }
 
-func (s *Session) setInventory(inv *inventory) {
+// endStatement drops a statement's scope (and the IAM answers it held).
+func (s *Session) endStatement(st *statement) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.inv = inv
+	if s.stmt == st {
+		s.stmt = nil
+	}
 }
 
-// NewSession wraps a GMS base session.
+// statementOf is the scope of the statement ctx runs. A table read outside
+// a statement the engine started (a client's field list) gets a scope of
+// its own.
+func statementOf(ctx *sql.Context, p *Provider) *statement {
+	if s := sessionOf(ctx); s != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.stmt != nil && s.stmtKey == keyOf(ctx) {
+			return s.stmt
+		}
+	}
+	return newStatement(p)
+}
+
+// NewSession wraps a GMS base session, with MySQL's safe updates on: an
+// UPDATE or DELETE must name the keys it changes (see schema.Method.OneOf)
+// unless the session sets sql_safe_updates = 0.
 func NewSession(base *sql.BaseSession) *Session {
-	return &Session{BaseSession: base}
+	s := &Session{BaseSession: base}
+	_ = base.SetSessionVariable(sql.NewContext(context.Background(), sql.WithSession(s)), "sql_safe_updates", int8(1))
+	return s
 }
 
 func sessionOf(ctx *sql.Context) *Session {
@@ -91,6 +165,58 @@ func (s *Session) removeCreated(id string) {
 	}
 }
 
+// Undelivered returns the keys whose secrets have not reached their
+// creator yet.
+func (s *Session) Undelivered() []CreatedKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CreatedKey
+	for _, k := range s.created {
+		if !k.delivered {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// deliver marks keys delivered and returns those it marked.
+func (s *Session) deliver(ids []string) []CreatedKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CreatedKey
+	for i, k := range s.created {
+		if !k.delivered && slices.Contains(ids, k.AccessKeyID) {
+			s.created[i].delivered = true
+			out = append(out, s.created[i])
+		}
+	}
+	return out
+}
+
+func (s *Session) markOrphaned(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, k := range s.created {
+		if k.AccessKeyID == id {
+			s.created[i].orphaned = true
+		}
+	}
+}
+
+// SecretSent reports which undelivered keys' secrets appear among values
+// (a result row being sent to a client).
+func (s *Session) SecretSent(values []string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, k := range s.created {
+		if !k.delivered && slices.Contains(values, k.SecretAccessKey) {
+			out = append(out, k.AccessKeyID)
+		}
+	}
+	return out
+}
+
 // CreatedCount is how many keys the session holds; with Created it lets a
 // caller find the keys one statement created.
 func (s *Session) CreatedCount() int {
@@ -109,32 +235,17 @@ func (s *Session) Created(n int) []CreatedKey {
 	return append([]CreatedKey(nil), s.created[n:]...)
 }
 
-// createdKeysTable is created_access_keys: the session's own keys.
-type createdKeysTable struct {
-	*table
-}
-
-func (p *Provider) newCreatedKeysTable() *createdKeysTable {
-	r := schema.CreatedAccessKeys
-	t := &table{prov: p, res: r, sch: sqlSchema(DatabaseName, r)}
-	t.fetch = func(ctx *sql.Context, _ params, _ func(string) bool) iter.Seq2[sql.Row, error] {
-		return func(yield func(sql.Row, error) bool) {
-			s := sessionOf(ctx)
-			if s == nil {
-				return
-			}
-			for _, k := range s.Created(0) {
-				if !yield(k.Row(), nil) {
-					return
-				}
-			}
-		}
+// createdRows are created_access_keys' rows: the session's own keys.
+func createdRows(ctx *sql.Context) []sql.Row {
+	s := sessionOf(ctx)
+	if s == nil {
+		return nil
 	}
-	return &createdKeysTable{table: t}
-}
-
-func (t *createdKeysTable) WithProjections(cols []string) sql.Table {
-	return &createdKeysTable{table: t.table.WithProjections(cols).(*table)}
+	var rows []sql.Row
+	for _, k := range s.Created(0) {
+		rows = append(rows, k.Row())
+	}
+	return rows
 }
 
 // holdsSecret reports whether v is the secret of a key this session created.

@@ -76,16 +76,23 @@ func runScriptTests(t *testing.T, tests []scriptTest) {
 func TestSelectAccessKeys(t *testing.T) {
 	runScriptTests(t, []scriptTest{
 		{
-			name:  "StackQL SELECT verbatim lists the caller's (root) keys",
+			name:  "StackQL SELECT verbatim lists every key in the account, the root user's too when signed as root",
 			query: "SELECT AccessKeyId, CreateDate, Status, UserName FROM aws.iam_api.access_keys WHERE region = 'us-east-1';",
-			want:  [][]string{{"AKIAIOSFODNN7EXAMPLE", ago(400 * day), "Active", "root"}},
-			calls: map[string]int{"ListAccessKeys": 1},
+			want: [][]string{
+				{"AKIAALICE00000000001", ago(400 * day), "Active", "alice"}, {"AKIAALICE00000000002", ago(200 * day), "Inactive", "alice"},
+				{"AKIABOB0000000000001", ago(30 * day), "Active", "bob"}, {"AKIACAROL00000000001", ago(120 * day), "Active", "carol"},
+				{"AKIACAROL00000000002", ago(95 * day), "Active", "carol"}, {"AKIACIDEPLOY00000001", ago(650 * day), "Active", "ci-deploy"},
+				{"AKIAERIN000000000001", ago(100 * day), "Inactive", "erin"}, {"AKIAIOSFODNN7EXAMPLE", ago(400 * day), "Active", "root"},
+			},
+			// One ListUsers pass, one ListAccessKeys per user and one for the
+			// root user's own keys, once the caller is known to be root.
+			calls: map[string]int{"ListUsers": 1, "ListAccessKeys": 7, "GetUser": 1},
 		},
 		{
 			name:  "aws.iam.access_keys names the table too",
-			query: "SELECT AccessKeyId FROM aws.iam.access_keys WHERE region = 'us-east-1'",
+			query: "SELECT AccessKeyId FROM aws.iam.access_keys WHERE region = 'us-east-1' AND UserName = 'root'",
 			want:  [][]string{{"AKIAIOSFODNN7EXAMPLE"}},
-			calls: map[string]int{"ListAccessKeys": 1},
+			calls: map[string]int{"ListAccessKeys": 1, "GetUser": 1},
 		},
 		{
 			name:  "UserName is pushed down to one ListAccessKeys",
@@ -126,10 +133,10 @@ func TestSelectAccessKeys(t *testing.T) {
 			calls: map[string]int{"ListAccessKeys": 3},
 		},
 		{
-			name:  "region IN fans out and echoes each region",
+			name:  "region IN repeats the rows per region from one call per partition",
 			query: "SELECT region, AccessKeyId FROM access_keys WHERE region IN ('us-east-1', 'eu-west-1') AND UserName = 'bob' ORDER BY region",
 			want:  [][]string{{"eu-west-1", "AKIABOB0000000000001"}, {"us-east-1", "AKIABOB0000000000001"}},
-			calls: map[string]int{"ListAccessKeys": 2},
+			calls: map[string]int{"ListAccessKeys": 1},
 		},
 		{
 			name:  "AccessKeyId alone finds the owner first",
@@ -144,10 +151,13 @@ func TestSelectAccessKeys(t *testing.T) {
 			calls: map[string]int{"GetAccessKeyLastUsed": 1, "ListAccessKeys": 1},
 		},
 		{
-			name:    "an unknown AccessKeyId is an error that says why",
-			query:   "SELECT UserName FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIANOSUCHKEY0000000'",
-			wantErr: "the key does not exist in this account, or the caller lacks iam:GetAccessKeyLastUsed", errNum: ErrNumAccessDenied,
-			calls: map[string]int{"GetAccessKeyLastUsed": 1},
+			// IAM denies GetAccessKeyLastUsed for a key of another account
+			// and for a caller without the permission alike: the full scan
+			// decides, and finds no such key.
+			name:  "an unknown AccessKeyId has no rows",
+			query: "SELECT UserName FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIANOSUCHKEY0000000'",
+			want:  [][]string{},
+			calls: map[string]int{"GetAccessKeyLastUsed": 1, "ListUsers": 1, "ListAccessKeys": 7, "GetUser": 1},
 		},
 		{
 			name:  "an unknown AccessKeyId with its UserName is an empty result",
@@ -197,8 +207,8 @@ func TestSelectAccessKeys(t *testing.T) {
 			calls: map[string]int{"ListUsers": 2},
 		},
 		{
-			name:  "users PathPrefix is pushed down",
-			query: "SELECT UserName FROM users WHERE region = 'us-east-1' AND PathPrefix = '/ops/' ORDER BY UserName",
+			name:  "users by path",
+			query: "SELECT UserName FROM users WHERE region = 'us-east-1' AND Path LIKE '/ops/%' ORDER BY UserName",
 			want:  [][]string{{"dave"}, {"erin"}},
 			calls: map[string]int{"ListUsers": 1},
 		},
@@ -237,29 +247,39 @@ func TestRequiredParametersAndValidation(t *testing.T) {
 			wantErr: "users: SELECT requires region", errNum: ErrNumBadParam},
 		{name: "unknown region", query: "SELECT * FROM access_keys WHERE region = 'mars-north-1'",
 			wantErr: `invalid region "mars-north-1"`, errNum: ErrNumBadParam},
-		{name: "invalid UserName", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob smith'",
-			wantErr: `invalid UserName "bob smith"`, errNum: ErrNumBadParam},
-		{name: "UserName too long", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = '" + strings.Repeat("u", 65) + "'",
-			wantErr: "must be 1-64 characters", errNum: ErrNumBadParam},
-		{name: "AccessKeyId too short", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIA1'",
-			wantErr: "must be 16-128 characters", errNum: ErrNumBadParam},
-		{name: "DELETE without AccessKeyId", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice'",
-			wantErr: "access_keys: DELETE requires AccessKeyId", errNum: ErrNumBadParam},
 		{name: "DELETE without region", query: "DELETE FROM access_keys WHERE AccessKeyId = 'AKIAALICE00000000001'",
 			wantErr: "DELETE requires region", errNum: ErrNumBadParam},
-		{name: "UPDATE without AccessKeyId", query: "UPDATE access_keys SET Status = 'Inactive' WHERE region = 'us-east-1'",
-			wantErr: "UPDATE requires AccessKeyId", errNum: ErrNumBadParam},
+		{name: "UPDATE of every key (safe updates)", query: "UPDATE access_keys SET Status = 'Inactive' WHERE region = 'us-east-1'",
+			wantErr: "UPDATE without AccessKeyId or UserName in WHERE would change every key of the account", errNum: ErrNumBadParam},
+		{name: "DELETE of every key (safe updates)", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND Status = 'Inactive'",
+			wantErr: "DELETE without AccessKeyId or UserName in WHERE would change every key of the account", errNum: ErrNumBadParam},
+		{name: "DELETE with an invalid AccessKeyId", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIA1'",
+			wantErr: "must be 16-128 characters", errNum: ErrNumBadParam},
+		{name: "UPDATE with an invalid UserName", query: "UPDATE access_keys SET Status = 'Inactive' WHERE region = 'us-east-1' AND UserName = 'bob smith'",
+			wantErr: `invalid UserName "bob smith"`, errNum: ErrNumBadParam},
 		{name: "UPDATE to an invalid status",
 			query:   "UPDATE access_keys SET Status = 'Disabled' WHERE AccessKeyId = 'AKIAALICE00000000001' AND region = 'us-east-1' AND UserName = 'alice'",
-			wantErr: `invalid Status "Disabled"`, errNum: ErrNumBadParam,
-			// The rows to update are read first; the invalid status stops it before UpdateAccessKey.
-			calls: map[string]int{"ListAccessKeys": 1}},
+			wantErr: `invalid Status "Disabled"`, errNum: ErrNumBadParam},
+		{name: "UPDATE to a NULL status",
+			query:   "UPDATE access_keys SET Status = NULL WHERE UserName = 'alice' AND region = 'us-east-1'",
+			wantErr: `invalid Status "NULL"`, errNum: ErrNumBadParam},
 		{name: "UPDATE of a column other than Status",
 			query:   "UPDATE access_keys SET UserName = 'bob' WHERE AccessKeyId = 'AKIAALICE00000000001' AND region = 'us-east-1' AND UserName = 'alice'",
-			wantErr: "UPDATE can change only Status", errNum: ErrNumBadParam, calls: map[string]int{"ListAccessKeys": 1}},
-		{name: "DELETE filtering on a last-used column",
-			query:   "DELETE FROM access_keys WHERE AccessKeyId = 'AKIAALICE00000000001' AND region = 'us-east-1' AND LastUsedDate IS NULL",
-			wantErr: "DELETE cannot filter on LastUsedDate", errNum: ErrNumBadParam},
+			wantErr: "UPDATE can change only Status", errNum: ErrNumBadParam},
+		{name: "INSERT with UserName NULL", query: "INSERT INTO access_keys (UserName, region) VALUES (NULL, 'us-east-1')",
+			wantErr: `invalid UserName "NULL"`, errNum: ErrNumBadParam},
+		{name: "INSERT with an empty UserName", query: "INSERT INTO access_keys (UserName, region) VALUES ('', 'us-east-1')",
+			wantErr: `invalid UserName ""`, errNum: ErrNumBadParam},
+		{name: "a multi-row INSERT with an invalid later row creates nothing",
+			query:   "INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1'), ('dave', 'mars-1')",
+			wantErr: `invalid region "mars-1"`, errNum: ErrNumBadParam},
+		{name: "INSERT IGNORE with an invalid row creates nothing",
+			query:   "INSERT IGNORE INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1'), ('', 'us-east-1'), ('bob', 'us-east-1')",
+			wantErr: `invalid UserName ""`, errNum: ErrNumBadParam},
+		{name: "CALL create_access_key with an empty UserName", query: "CALL create_access_key('us-east-1', '')",
+			wantErr: `invalid UserName ""`, errNum: ErrNumBadParam},
+		{name: "CALL create_access_key with a NULL UserName", query: "CALL create_access_key('us-east-1', NULL)",
+			wantErr: `invalid UserName ""`, errNum: ErrNumBadParam},
 		{name: "INSERT without region", query: "INSERT INTO access_keys (UserName) VALUES ('dave')",
 			wantErr: "access_keys: INSERT requires region", errNum: ErrNumBadParam},
 		{name: "INSERT with an invalid UserName", query: "INSERT INTO access_keys (UserName, region) VALUES ('da ve', 'us-east-1')",
@@ -316,9 +336,22 @@ func TestMutations(t *testing.T) {
 			},
 		},
 		{
-			name:  "INSERT without UserName creates a root key",
-			query: "INSERT INTO access_keys (region) VALUES ('us-east-1')",
-			calls: map[string]int{"CreateAccessKey": 1},
+			name:    "INSERT without UserName signed as root is refused",
+			query:   "INSERT INTO access_keys (region) VALUES ('us-east-1')",
+			wantErr: "refusing to create an access key for the root user", errNum: ErrNumBadParam,
+			calls: map[string]int{"GetUser": 1},
+		},
+		{
+			name:    "CALL create_access_key without UserName signed as root is refused",
+			query:   "CALL create_access_key('us-east-1')",
+			wantErr: "refusing to create an access key for the root user", errNum: ErrNumBadParam,
+			calls: map[string]int{"GetUser": 1},
+		},
+		{
+			name:  "INSERT with DEFAULT UserName creates a root key when allowed",
+			setup: []string{"SET iamsql_allow_root_keys = 1"},
+			query: "INSERT INTO access_keys (UserName, region) VALUES (DEFAULT, 'us-east-1')",
+			calls: map[string]int{"GetUser": 1, "CreateAccessKey": 1},
 			check: func(t *testing.T, w *world, r result) {
 				if c := w.sess.Created(0); len(c) != 1 || c[0].UserName != "root" {
 					t.Fatalf("created %+v", c)
@@ -422,6 +455,50 @@ func TestMutations(t *testing.T) {
 			calls: map[string]int{"ListAccessKeys": 1, "DeleteAccessKey": 2},
 		},
 		{
+			name:  "DELETE by UserName deletes every key of the user",
+			query: "DELETE FROM access_keys WHERE UserName = 'alice' AND region = 'us-east-1'",
+			want:  [][]string{{"{2 0 <nil>}"}},
+			calls: map[string]int{"ListAccessKeys": 1, "DeleteAccessKey": 2},
+		},
+		{
+			name:  "UPDATE by UserName disables every key of the user (incident response)",
+			query: "UPDATE access_keys SET Status = 'Inactive' WHERE UserName = 'carol' AND region = 'us-east-1'",
+			calls: map[string]int{"ListAccessKeys": 1, "UpdateAccessKey": 2},
+			check: func(t *testing.T, w *world, r result) {
+				assertStatus(t, w, "carol", "AKIACAROL00000000001", "Inactive")
+				assertStatus(t, w, "carol", "AKIACAROL00000000002", "Inactive")
+			},
+		},
+		{
+			name:  "UPDATE by AccessKeyId IN a subquery",
+			query: "UPDATE access_keys SET Status = 'Inactive' WHERE region = 'us-east-1' AND AccessKeyId IN (SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob')",
+			calls: map[string]int{"ListAccessKeys": 1, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1},
+			check: func(t *testing.T, w *world, r result) {
+				assertStatus(t, w, "bob", "AKIABOB0000000000001", "Inactive")
+			},
+			anyCalls: true, // the plan decides how the subquery's keys are looked up
+		},
+		{
+			name:  "a whole-account UPDATE runs with safe updates off",
+			setup: []string{"SET sql_safe_updates = 0"},
+			query: "UPDATE access_keys SET Status = 'Active' WHERE region = 'us-east-1' AND Status = 'Inactive' AND UserName <> 'root'",
+			want:  [][]string{{"{2 0 Rows matched: 2  Changed: 2  Warnings: 0}"}},
+			calls: map[string]int{"GetUser": 1, "ListUsers": 1, "ListAccessKeys": 7, "UpdateAccessKey": 2},
+			check: func(t *testing.T, w *world, r result) {
+				assertStatus(t, w, "alice", "AKIAALICE00000000002", "Active")
+				assertStatus(t, w, "erin", "AKIAERIN000000000001", "Active")
+			},
+		},
+		{
+			name:  "DELETE filtering on a last-used column fetches it",
+			query: "DELETE FROM access_keys WHERE UserName = 'alice' AND region = 'us-east-1' AND LastUsedDate IS NULL",
+			want:  [][]string{{"{1 0 <nil>}"}},
+			calls: map[string]int{"ListAccessKeys": 1, "GetAccessKeyLastUsed": 2, "DeleteAccessKey": 1},
+			check: func(t *testing.T, w *world, r result) {
+				assertStatus(t, w, "alice", "AKIAALICE00000000001", "Active")
+			},
+		},
+		{
 			name:  "DELETE of a key that does not exist affects nothing",
 			query: "DELETE FROM access_keys WHERE AccessKeyId = 'AKIANOSUCHKEY0000000' AND UserName = 'bob' AND region = 'us-east-1'",
 			want:  [][]string{{"{0 0 <nil>}"}},
@@ -434,16 +511,49 @@ func TestMutations(t *testing.T) {
 		},
 		{
 			name:    "AccessDenied becomes error 1227",
-			before:  func(w *world) { w.emu.Deny("ListAccessKeys", "bob") },
-			query:   "SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob'",
-			wantErr: "IAM ListAccessKeys failed: AccessDenied: User: arn:aws:iam::123456789012:root is not authorized", errNum: ErrNumAccessDenied,
-			calls: map[string]int{"ListAccessKeys": 1},
+			before:  func(w *world) { w.emu.Deny("DeleteAccessKey", "bob") },
+			query:   "CALL delete_access_key('AKIABOB0000000000001', 'us-east-1', 'bob')",
+			wantErr: "IAM DeleteAccessKey failed: AccessDenied: User: arn:aws:iam::123456789012:root is not authorized", errNum: ErrNumAccessDenied,
+			calls: map[string]int{"DeleteAccessKey": 1},
 		},
 		{
-			name:    "NoSuchEntity for a missing user is error 1032",
-			query:   "SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'nobody'",
-			wantErr: "IAM ListAccessKeys failed: NoSuchEntity: The user with name nobody cannot be found.", errNum: ErrNumNotFound,
+			name:   "a user IAM refuses to list is left out with a partial-result warning",
+			before: func(w *world) { w.emu.Deny("ListAccessKeys", "bob") },
+			query:  "SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob'",
+			want:   [][]string{},
+			calls:  map[string]int{"ListAccessKeys": 1},
+			check: func(t *testing.T, w *world, r result) {
+				assertNote(t, w, WarnPartial, "the keys of user bob could not be listed")
+				if in := w.sess.Incomplete(); len(in) != 1 || in[0].UserName != "bob" || in[0].Code != "AccessDenied" {
+					t.Errorf("incomplete %+v", in)
+				}
+			},
+		},
+		{
+			name:  "a missing user has no keys",
+			query: "SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'nobody'",
+			want:  [][]string{},
 			calls: map[string]int{"ListAccessKeys": 1},
+			check: func(t *testing.T, w *world, r result) {
+				assertNote(t, w, NoteNoSuchValue, "there is no user nobody")
+			},
+		},
+		{
+			name:  "invalid names in a SELECT match no row, with a note and no IAM call",
+			query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName IN ('bob smith', '" + strings.Repeat("u", 65) + "')",
+			want:  [][]string{},
+			check: func(t *testing.T, w *world, r result) {
+				assertNote(t, w, NoteNoSuchValue, `invalid UserName "bob smith"`)
+				assertNote(t, w, NoteNoSuchValue, "must be 1-64 characters")
+			},
+		},
+		{
+			name:  "an invalid AccessKeyId in a SELECT matches no row",
+			query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIA1'",
+			want:  [][]string{},
+			check: func(t *testing.T, w *world, r result) {
+				assertNote(t, w, NoteNoSuchValue, "must be 16-128 characters")
+			},
 		},
 		{
 			name:    "throttling that outlives the retries is error 1205",
@@ -461,11 +571,23 @@ func TestMutations(t *testing.T) {
 			calls:  map[string]int{"ListAccessKeys": 3},
 		},
 		{
-			name:    "CreateAccessKey is never retried",
-			before:  func(w *world) { w.emu.FailNext("CreateAccessKey", "Throttling", 1) },
+			// Throttling is IAM saying it did nothing: retried like any call.
+			name:   "a throttled CreateAccessKey is retried",
+			before: func(w *world) { w.emu.FailNext("CreateAccessKey", "Throttling", 2) },
+			query:  "INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1')",
+			calls:  map[string]int{"CreateAccessKey": 3},
+			check: func(t *testing.T, w *world, r result) {
+				if n := len(w.sess.Created(0)); n != 1 {
+					t.Fatalf("%d keys created", n)
+				}
+			},
+		},
+		{
+			name:    "a CreateAccessKey that IAM answers with a 5xx is never retried",
+			before:  func(w *world) { w.emu.FailNext("CreateAccessKey", "ServiceFailure", 1) },
 			query:   "INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1')",
-			wantErr: "Throttling", errNum: ErrNumThrottled,
-			calls: map[string]int{"CreateAccessKey": 1},
+			wantErr: "the outcome is unknown",
+			calls:   map[string]int{"CreateAccessKey": 1},
 		},
 		{
 			name:    "IAM's ValidationError is error 1210",

@@ -1,36 +1,41 @@
 package provider
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/iamsql/iamsql/schema"
 )
 
-// fetchFunc streams the full-schema rows for one parameter combination.
-// need reports whether a column is used by the query, so expensive
-// per-row calls can be skipped.
-type fetchFunc func(ctx *sql.Context, p params, need func(col string) bool) iter.Seq2[sql.Row, error]
-
-// table is a virtual table generated from a schema.Resource. Each SELECT
-// becomes one fetch per combination of parameter values pushed down through
-// a paramIndex; rows stream from IAM page by page.
+// table is every iamsql table: one generic type driven by its
+// schema.Resource. Its full scan (Partitions) defines its rows — every
+// item of the account, through the parent listing when the resource has
+// one. A lookup (LookupPartitions) pinning parameter columns is an
+// optimization that returns exactly the subset of those rows the pinned
+// values select, in the order of its index, as go-mysql-server assumes of
+// an index lookup. Columns are read from the SDK's items by field name
+// (rows.go); hydrated columns are fetched only when the statement needs
+// them.
 type table struct {
-	prov    *Provider
-	res     schema.Resource
-	sch     sql.Schema
+	p   *Provider
+	res schema.Resource
+	b   *binding
+	// local answers a table kept in iamsql (methods, created_access_keys).
+	local func(*sql.Context) []sql.Row
+	sch   sql.Schema
+	// indexes: by region alone (a full scan per region), then by region
+	// and each other parameter column.
 	indexes []*paramIndex
-	fetch   fetchFunc
-	// fetchAll, set instead of fetch, returns a partition's rows at once
-	// (a user's keys: two at most). It runs on the caller's goroutine, which
-	// is cheaper than a streaming iterator's coroutine per partition.
-	fetchAll func(ctx *sql.Context, p params, need func(col string) bool) ([]sql.Row, error)
-	// merge, when set, combines parameter combinations one call can serve.
-	merge func([]params) []params
 
 	// projection is the subset of columns the query needs (nil = all).
 	projection []string
@@ -43,42 +48,55 @@ type table struct {
 
 var (
 	_ sql.Table                 = (*table)(nil)
+	_ sql.CommentedTable        = (*table)(nil)
 	_ sql.IndexAddressableTable = (*table)(nil)
 	_ sql.IndexedTable          = (*table)(nil)
 	_ sql.ProjectedTable        = (*table)(nil)
 	_ sql.PrimaryKeyTable       = (*table)(nil)
 	_ sql.StatisticsTable       = (*table)(nil)
 	_ sql.IndexSearchableTable  = (*table)(nil)
+	_ sql.InsertableTable       = (*table)(nil)
+	_ sql.UpdatableTable        = (*table)(nil)
+	_ sql.DeletableTable        = (*table)(nil)
 )
 
-// SkipIndexCosting is false so that, when LookupForExpressions declines
-// (only the first parameter is given), GMS's own planning runs: for a
-// join on UserName it builds a lookup join, one call per outer row, which
-// a static lookup would turn into a wrong "caller's keys" hash join.
-func (t *table) SkipIndexCosting() bool { return false }
-
-// LookupForExpressions pushes WHERE equalities and IN lists on parameter
-// columns down as one lookup on the table's parameter index.
-func (t *table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
-	if len(t.indexes) == 0 {
-		return sql.IndexLookup{}, nil, nil, false, nil
+// newTable builds the table of a resource.
+func (p *Provider) newTable(r schema.Resource, local func(*sql.Context) []sql.Row) *table {
+	t := &table{p: p, res: r, b: bindings[r.Name], local: local, sch: sqlSchema(DatabaseName, r)}
+	if r.List != nil {
+		// One index for region alone, and one for region and each other
+		// parameter: a lookup that covers its whole index is what the
+		// planner prefers for a join. The parent's key comes first, its
+		// lookup being the cheapest (one listing).
+		cols := r.LookupColumns()
+		slices.SortStableFunc(cols[1:], func(a, b string) int {
+			return cmp.Compare(boolInt(!strings.EqualFold(a, r.List.ParentKey)), boolInt(!strings.EqualFold(b, r.List.ParentKey)))
+		})
+		t.indexes = append(t.indexes, newParamIndex(DatabaseName, r, t.sch, cols[0]))
+		for _, c := range cols[1:] {
+			t.indexes = append(t.indexes, newParamIndex(DatabaseName, r, t.sch, cols[0], c))
+		}
 	}
-	lookup, ok, err := lookupForExpressions(ctx, t.indexes[0], exprs)
-	return lookup, nil, nil, ok, err
+	return t
 }
 
 // sqlSchema derives the GMS schema of a resource.
 func sqlSchema(db string, r schema.Resource) sql.Schema {
 	sch := make(sql.Schema, 0, len(r.Columns))
 	for _, c := range r.Columns {
-		sch = append(sch, &sql.Column{
+		col := &sql.Column{
 			Name:           c.Name,
 			Type:           sqlType(c),
-			Nullable:       true,
+			Nullable:       true, // INSERT leaves the key to IAM
+			PrimaryKey:     c.Key,
 			Source:         r.Name,
 			DatabaseSource: db,
 			Comment:        c.Doc,
-		})
+		}
+		if c.Default != "" {
+			col.Default, _ = sql.NewColumnDefaultValue(expression.NewLiteral(c.Default, col.Type), col.Type, true, false, false)
+		}
+		sch = append(sch, col)
 	}
 	return sch
 }
@@ -112,8 +130,9 @@ func (t *table) Schema() sql.Schema {
 	return t.projSch
 }
 
-// PrimaryKeySchema is the full schema (there is no primary key): the
-// planner derives index statistics from it.
+// PrimaryKeySchema is the full schema with the key columns schema names
+// (Column.Key): the planner derives index statistics and row identity
+// (UPDATE with a join or an IN subquery) from it.
 func (t *table) PrimaryKeySchema() sql.PrimaryKeySchema {
 	return sql.NewPrimaryKeySchema(t.sch)
 }
@@ -134,23 +153,6 @@ func (t *table) WithProjections(cols []string) sql.Table {
 
 func (t *table) Projections() []string { return t.projection }
 
-// need reports whether the query uses a column. Without a projection the
-// rows feed an UPDATE or DELETE, which needs only the key's identity, so
-// columns that cost extra calls are not fetched (walkPlan refuses filters
-// on them in those statements).
-func (t *table) need(col string) bool {
-	if t.projection == nil {
-		c, _ := t.res.Column(col)
-		return c.Hydrated == ""
-	}
-	for _, p := range t.projection {
-		if strings.EqualFold(p, col) {
-			return true
-		}
-	}
-	return false
-}
-
 // RowCount is a plausible size so that joins plan as lookups into this
 // table (one IAM call per outer row) rather than scans.
 func (t *table) RowCount(*sql.Context) (uint64, bool, error) { return 1000, false, nil }
@@ -165,8 +167,24 @@ func (t *table) GetIndexes(*sql.Context) ([]sql.Index, error) {
 }
 
 // PreciseMatch is false: the engine keeps every WHERE filter and applies it
-// to the fetched rows, so a range we can't push down is still honoured.
+// to the fetched rows.
 func (t *table) PreciseMatch() bool { return false }
+
+// SkipIndexCosting is false so that, when LookupForExpressions declines
+// (only region is given), go-mysql-server's own planning runs: for a join
+// on UserName it builds a lookup join, whose lookups a parent scan fetches
+// ahead (see childLookup).
+func (t *table) SkipIndexCosting() bool { return false }
+
+// LookupForExpressions pushes WHERE equalities and IN lists on parameter
+// columns down as a lookup.
+func (t *table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
+	if len(t.indexes) == 0 {
+		return sql.IndexLookup{}, nil, nil, false, nil
+	}
+	lookup, ok, err := lookupForExpressions(ctx, t.indexes, exprs)
+	return lookup, nil, nil, ok, err
+}
 
 // IndexedAccess is called while planning: it must make no IAM call.
 func (t *table) IndexedAccess(_ *sql.Context, lookup sql.IndexLookup) sql.IndexedTable {
@@ -184,71 +202,523 @@ func (t *table) selectMethod() schema.Method {
 	return m
 }
 
-// Partitions is a scan without any usable parameter: the required ones are
-// missing.
+// Partitions is a scan without a lookup: no region was pinned.
 func (t *table) Partitions(*sql.Context) (sql.PartitionIter, error) {
-	m := t.selectMethod()
-	if len(m.Required) > 0 {
-		return nil, paramError(&schema.MissingParam{Resource: t.res.Name, Param: m.Required[0], Method: m})
+	if t.local != nil {
+		return &partitionIter{parts: []*partition{{}}}, nil
 	}
-	return &partitionIter{parts: []params{{}}}, nil
+	return nil, paramError(&schema.MissingParam{Resource: t.res.Name, Param: "region", Method: t.selectMethod()})
 }
 
-func (t *table) LookupPartitions(_ *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
+func (t *table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
 	idx, ok := lookup.Index.(*paramIndex)
 	if !ok {
 		return nil, fmt.Errorf("%s: lookup on unknown index %v", t.res.Name, lookup.Index)
 	}
-	m := t.selectMethod()
-	combos, err := paramsFromLookup(t.res, m, idx, lookup)
+	if lookup.IsEmptyRange {
+		return &partitionIter{}, nil
+	}
+	parts, err := t.partitions(ctx, idx, lookup)
 	if err != nil {
 		return nil, paramError(err)
 	}
-	for _, p := range combos {
-		if err := checkParams(t.res, m, p); err != nil {
-			return nil, paramError(err)
-		}
-	}
-	if t.merge != nil {
-		combos = t.merge(combos)
-	}
-	return &partitionIter{parts: combos}, nil
+	return &partitionIter{parts: parts}, nil
 }
 
-// checkParams enforces a method's required parameters and validates every
-// value, before any IAM call.
-func checkParams(r schema.Resource, m schema.Method, p params) error {
-	for _, req := range m.Required {
-		if v, ok := p[req]; !ok || v == "" {
-			if _, isCol := r.Column(req); isCol || m.Verb == schema.Exec {
-				return &schema.MissingParam{Resource: r.Name, Param: req, Method: m}
+// partition is one fetch: a region, and the other parameters a lookup
+// pins (none for a full scan).
+type partition struct {
+	key []byte
+	prm params
+	// sorted is set for a lookup on the index of several columns: its
+	// rows come sorted by them (see paramIndex.CanSupport).
+	sorted *paramIndex
+	// none is set for a lookup value no row can have (NULL, an invalid
+	// name): the partition has no rows and makes no call.
+	none bool
+}
+
+func (p *partition) Key() []byte { return p.key }
+
+type partitionIter struct {
+	parts []*partition
+	i     int
+}
+
+func (it *partitionIter) Next(*sql.Context) (sql.Partition, error) {
+	if it.i >= len(it.parts) {
+		return nil, ioEOF
+	}
+	p := it.parts[it.i]
+	it.i++
+	return p, nil
+}
+
+func (it *partitionIter) Close(*sql.Context) error { return nil }
+
+// partitions turns a lookup's ranges into fetches, in the index's order.
+// region must be a valid region name (a clear error otherwise); a value
+// of another parameter that no row can have (NULL, an invalid name)
+// makes a fetch without rows.
+func (t *table) partitions(ctx *sql.Context, idx *paramIndex, lookup sql.IndexLookup) ([]*partition, error) {
+	coll, ok := lookup.Ranges.(sql.MySQLRangeCollection)
+	if !ok {
+		return nil, fmt.Errorf("%s: unsupported lookup %T", t.res.Name, lookup.Ranges)
+	}
+	m := t.selectMethod()
+	var parts []*partition
+	seen := map[string]bool{}
+	sess := sessionOf(ctx)
+	for _, rng := range coll {
+		if slices.ContainsFunc(rng, emptyRange) {
+			continue // a contradiction: no rows
+		}
+		p := &partition{prm: params{}}
+		if len(idx.cols) > 1 {
+			p.sorted = idx
+		}
+		for n, e := range rng {
+			if n >= len(idx.cols) {
+				break
+			}
+			col := idx.cols[n]
+			v, point, isNull := pointValue(e)
+			if point && sess.holdsSecret(v) {
+				// It would land in CloudTrail, whatever IAM answers.
+				return nil, fmt.Errorf("refusing to send a secret access key to IAM as %s", col)
+			}
+			switch {
+			case n == 0 && (isNull || !point):
+				return nil, &schema.MissingParam{Resource: t.res.Name, Param: col, Method: m}
+			case n == 0:
+				if err := schema.Validate(col, v); err != nil {
+					return nil, err
+				}
+				p.prm[col] = v
+			case isNull:
+				p.none = true
+			case point:
+				if err := schema.Validate(col, v); err != nil {
+					t.noteImpossible(ctx, col, err)
+					p.none = true
+				}
+				p.prm[col] = v
 			}
 		}
-	}
-	for k, v := range p {
-		if err := schema.Validate(k, v); err != nil {
-			return err
+		p.key = []byte(p.prm.String())
+		if p.none || seen[string(p.key)] {
+			continue
 		}
+		seen[string(p.key)] = true
+		parts = append(parts, p)
 	}
-	return nil
+	slices.SortStableFunc(parts, func(a, b *partition) int {
+		for _, c := range idx.cols {
+			va, oka := a.prm[c]
+			vb, okb := b.prm[c]
+			if r := cmp.Compare(boolInt(oka), boolInt(okb)); r != 0 {
+				return r
+			}
+			if r := strings.Compare(va, vb); r != 0 {
+				return r
+			}
+		}
+		return 0
+	})
+	return parts, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// noteImpossible tells the user that a value was looked up that no row
+// can have, so the empty answer is not silent.
+func (t *table) noteImpossible(ctx *sql.Context, col string, err error) {
+	statementOf(ctx, t.p).note(ctx, &sql.Warning{Level: "Note", Code: NoteNoSuchValue,
+		Message: fmt.Sprintf("%s: %v; no %s row has it", t.res.Name, err, col)})
 }
 
 func (t *table) PartitionRows(ctx *sql.Context, part sql.Partition) (sql.RowIter, error) {
-	p := part.(*partition).p
-	if t.fetchAll != nil {
-		rows, err := t.fetchAll(ctx, p, t.need)
-		if err != nil {
-			return nil, scrubSecrets(ctx, ToSQLError(err))
+	p := part.(*partition)
+	if t.local != nil {
+		return sql.RowsToRowIter(t.project(t.local(ctx))...), nil
+	}
+	st := statementOf(ctx, t.p)
+	rows := t.read(ctx, st, p)
+	if p.sorted != nil {
+		// The order an index lookup promises.
+		var all []sql.Row
+		for row, err := range rows {
+			if err != nil {
+				return nil, scrubSecrets(ctx, ToSQLError(err))
+			}
+			all = append(all, row)
 		}
-		if project := t.projector(); project != nil {
-			for i, r := range rows {
-				rows[i] = project(r)
+		p.sorted.sortRows(t.sch, all)
+		return sql.RowsToRowIter(t.project(all)...), nil
+	}
+	return newSeqIter(rows, t.projector()), nil
+}
+
+// read streams the full-schema rows of one partition.
+func (t *table) read(ctx *sql.Context, st *statement, p *partition) iter.Seq2[sql.Row, error] {
+	part, _ := schema.Partition(p.prm["region"])
+	b := rowBuilder{t: t, hydrates: t.hydrates(st)}
+	if len(p.prm) > 1 && t.b.lookup != nil {
+		items, ok, err := t.b.lookup(ctx, st, part, p.prm)
+		if err != nil && t.res.List.Parent != "" {
+			// As in a full scan: a user that does not exist has no rows,
+			// one IAM refuses to list is left out with a warning.
+			key := p.prm[t.res.List.ParentKey]
+			if code := iamCode(err); code == "NoSuchEntity" && key != "" {
+				st.note(ctx, &sql.Warning{Level: "Note", Code: NoteNoSuchValue,
+					Message: fmt.Sprintf("%s: there is no %s %s (no rows)", t.res.Name, strings.TrimSuffix(t.res.List.Parent, "s"), key)})
+				return errSeq(nil)
+			}
+			err = t.skipParent(ctx, st, t.res.List.Parent, key, err)
+			if err == nil {
+				return errSeq(nil)
 			}
 		}
-		return sql.RowsToRowIter(rows...), nil
+		if err != nil {
+			return errSeq(err)
+		}
+		if ok {
+			return func(yield func(sql.Row, error) bool) {
+				rows, err := b.materialize(ctx, st, part, p.prm, items)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, r := range rows {
+					if !yield(r, nil) {
+						return
+					}
+				}
+			}
+		}
+		// The lookup can't be answered directly: scan, keep the matches.
+		return t.matching(b.scan(ctx, st, part, params{"region": p.prm["region"]}), p.prm)
 	}
-	seq := t.fetch(ctx, p, t.need)
-	return newSeqIter(seq, t.projector()), nil
+	return b.scan(ctx, st, part, p.prm)
+}
+
+// matching keeps the rows whose pinned parameters equal prm's.
+func (t *table) matching(rows iter.Seq2[sql.Row, error], prm params) iter.Seq2[sql.Row, error] {
+	return func(yield func(sql.Row, error) bool) {
+		for row, err := range rows {
+			if err == nil && !t.matches(row, prm) {
+				continue
+			}
+			if !yield(row, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (t *table) matches(row sql.Row, prm params) bool {
+	for col, v := range prm {
+		if i := t.sch.IndexOfColName(col); i < 0 || str(row[i]) != v {
+			return false
+		}
+	}
+	return true
+}
+
+// errSeq yields err, or nothing when err is nil.
+func errSeq(err error) iter.Seq2[sql.Row, error] {
+	return func(yield func(sql.Row, error) bool) {
+		if err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// hydrates lists the hydrate calls this read needs: those of columns the
+// planner projects, or — where it handed no projection, which means all
+// columns — those the statement refers to at all.
+func (t *table) hydrates(st *statement) []string {
+	var out []string
+	for _, c := range t.res.Columns {
+		if c.Hydrate == "" || slices.Contains(out, c.Hydrate) {
+			continue
+		}
+		if t.needs(st, c.Name) {
+			out = append(out, c.Hydrate)
+		}
+	}
+	return out
+}
+
+func (t *table) needs(st *statement, col string) bool {
+	if t.projection != nil {
+		return slices.ContainsFunc(t.projection, func(p string) bool { return strings.EqualFold(p, col) })
+	}
+	return st == nil || st.refersTo(col)
+}
+
+// scan streams the full scan of a resource in one partition (one region).
+func (b rowBuilder) scan(ctx *sql.Context, st *statement, part string, prm params) iter.Seq2[sql.Row, error] {
+	t := b.t
+	if l := t.res.List; l.Parent != "" {
+		return b.childScan(ctx, st, part, prm)
+	}
+	items := t.b.scan(ctx, st, part)
+	if cls := st.childLookupsOf(t); len(cls) > 0 {
+		items = t.prefetching(ctx, st, part, prm, items, cls)
+	}
+	return func(yield func(sql.Row, error) bool) {
+		for item, err := range items {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			rows, err := b.materialize(ctx, st, part, prm, []any{item})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, r := range rows {
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// window is how far a scan fetches ahead of its reader.
+func (p *Provider) window() int { return 2 * p.concurrency }
+
+// prefetching streams a parent's items while fetching, ahead of the
+// reader and concurrently, what a join will look up in each child for
+// them (every user's keys), so a lookup join costs one round of
+// concurrent calls rather than one call after the other.
+func (t *table) prefetching(ctx *sql.Context, st *statement, part string, prm params, items iter.Seq2[any, error], cls []childLookup) iter.Seq2[any, error] {
+	b := rowBuilder{t: t}
+	project := t.projector()
+	return ordered(ctx, items, t.p.window(), func(c context.Context, item any) (any, error) {
+		for _, cl := range cls {
+			if cl.filter != nil {
+				row, err := b.row(item, prm, nil)
+				if err != nil {
+					return item, err
+				}
+				if project != nil {
+					row = project(row)
+				}
+				if ok, err := sql.EvaluateCondition(ctx, cl.filter, row); err != nil || !sql.IsTrue(ok) {
+					continue // the join never looks this row up
+				}
+			}
+			key, err := fieldValue(item, cl.child.res.List.ParentKey)
+			if err != nil || key == nil {
+				return item, err
+			}
+			region, cpart := cl.region, part
+			if region == "" {
+				region = prm["region"]
+			} else {
+				cpart, _ = schema.Partition(region)
+			}
+			cprm := params{"region": region, cl.child.res.List.ParentKey: fmt.Sprint(key)}
+			// Errors are the lookup's to report when it is made.
+			_, _ = cl.child.prefetch(ctx.WithContext(c), st, cpart, cprm)
+		}
+		return item, nil
+	})
+}
+
+// prefetch answers a lookup into memory (the statement's memo keeps it).
+func (t *table) prefetch(ctx *sql.Context, st *statement, part string, prm params) (bool, error) {
+	items, ok, err := t.b.lookup(ctx, st, part, prm)
+	if err != nil || !ok {
+		return ok, err
+	}
+	_, err = rowBuilder{t: t, hydrates: t.hydrates(st)}.materialize(ctx, st, part, prm, items)
+	return true, err
+}
+
+// childScan is the full scan of a resource listed per parent row: the
+// parent's listing, one concurrent listing per parent row (fetched ahead
+// of the reader, in parent order), then the caller's own items when the
+// caller is the root user. If the parent listing is denied, the caller's
+// own items are listed instead, with a warning: the result is partial.
+func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm params) iter.Seq2[sql.Row, error] {
+	t := b.t
+	l := t.res.List
+	parents := bindings[l.Parent].scan(ctx, st, part)
+	perParent := ordered(ctx, parents, t.p.window(), func(c context.Context, parent any) ([]sql.Row, error) {
+		key, err := fieldValue(parent, l.ParentKey)
+		if err != nil || key == nil {
+			return nil, err
+		}
+		cctx := ctx.WithContext(c)
+		items, err := t.b.children(c, st, part, fmt.Sprint(key))
+		if err != nil {
+			return nil, t.skipParent(cctx, st, l.Parent, fmt.Sprint(key), err)
+		}
+		return b.materialize(cctx, st, part, prm, items)
+	})
+	return func(yield func(sql.Row, error) bool) {
+		own := l.RootCaller
+		for rows, err := range perParent {
+			if err != nil {
+				if !t.parentDenied(ctx, st, l, err) {
+					yield(nil, err)
+					return
+				}
+				own = true // the caller's own keys stand in for the scan
+				break
+			}
+			for _, r := range rows {
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}
+		if !own {
+			return
+		}
+		if l.RootCaller && !t.listingDenied(st) {
+			root, err := t.p.callerIsRoot(ctx, part)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !root {
+				return
+			}
+		}
+		items, err := t.b.children(ctx, st, part, "")
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		rows, err := b.materialize(ctx, st, part, prm, items)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// skipParent decides what a failed child listing means: a parent deleted
+// meanwhile has no rows (a note); one IAM refuses to list is left out with
+// a warning that the result is partial; any other error fails the scan.
+func (t *table) skipParent(ctx *sql.Context, st *statement, parent, key string, err error) error {
+	switch code := iamCode(err); code {
+	case "NoSuchEntity":
+		st.note(ctx, &sql.Warning{Level: "Note", Code: NoteUserGone,
+			Message: fmt.Sprintf("%s: %s %s was deleted during the query (it has no rows here)", t.res.Name, parent, key)})
+		return nil
+	case "AccessDenied":
+		st.incomplete(ctx, Incomplete{Table: t.res.Name, Operation: t.res.List.Operation, Code: code, UserName: key,
+			Reason: fmt.Sprintf("the keys of user %s could not be listed: %v", key, err)})
+		return nil
+	}
+	return err
+}
+
+// parentDenied reports whether a scan's parent listing was refused, and
+// records the partial result it leads to.
+func (t *table) parentDenied(ctx *sql.Context, st *statement, l *schema.Listing, err error) bool {
+	var ie *IAMError
+	if !errors.As(err, &ie) || ie.Code != "AccessDenied" {
+		return false
+	}
+	if pl := bindings[l.Parent]; pl == nil || ie.Operation != schema.Users.List.Operation {
+		return false
+	}
+	st.denyListing()
+	st.incomplete(ctx, Incomplete{Table: t.res.Name, Operation: ie.Operation, Code: ie.Code,
+		Reason: fmt.Sprintf("%s was denied (%s): only the caller's own access keys are listed", ie.Operation, ie.Message)})
+	return true
+}
+
+func (t *table) listingDenied(st *statement) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.usersDenied
+}
+
+// materialize builds the rows of items, making the hydrate calls the
+// read needs concurrently (within the statement's bound). A key deleted
+// meanwhile has no row (a note); a hydrate call IAM refuses leaves its
+// columns NULL, with a warning that the result is partial.
+func (b rowBuilder) materialize(ctx *sql.Context, st *statement, part string, prm params, items []any) ([]sql.Row, error) {
+	answers := make([]map[string]any, len(items))
+	if len(b.hydrates) > 0 && len(items) > 0 {
+		errs := make([]error, len(items))
+		var wg sync.WaitGroup
+		for i, item := range items {
+			answers[i] = map[string]any{}
+			for _, h := range b.hydrates {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					a, err := b.t.b.hydrate[h](ctx, st, part, item)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					st.mu.Lock()
+					answers[i][h] = a
+					st.mu.Unlock()
+				}()
+			}
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err == nil {
+				continue
+			}
+			id, _ := fieldValue(items[i], "AccessKeyId")
+			switch code := iamCode(err); code {
+			case "NoSuchEntity":
+				st.note(ctx, &sql.Warning{Level: "Note", Code: NoteKeyGone,
+					Message: fmt.Sprintf("%s: %v was deleted during the query (it has no row here)", b.t.res.Name, id)})
+				items[i] = nil
+			case "AccessDenied":
+				st.incomplete(ctx, Incomplete{Table: b.t.res.Name, Operation: "GetAccessKeyLastUsed", Code: code, AccessKeyID: fmt.Sprint(id),
+					Reason: fmt.Sprintf("the last use of %v is unknown: %v", id, err)})
+			default:
+				return nil, err
+			}
+		}
+	}
+	rows := make([]sql.Row, 0, len(items))
+	for i, item := range items {
+		if item == nil {
+			continue
+		}
+		row, err := b.row(item, prm, answers[i])
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// project maps full-schema rows onto the projected schema, in place.
+func (t *table) project(rows []sql.Row) []sql.Row {
+	if p := t.projector(); p != nil {
+		for i, r := range rows {
+			rows[i] = p(r)
+		}
+	}
+	return rows
 }
 
 // projector maps a full-schema row onto the projected schema.
@@ -270,29 +740,6 @@ func (t *table) projector() func(sql.Row) sql.Row {
 		return out
 	}
 }
-
-type partition struct {
-	key []byte
-	p   params
-}
-
-func (p *partition) Key() []byte { return p.key }
-
-type partitionIter struct {
-	parts []params
-	i     int
-}
-
-func (it *partitionIter) Next(*sql.Context) (sql.Partition, error) {
-	if it.i >= len(it.parts) {
-		return nil, ioEOF
-	}
-	p := it.parts[it.i]
-	it.i++
-	return &partition{key: []byte(fmt.Sprint(it.i, p)), p: p}, nil
-}
-
-func (it *partitionIter) Close(*sql.Context) error { return nil }
 
 // seqIter adapts a pull-converted iterator to sql.RowIter. Closing it stops
 // the producer, which cancels whatever it had in flight.
@@ -327,4 +774,54 @@ func (s *seqIter) Next(ctx *sql.Context) (sql.Row, error) {
 func (s *seqIter) Close(*sql.Context) error {
 	s.stop()
 	return nil
+}
+
+// Inserter creates keys (access_keys); other tables refuse INSERT before
+// any IAM call (the plan check says so first).
+func (t *table) Inserter(*sql.Context) sql.RowInserter {
+	if _, ok := t.res.Method(schema.Insert); !ok || t.res.Name != schema.AccessKeys.Name {
+		return refusingEditor{t, schema.Insert}
+	}
+	return &keyInserter{t: t}
+}
+
+// Updater changes keys' status (access_keys).
+func (t *table) Updater(*sql.Context) sql.RowUpdater {
+	if _, ok := t.res.Method(schema.Update); !ok || t.res.Name != schema.AccessKeys.Name {
+		return refusingEditor{t, schema.Update}
+	}
+	return &keyEditor{t: t, verb: schema.Update}
+}
+
+// Deleter deletes keys (access_keys).
+func (t *table) Deleter(*sql.Context) sql.RowDeleter {
+	if _, ok := t.res.Method(schema.Delete); !ok || t.res.Name != schema.AccessKeys.Name {
+		return refusingEditor{t, schema.Delete}
+	}
+	return &keyEditor{t: t, verb: schema.Delete}
+}
+
+// refusingEditor is the editor of a table that has no such verb.
+type refusingEditor struct {
+	t    *table
+	verb schema.Verb
+}
+
+func (r refusingEditor) err() error                               { return unsupportedVerb(r.t.res, r.verb) }
+func (r refusingEditor) StatementBegin(*sql.Context)              {}
+func (r refusingEditor) DiscardChanges(*sql.Context, error) error { return nil }
+func (r refusingEditor) StatementComplete(*sql.Context) error     { return nil }
+func (r refusingEditor) Close(*sql.Context) error                 { return nil }
+func (r refusingEditor) Insert(*sql.Context, sql.Row) error       { return r.err() }
+func (r refusingEditor) Update(*sql.Context, sql.Row, sql.Row) error {
+	return r.err()
+}
+func (r refusingEditor) Delete(*sql.Context, sql.Row) error { return r.err() }
+
+// unsupportedVerb is the error for a verb a table has no method for.
+func unsupportedVerb(r schema.Resource, verb schema.Verb) error {
+	if r.SessionScoped {
+		return paramError(fmt.Errorf("%s doesn't support %s: it lists the keys this connection created", r.Name, verb))
+	}
+	return paramError(fmt.Errorf("%s doesn't support %s", r.Name, verb))
 }

@@ -3,10 +3,14 @@ package schema
 // The resources iamsql serves. Order is the order SHOW TABLES and docs use.
 var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Methods}
 
+// CallerDefault is access_keys.UserName's default: an INSERT that leaves
+// UserName out creates a key for the caller (no IAM name has parentheses).
+const CallerDefault = "(caller)"
+
 const (
 	regionDoc = "The AWS region the request is made for (a parameter, echoed back). " +
 		"IAM is global per partition: the region selects the partition (aws, aws-cn, aws-us-gov) and its endpoint."
-	userNameDoc    = "The name of the IAM user that the key is associated with (root for the account's root user)."
+	userNameDoc    = "The name of the IAM user that the key is associated with (root for the account's root user's own keys)."
 	accessKeyIDDoc = "The ID for this access key."
 	statusDoc      = "The status of the access key. Active means that the key is valid for API calls; Inactive means it is not."
 	createDateDoc  = "The date when the access key was created (UTC)."
@@ -18,29 +22,36 @@ const (
 var AccessKeys = Resource{
 	Name:       "access_keys",
 	StackQLIDs: []string{"aws.iam_api.access_keys", "aws.iam.access_keys"},
-	Doc: "IAM access keys: one row per key of a user (or of the caller, or of the account root user). " +
-		"SELECT lists keys, INSERT creates them (the secret is returned once, to its creator), " +
-		"UPDATE or update_access_key changes a key's status, DELETE deletes keys.",
+	Doc: "IAM access keys: every access key in the account, one row per key — the keys of every IAM user, " +
+		"plus the root user's own keys when iamsql is signed as the root user. " +
+		"SELECT lists keys (UserName = / IN and AccessKeyId = narrow the IAM calls to those users), INSERT creates them " +
+		"(the secret is returned once, to its creator), UPDATE or update_access_key changes a key's status, DELETE deletes keys.",
+	List: &Listing{Operation: "ListAccessKeys", Parent: "users", ParentKey: "UserName", RootCaller: true},
 	Columns: []Column{
-		{Name: "AccessKeyId", Type: Varchar, Size: 128, Param: true, Doc: accessKeyIDDoc},
-		{Name: "UserName", Type: Varchar, Size: 64, Param: true, Doc: userNameDoc},
+		{Name: "AccessKeyId", Type: Varchar, Size: 128, Param: true, Key: true, Doc: accessKeyIDDoc},
+		{Name: "UserName", Type: Varchar, Size: 128, Param: true, Default: CallerDefault,
+			Doc: userNameDoc + " IAM names are 1-64 characters; an INSERT without UserName (or with DEFAULT) creates a key for the caller."},
 		{Name: "Status", Type: Varchar, Size: 8, Enum: []string{"Active", "Inactive"}, Doc: statusDoc},
 		{Name: "CreateDate", Type: Datetime, Doc: createDateDoc},
-		{Name: "region", Type: Varchar, Size: 32, Param: true, Doc: regionDoc},
-		{Name: "LastUsedDate", Type: Datetime, Hydrated: "GetAccessKeyLastUsed",
+		{Name: "region", Type: Varchar, Size: 32, Param: true, Echo: true, Key: true, Doc: regionDoc},
+		{Name: "LastUsedDate", Type: Datetime, Hydrate: "GetAccessKeyLastUsed", From: "AccessKeyLastUsed.LastUsedDate",
 			Doc: "When the key was last used to sign a request (UTC); NULL if never used. Costs one GetAccessKeyLastUsed call per key, made only when a query needs it."},
-		{Name: "LastUsedServiceName", Type: Varchar, Size: 64, Hydrated: "GetAccessKeyLastUsed",
+		{Name: "LastUsedServiceName", Type: Varchar, Size: 64, Hydrate: "GetAccessKeyLastUsed", From: "AccessKeyLastUsed.ServiceName",
 			Doc: "The AWS service the key was last used with; NULL if never used."},
-		{Name: "LastUsedRegion", Type: Varchar, Size: 32, Hydrated: "GetAccessKeyLastUsed",
+		{Name: "LastUsedRegion", Type: Varchar, Size: 32, Hydrate: "GetAccessKeyLastUsed", From: "AccessKeyLastUsed.Region",
 			Doc: "The region the key was last used in; NULL if never used."},
 	},
 	Methods: []Method{
 		{
 			Name: "access_keys_List", Verb: Select, Operation: "ListAccessKeys",
 			Required: []string{"region"}, Optional: []string{"UserName", "AccessKeyId"},
-			Permissions: []string{"iam:ListAccessKeys", "iam:GetAccessKeyLastUsed (last-used columns, or lookup by AccessKeyId)"},
-			Doc: "Returns the access keys of the specified IAM user, all pages. If there is none, the result is empty." + implicitUser +
-				" region IN (...) and UserName IN (...) fan out to one call per value; AccessKeyId = '...' finds the key's owner with GetAccessKeyLastUsed first.",
+			Permissions: []string{"iam:ListUsers", "iam:ListAccessKeys", "iam:GetUser (is the caller the root user?)",
+				"iam:GetAccessKeyLastUsed (last-used columns, or lookup by AccessKeyId)"},
+			Doc: "Every access key of the account: one ListUsers pass and one ListAccessKeys per user (concurrent, all pages), " +
+				"plus the root user's own keys when the caller is the root user. UserName = / IN (...) and a join on UserName call " +
+				"ListAccessKeys for those users only; AccessKeyId = '...' finds the key's owner with GetAccessKeyLastUsed first; " +
+				"both return exactly the rows the full scan would. region IN (...) repeats the rows per region (IAM is global per partition). " +
+				"If ListUsers is denied, the caller's own keys are listed with a warning.",
 		},
 		{
 			Name: "access_keys_Create", Verb: Insert, Operation: "CreateAccessKey", Procedure: "create_access_key",
@@ -53,32 +64,44 @@ var AccessKeys = Resource{
 				" CreateAccessKey is never retried after an ambiguous failure.",
 		},
 		{
-			Name: "access_keys_Delete", Verb: Delete, Operation: "DeleteAccessKey", Procedure: "delete_access_key",
+			Name: "access_keys_Delete", Verb: Exec, Operation: "DeleteAccessKey", Procedure: "delete_access_key",
 			Required: []string{"AccessKeyId", "region"}, Optional: []string{"UserName"}, Mutating: true,
-			Permissions: []string{"iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"},
+			Permissions: []string{"iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed (to find the owner when UserName is not given)"},
 			Doc:         "Deletes the access key pair associated with the specified IAM user. A deleted key cannot be recovered." + implicitUser,
+		},
+		{
+			Name: "access_keys_Delete", Verb: Delete, Operation: "DeleteAccessKey",
+			Required: []string{"region"}, OneOf: []string{"AccessKeyId", "UserName"}, Mutating: true,
+			Permissions: []string{"iam:DeleteAccessKey", "the permissions of SELECT for the rows it matches"},
+			Doc: "DELETE FROM access_keys WHERE AccessKeyId = ... AND region = ... deletes that key; WHERE UserName = ... every key of the user. " +
+				"Every matching row is read before the first DeleteAccessKey.",
 		},
 		{
 			Name: "access_keys_Update", Verb: Exec, Operation: "UpdateAccessKey", Procedure: "update_access_key",
 			Required: []string{"AccessKeyId", "Status", "region"}, Optional: []string{"UserName"}, Mutating: true,
-			Permissions: []string{"iam:UpdateAccessKey"},
+			Permissions: []string{"iam:UpdateAccessKey", "iam:GetAccessKeyLastUsed (to find the owner when UserName is not given)"},
 			Doc: "Changes the status of the specified access key from Active to Inactive, or vice versa, as part of a key rotation workflow." + implicitUser +
 				" Also reachable as UPDATE access_keys SET Status = ... WHERE AccessKeyId = ... AND region = ...",
 		},
 		{
 			Name: "access_keys_Update", Verb: Update, Operation: "UpdateAccessKey",
-			Required: []string{"AccessKeyId", "Status", "region"}, Optional: []string{"UserName"}, Mutating: true,
-			Permissions: []string{"iam:UpdateAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"},
-			Doc:         "UPDATE access_keys SET Status = 'Active'|'Inactive' WHERE AccessKeyId = ... AND region = ...; only Status can be changed.",
+			Required: []string{"Status", "region"}, OneOf: []string{"AccessKeyId", "UserName"}, Mutating: true,
+			Permissions: []string{"iam:UpdateAccessKey", "the permissions of SELECT for the rows it matches"},
+			Doc: "UPDATE access_keys SET Status = 'Active'|'Inactive' WHERE AccessKeyId = ... AND region = ...; WHERE UserName = ... changes every key of the user " +
+				"(incident response). Only Status can be changed; every matching row is read and the new status validated before the first UpdateAccessKey.",
 		},
 	},
 	Examples: []Example{
-		{"List the caller's own keys (the root user's, when signed with a root key)",
+		{"Every key in the account",
+			"SELECT UserName, AccessKeyId, Status, CreateDate FROM access_keys WHERE region = 'us-east-1' ORDER BY UserName, AccessKeyId;"},
+		{"The StackQL form",
 			"SELECT AccessKeyId, CreateDate, Status, UserName FROM aws.iam_api.access_keys WHERE region = 'us-east-1';"},
-		{"List one user's keys with when they were last used",
+		{"One user's keys with when they were last used (one ListAccessKeys)",
 			"SELECT AccessKeyId, Status, LastUsedDate, LastUsedServiceName FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice';"},
 		{"Several users at once (one ListAccessKeys per user)",
 			"SELECT UserName, AccessKeyId, Status FROM access_keys WHERE region = 'us-east-1' AND UserName IN ('alice', 'bob') ORDER BY UserName, AccessKeyId;"},
+		{"Users with two active keys",
+			"SELECT UserName, COUNT(*) AS ActiveKeys FROM access_keys WHERE region = 'us-east-1' AND Status = 'Active' GROUP BY UserName HAVING COUNT(*) = 2;"},
 		{"Find a key by its id alone",
 			"SELECT UserName, Status FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIABOB0000000000001';"},
 		{"Create a key (StackQL form); the secret is printed once",
@@ -89,6 +112,8 @@ var AccessKeys = Resource{
 			"UPDATE access_keys SET Status = 'Inactive' WHERE AccessKeyId = 'AKIABOB0000000000001' AND region = 'us-east-1';"},
 		{"Re-enable it (StackQL EXEC form)",
 			"EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'AKIABOB0000000000001', @Status = 'Active', @region = 'us-east-1';"},
+		{"Disable every key of a user (incident response)",
+			"UPDATE access_keys SET Status = 'Inactive' WHERE UserName = 'erin' AND region = 'us-east-1';"},
 		{"Delete a key",
 			"DELETE FROM aws.iam_api.access_keys WHERE AccessKeyId = 'AKIAALICE00000000002' AND region = 'us-east-1';"},
 	},
@@ -120,28 +145,30 @@ var CreatedAccessKeys = Resource{
 var Users = Resource{
 	Name:       "users",
 	StackQLIDs: []string{"aws.iam_api.users", "aws.iam.users"},
-	Doc: "IAM users of the account (ListUsers, all pages). Join with access_keys on UserName for an account-wide key inventory: " +
-		"iamsql runs it as one ListAccessKeys per user.",
+	Doc: "IAM users of the account (ListUsers, all pages). Joined with access_keys on UserName, " +
+		"each user's keys are fetched ahead, concurrently: one ListAccessKeys per user.",
+	List: &Listing{Operation: "ListUsers"},
 	Columns: []Column{
-		{Name: "UserName", Type: Varchar, Size: 64, Doc: "The friendly name identifying the user."},
+		{Name: "UserName", Type: Varchar, Size: 64, Key: true, Doc: "The friendly name identifying the user."},
 		{Name: "UserId", Type: Varchar, Size: 128, Doc: "The stable and unique string identifying the user."},
 		{Name: "Arn", Type: Varchar, Size: 2048, Doc: "The Amazon Resource Name (ARN) that identifies the user."},
 		{Name: "Path", Type: Varchar, Size: 512, Doc: "The path to the user."},
 		{Name: "CreateDate", Type: Datetime, Doc: "When the user was created (UTC)."},
 		{Name: "PasswordLastUsed", Type: Datetime, Doc: "When the user's password was last used to sign in (UTC); NULL if never."},
-		{Name: "PathPrefix", Type: Varchar, Size: 512, Param: true, Doc: "Optional filter: only users whose path starts with this prefix (a parameter, echoed back; / when not given)."},
-		{Name: "region", Type: Varchar, Size: 32, Param: true, Doc: regionDoc},
+		{Name: "region", Type: Varchar, Size: 32, Param: true, Echo: true, Key: true, Doc: regionDoc},
 	},
 	Methods: []Method{
 		{
 			Name: "users_List", Verb: Select, Operation: "ListUsers",
-			Required: []string{"region"}, Optional: []string{"PathPrefix"},
+			Required:    []string{"region"},
 			Permissions: []string{"iam:ListUsers"},
-			Doc:         "Lists the IAM users that have the specified path prefix (all users when none is given), all pages.",
+			Doc:         "Lists the account's IAM users, all pages.",
 		},
 	},
 	Examples: []Example{
 		{"List users", "SELECT UserName, Path, CreateDate FROM users WHERE region = 'us-east-1' ORDER BY UserName;"},
+		{"Users without access keys",
+			"SELECT u.UserName FROM users u WHERE u.region = 'us-east-1' AND NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.region = 'us-east-1' AND k.UserName = u.UserName) ORDER BY u.UserName;"},
 		{"Every key in the account with its owner",
 			"SELECT u.UserName, k.AccessKeyId, k.Status, k.CreateDate FROM users u JOIN access_keys k ON k.UserName = u.UserName WHERE u.region = 'us-east-1' AND k.region = 'us-east-1' ORDER BY u.UserName, k.AccessKeyId;"},
 	},
@@ -152,13 +179,14 @@ var AccountSummary = Resource{
 	Name:       "account_summary",
 	StackQLIDs: []string{"aws.iam_api.account_summary", "aws.iam.account_summary"},
 	Doc:        "Account-level facts from GetAccountSummary: one row per region asked for. AccountAccessKeysPresent = 1 means the root user has access keys.",
+	List:       &Listing{Operation: "GetAccountSummary"},
 	Columns: []Column{
-		{Name: "AccountAccessKeysPresent", Type: BigInt, Doc: "1 if the account root user has access keys, else 0."},
-		{Name: "AccountMFAEnabled", Type: BigInt, Doc: "1 if the root user has MFA enabled, else 0."},
-		{Name: "Users", Type: BigInt, Doc: "Number of IAM users."},
-		{Name: "UsersQuota", Type: BigInt, Doc: "Maximum number of IAM users."},
-		{Name: "AccessKeysPerUserQuota", Type: BigInt, Doc: "Maximum number of access keys per user."},
-		{Name: "region", Type: Varchar, Size: 32, Param: true, Doc: regionDoc},
+		{Name: "AccountAccessKeysPresent", Type: BigInt, From: "SummaryMap.AccountAccessKeysPresent", Doc: "1 if the account root user has access keys, else 0."},
+		{Name: "AccountMFAEnabled", Type: BigInt, From: "SummaryMap.AccountMFAEnabled", Doc: "1 if the root user has MFA enabled, else 0."},
+		{Name: "Users", Type: BigInt, From: "SummaryMap.Users", Doc: "Number of IAM users."},
+		{Name: "UsersQuota", Type: BigInt, From: "SummaryMap.UsersQuota", Doc: "Maximum number of IAM users."},
+		{Name: "AccessKeysPerUserQuota", Type: BigInt, From: "SummaryMap.AccessKeysPerUserQuota", Doc: "Maximum number of access keys per user."},
+		{Name: "region", Type: Varchar, Size: 32, Param: true, Echo: true, Key: true, Doc: regionDoc},
 	},
 	Methods: []Method{
 		{

@@ -34,15 +34,34 @@ type Column struct {
 	Size int
 	Doc  string
 	// Param marks a column that is also an API parameter (region, UserName,
-	// AccessKeyId): it can be given in WHERE and is pushed down to IAM.
+	// AccessKeyId): `=` and `IN` on it in WHERE or a join are pushed down
+	// to IAM, as an optimization that returns exactly the rows of the
+	// full scan the condition selects.
 	Param bool
+	// From is where the value comes from: the name of a field of the item
+	// IAM lists (the SDK's struct, e.g. AccessKeyMetadata.CreateDate), or
+	// for a Hydrate column a field path of that call's answer
+	// (AccessKeyLastUsed.LastUsedDate). Empty means the column's Name.
+	From string
+	// Echo marks a column whose value is the parameter the request was
+	// made with (region), not a field of IAM's answer.
+	Echo bool
 	// Sensitive columns are never logged, never audited and never stored.
 	Sensitive bool
-	// Hydrated columns cost an extra IAM call per row (e.g.
-	// GetAccessKeyLastUsed) and are fetched only when a query needs them.
-	Hydrated string
+	// Hydrate names the IAM call that fetches the column, one per row
+	// (GetAccessKeyLastUsed). It is made only when the query needs the
+	// column: when the planner projects it, or, where the planner hands
+	// the table no projection, when the statement refers to it at all.
+	Hydrate string
 	// Enum lists the allowed values, when the column is an enumeration.
 	Enum []string
+	// Key marks the columns that identify a row (the table's primary key):
+	// an access key in a region, a user in a region.
+	Key bool
+	// Default is the value an INSERT that leaves the column out (or gives
+	// DEFAULT) writes: for access_keys.UserName, "(caller)" — the key is
+	// created for the caller — which no IAM user name can be.
+	Default string
 }
 
 // Verb is how a method is reached from SQL.
@@ -71,6 +90,11 @@ type Method struct {
 	// takes them positionally: required first, then optional.
 	Required []string
 	Optional []string
+	// OneOf lists parameters at least one of which an UPDATE or DELETE must
+	// constrain in its WHERE clause (MySQL's safe-updates convention: a
+	// statement that could change every key of the account is refused
+	// unless the session sets sql_safe_updates = 0).
+	OneOf []string
 	// Mutating methods change IAM state; read-only servers refuse them.
 	Mutating bool
 	// Returns names the columns a procedure's result row carries.
@@ -83,6 +107,22 @@ type Method struct {
 // Params returns the method's parameters in positional order.
 func (m Method) Params() []string {
 	return append(append([]string(nil), m.Required...), m.Optional...)
+}
+
+// Requirement says in words which parameters the method needs: "requires
+// region; and AccessKeyId or UserName (safe updates); optional UserName".
+func (m Method) Requirement() string {
+	s := "requires none"
+	if len(m.Required) > 0 {
+		s = "requires " + strings.Join(m.Required, ", ")
+	}
+	if len(m.OneOf) > 0 {
+		s += "; and " + strings.Join(m.OneOf, " or ") + " (safe updates)"
+	}
+	if len(m.Optional) > 0 {
+		s += "; optional " + strings.Join(m.Optional, ", ")
+	}
+	return s
 }
 
 // Signature is the procedure's call shape, e.g.
@@ -105,6 +145,23 @@ type Example struct {
 	SQL   string
 }
 
+// Listing says how a full scan enumerates a resource's rows. A table is
+// everything it names in the whole account; a lookup on a Param column is
+// an optimization that must return exactly the subset of these rows.
+type Listing struct {
+	// Operation is the IAM call whose items are the rows (ListAccessKeys).
+	Operation string
+	// Parent, when set, names the resource the listing is made for: a full
+	// scan lists the parent and calls Operation once per parent row with
+	// the parent's ParentKey column as the ParentKey parameter (every
+	// user's keys). A join on ParentKey fetches ahead for the parent rows.
+	Parent, ParentKey string
+	// RootCaller adds to a full scan what Operation lists without the
+	// parent key when the caller is the account's root user: the root
+	// user's own access keys, which belong to no IAM user.
+	RootCaller bool
+}
+
 // Resource is one virtual table.
 type Resource struct {
 	Name string
@@ -114,6 +171,9 @@ type Resource struct {
 	Doc        string
 	Columns    []Column
 	Methods    []Method
+	// List is how the table's rows are fetched from IAM; nil for tables
+	// answered locally (methods, created_access_keys).
+	List *Listing
 	// SessionScoped tables hold per-connection data in memory only.
 	SessionScoped bool
 	Examples      []Example
@@ -150,6 +210,31 @@ func (r Resource) ParamColumns() []string {
 	return out
 }
 
+// LookupColumns are the columns of a resource's lookup index: region
+// first (every statement must pin it), then the other parameters.
+func (r Resource) LookupColumns() []string {
+	var out []string
+	for _, c := range r.Columns {
+		if c.Param && c.Echo {
+			out = append(out, c.Name)
+		}
+	}
+	for _, c := range r.Columns {
+		if c.Param && !c.Echo {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// Field is where a column's value is read from (see Column.From).
+func (c Column) Field() string {
+	if c.From != "" {
+		return c.From
+	}
+	return c.Name
+}
+
 // MissingParam is the error for a method called without a required
 // parameter. Its text tells the user how to supply it.
 type MissingParam struct {
@@ -158,6 +243,11 @@ type MissingParam struct {
 }
 
 func (e *MissingParam) Error() string {
+	if e.Param == "" && len(e.Method.OneOf) > 0 {
+		return fmt.Sprintf("%s: %s without %s in WHERE would change every key of the account and is refused "+
+			"(safe updates; add WHERE %s = '…', or SET sql_safe_updates = 0 to change all of them)",
+			e.Resource, e.Method.Verb, strings.Join(e.Method.OneOf, " or "), e.Method.OneOf[0])
+	}
 	switch e.Method.Verb {
 	case Select, Delete, Update:
 		return fmt.Sprintf("%s: %s requires %s (add WHERE %s = '…'); method %s needs %s",
@@ -188,7 +278,6 @@ func (e *InvalidParam) Error() string {
 var (
 	accessKeyIDPattern = regexp.MustCompile(`^[\w]+$`)
 	userNamePattern    = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	pathPattern        = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
 )
 
 // Validate checks a parameter value the way IAM documents it, so an invalid
@@ -217,10 +306,6 @@ func Validate(param, value string) error {
 	case "region":
 		if _, ok := Partition(value); !ok {
 			return bad("not a known AWS region (e.g. us-east-1, eu-west-1, cn-north-1, us-gov-west-1)")
-		}
-	case "PathPrefix":
-		if n := len(value); n < 1 || n > 512 || !pathPattern.MatchString(value) {
-			return bad("must be / or start and end with / (1-512 characters)")
 		}
 	}
 	return nil

@@ -33,9 +33,6 @@ func TestValidateFollowsIAMConstraints(t *testing.T) {
 		{"region", "us-gov-west-1", true},
 		{"region", "mars-1", false},
 		{"region", "", false},
-		{"PathPrefix", "/", true},
-		{"PathPrefix", "/ops/", true},
-		{"PathPrefix", "ops", false},
 	}
 	for _, tt := range tests {
 		err := Validate(tt.param, tt.value)
@@ -108,7 +105,7 @@ func FuzzValidate(f *testing.F) {
 	for _, s := range []string{"AKIAIOSFODNN7EXAMPLE", "alice", "Active", "us-east-1", "/ops/", "", "a b", "☃", strings.Repeat("x", 200)} {
 		f.Add(s)
 	}
-	params := []string{"AccessKeyId", "UserName", "Status", "region", "PathPrefix"}
+	params := []string{"AccessKeyId", "UserName", "Status", "region"}
 	f.Fuzz(func(t *testing.T, v string) {
 		for _, p := range params {
 			err := Validate(p, v)

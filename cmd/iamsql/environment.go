@@ -65,6 +65,8 @@ func (e *environment) engine(readOnly bool) (*provider.Engine, error) {
 		ReadOnly:    readOnly,
 		Logger:      e.logger(),
 		Audit:       audit,
+		// An explicit --allow-root-keys; the shell's SET does it per session.
+		AllowRootKeys: e.allowRootKeys,
 	}), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/iamsql/iamsql/internal/run"
+	"github.com/iamsql/iamsql/internal/shell"
 	"github.com/iamsql/iamsql/provider"
 )
 
@@ -80,6 +81,9 @@ func runScript(ctx context.Context, env *environment, stmts []string, force, qui
 	}
 	if failed > 0 {
 		return errReported{errors.New("statement failed")}
+	}
+	if r.Partial && !env.allowPartial {
+		return errPartial{shell.ErrPartial}
 	}
 	return nil
 }

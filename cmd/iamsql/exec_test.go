@@ -137,7 +137,7 @@ SELECT Status FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob';
 }
 
 func TestStdinScriptRunsLikeMysql(t *testing.T) {
-	out, errOut, code := cli(t, "SELECT UserName FROM users WHERE region = 'us-east-1' AND PathPrefix = '/ops/' ORDER BY UserName;\n", "--sandbox", "-o", "csv")
+	out, errOut, code := cli(t, "SELECT UserName FROM users WHERE region = 'us-east-1' AND Path = '/ops/' ORDER BY UserName;\n", "--sandbox", "-o", "csv")
 	if code != 0 || out != "UserName\ndave\nerin\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -170,7 +170,7 @@ func TestExecAgainstEmulatorEndpoint(t *testing.T) {
 
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
 	_, errOut, code = cli(t, "", "exec", "SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1'")
-	if code != 1 || !strings.Contains(errOut, "ERROR 1045 (28000): IAM ListAccessKeys failed: SignatureDoesNotMatch") {
+	if code != 1 || !strings.Contains(errOut, "ERROR 1045 (28000): IAM ListUsers failed: SignatureDoesNotMatch") {
 		t.Errorf("wrong secret: exit %d, stderr %q", code, errOut)
 	}
 }
@@ -244,7 +244,30 @@ func TestBinaryEmulatorAndExec(t *testing.T) {
 	errOut.Reset()
 	bad.Stderr = &errOut
 	err = bad.Run()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "DELETE requires AccessKeyId") {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "DELETE without AccessKeyId or UserName in WHERE would change every key of the account") {
 		t.Errorf("want exit 1 with a clear message, got %v: %s", err, errOut.String())
+	}
+}
+
+// A result missing a part of the account (ListUsers denied: only the
+// caller's own keys) says so on stderr and exits 4, unless
+// --allow-partial.
+func TestPartialResultExitsFourUnlessAllowed(t *testing.T) {
+	emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
+	emu.Deny("ListUsers", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", emulator.DefaultRootAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", emulator.DefaultRootSecretAccessKey)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	q := "SELECT UserName, AccessKeyId FROM access_keys WHERE region = 'us-east-1'"
+	out, errOut, code := cli(t, "", "--endpoint-url", url, "-o", "csv", "exec", q)
+	if code != 4 || out != "UserName,AccessKeyId\nroot,AKIAIOSFODNN7EXAMPLE\n" ||
+		!strings.Contains(errOut, "partial result: ListUsers was denied") || !strings.Contains(errOut, "--allow-partial") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	_, errOut, code = cli(t, "", "--endpoint-url", url, "--allow-partial", "exec", q)
+	if code != 0 || !strings.Contains(errOut, "partial result: ListUsers was denied") {
+		t.Errorf("--allow-partial: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -42,7 +42,7 @@ func cmdInteractive(ctx context.Context, env *environment, args []string) error 
 	if !isTerminal(env.stdin) {
 		cfg.In = shell.NewPlainReader(env.stdin, nil)
 		cfg.Batch, cfg.Force = true, *force
-		return shellResult(ctx, shell.New(cfg).Run(ctx))
+		return shellResult(ctx, env, shell.New(cfg).Run(ctx))
 	}
 
 	// Ctrl-C belongs to the shell from here on.
@@ -72,13 +72,18 @@ func cmdInteractive(ctx context.Context, env *environment, args []string) error 
 	} else {
 		cfg.History = h
 	}
-	return shellResult(ctx, shell.New(cfg).Run(ctx))
+	return shellResult(ctx, env, shell.New(cfg).Run(ctx))
 }
 
 // shellResult maps the shell's end to the exit status: failed statements
 // and signals were already reported.
-func shellResult(ctx context.Context, err error) error {
-	if err != nil && (errors.Is(err, shell.ErrFailed) || ctx.Err() != nil) {
+func shellResult(ctx context.Context, env *environment, err error) error {
+	switch {
+	case errors.Is(err, shell.ErrPartial) && env.allowPartial:
+		return nil
+	case errors.Is(err, shell.ErrPartial):
+		return errPartial{err}
+	case err != nil && (errors.Is(err, shell.ErrFailed) || ctx.Err() != nil):
 		return errReported{err}
 	}
 	return err

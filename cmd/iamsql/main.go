@@ -35,6 +35,8 @@ Global flags (before or after the subcommand):
   --concurrency N         parallel IAM calls per statement (default 16)
   --audit-log FILE        append one JSON line per mutating IAM call (never a secret)
   -o, --output FORMAT     table (default), vertical, json, jsonl, csv, markdown; html for report
+  --allow-partial         exit 0, not 4, when a part of the account could not be read (the warning still says what)
+  --allow-root-keys       let a root caller create root access keys (AWS advises against them; also SET iamsql_allow_root_keys = 1)
   --debug                 debug logs on stderr (never secrets)
   -h, --help              this help
 
@@ -45,8 +47,16 @@ Examples:
   iamsql --sandbox report -o html > report.html
 `
 
-// exitUsage is the exit code for a command-line mistake.
-const exitUsage = 2
+// The exit codes: 0 ok; 1 a statement failed; 2 usage; 3 findings
+// (report --fail-on-findings); 4 a partial result (when both, 4).
+const (
+	exitUsage   = 2
+	exitPartial = 4
+)
+
+// errPartial makes runCLI exit with exitPartial: every statement ran, but
+// a part of the account could not be read. --allow-partial makes it 0.
+type errPartial struct{ error }
 
 // errUsage marks errors in how iamsql was invoked.
 type errUsage struct{ msg string }
@@ -117,6 +127,11 @@ func exitCode(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "iamsql: %v\n", err)
 		return exitUsage
 	}
+	var partial errPartial
+	if errors.As(err, &partial) {
+		fmt.Fprintf(stderr, "iamsql: %v (exit status %d; --allow-partial to accept it)\n", partial.error, exitPartial)
+		return exitPartial
+	}
 	var quiet errReported
 	if !errors.As(err, &quiet) {
 		fmt.Fprintf(stderr, "ERROR: %s\n", oneLine(err.Error()))
@@ -142,6 +157,8 @@ type globals struct {
 	output         string
 	debug          bool
 	help           bool
+	allowPartial   bool
+	allowRootKeys  bool
 }
 
 // parseGlobals takes the global flags out of args wherever they stand and
@@ -159,6 +176,8 @@ func parseGlobals(args []string) (globals, []string, error) {
 	fs.StringVar(&g.output, "o", "table", "")
 	fs.StringVar(&g.output, "output", "table", "")
 	fs.BoolVar(&g.debug, "debug", false, "")
+	fs.BoolVar(&g.allowPartial, "allow-partial", false, "")
+	fs.BoolVar(&g.allowRootKeys, "allow-root-keys", false, "")
 	fs.BoolVar(&g.help, "h", false, "")
 	fs.BoolVar(&g.help, "help", false, "")
 

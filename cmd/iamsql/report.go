@@ -167,7 +167,11 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	for _, in := range r.Incomplete {
 		fmt.Fprintf(env.stderr, "iamsql: report incomplete (%s): %s\n", in.Source, in.Reason)
 	}
-	if findings, incomplete := r.Outstanding(rf.selection); rf.failOn && findings+incomplete > 0 {
+	findings, incomplete := r.Outstanding(rf.selection)
+	if incomplete > 0 && !env.allowPartial {
+		return errPartial{fmt.Errorf("report incomplete: %d part(s) of the account could not be read", incomplete)}
+	}
+	if rf.failOn && findings+incomplete > 0 {
 		return errFindings{findings, incomplete}
 	}
 	return nil

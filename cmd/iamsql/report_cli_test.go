@@ -49,7 +49,7 @@ func TestReportSandboxJSONHasTheDemoFindings(t *testing.T) {
 	}
 	// 6 users: one page of ListUsers, 6 ListAccessKeys + 1 for root, one
 	// GetAccessKeyLastUsed per key.
-	want := map[string]int{"GetAccountSummary": 1, "ListUsers": 1, "ListAccessKeys": 7, "GetAccessKeyLastUsed": 8}
+	want := map[string]int{"GetAccountSummary": 1, "ListUsers": 1, "ListAccessKeys": 7, "GetAccessKeyLastUsed": 8, "GetUser": 1}
 	for op, n := range want {
 		if doc.IAMCalls[op] != n {
 			t.Errorf("iamCalls %v, want %v", doc.IAMCalls, want)

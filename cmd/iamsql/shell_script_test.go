@@ -16,7 +16,7 @@ func runShellScript(t *testing.T, script string, args ...string) (stdout, stderr
 	return out.String(), errOut.String(), code
 }
 
-const shellScript = `SELECT UserName FROM users WHERE region = 'us-east-1' AND PathPrefix = '/ops/' ORDER BY UserName;
+const shellScript = `SELECT UserName FROM users WHERE region = 'us-east-1' AND Path = '/ops/' ORDER BY UserName;
 -- a mistake on line 3
 SELECT *
   FROM access_keys;

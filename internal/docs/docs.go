@@ -31,6 +31,18 @@ func Render(r schema.Resource) string {
 		p("| **Id** | %s |\n", strings.Join(ids, ", "))
 	}
 	p("\n%s\n\n", r.Doc)
+	if l := r.List; l != nil {
+		p("**Rows.** A full scan (`WHERE region = …`) is the table: ")
+		if l.Parent != "" {
+			p("`%s` once per row of [`%s`](%s.md) (its `%s`)", l.Operation, l.Parent, l.Parent, l.ParentKey)
+			if l.RootCaller {
+				p(", plus the caller's own when the caller is the root user")
+			}
+		} else {
+			p("`%s`, all pages", l.Operation)
+		}
+		p(". Conditions on the API parameters (`=`, `IN`, a join) only narrow the IAM calls: they return exactly the rows of the full scan they select.\n\n")
+	}
 
 	p("## Fields\n\n")
 	p("| Name | Datatype | Description |\n|:-----|:---------|:------------|\n")
@@ -40,11 +52,14 @@ func Render(r schema.Resource) string {
 			typ = fmt.Sprintf("%s(%d)", c.Type, c.Size)
 		}
 		var notes []string
-		if c.Param {
-			notes = append(notes, "API parameter (usable in WHERE)")
+		if c.Key {
+			notes = append(notes, "identifies the row")
 		}
-		if c.Hydrated != "" {
-			notes = append(notes, "fetched with "+c.Hydrated+" only when used")
+		if c.Param {
+			notes = append(notes, "API parameter: = and IN in WHERE or a join narrow the IAM calls")
+		}
+		if c.Hydrate != "" {
+			notes = append(notes, "fetched with "+c.Hydrate+" only when used")
 		}
 		if c.Sensitive {
 			notes = append(notes, "sensitive: never logged")
@@ -69,7 +84,11 @@ func Render(r schema.Resource) string {
 			if m.Procedure != "" {
 				access += ", `CALL " + m.Signature() + "`"
 			}
-			p("| `%s` | %s | `%s` | %s | %s | %s |\n", m.Name, access, m.Operation, codeList(m.Required), codeList(m.Optional), escape(m.Doc))
+			required := codeList(m.Required)
+			if len(m.OneOf) > 0 {
+				required += "; and " + strings.Join(codes(m.OneOf), " or ") + " (safe updates)"
+			}
+			p("| `%s` | %s | `%s` | %s | %s | %s |\n", m.Name, access, m.Operation, required, codeList(m.Optional), escape(m.Doc))
 		}
 		p("\n")
 		p("### IAM permissions\n\n")
@@ -93,11 +112,15 @@ func codeList(names []string) string {
 	if len(names) == 0 {
 		return "—"
 	}
+	return strings.Join(codes(names), ", ")
+}
+
+func codes(names []string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
 		out[i] = "`" + n + "`"
 	}
-	return strings.Join(out, ", ")
+	return out
 }
 
 func escape(s string) string {

@@ -18,7 +18,9 @@
 //   - GetAccessKeyLastUsed of a key id that does not exist is AccessDenied
 //     (403), as AWS answers it, not NoSuchEntity.
 //   - User names are unique and looked up case-insensitively, as in IAM.
-//   - A dropped call (DropRate) is carried out; only its response is lost.
+//   - A dropped call (DropRate, DropNextAnswer) is carried out; only its
+//     response is lost. An answer held by SetAnswerDelay is lost the same
+//     way when the client gives up first: the change it made stands.
 //   - The signature's date is not compared with Options.Now, so tests can
 //     fake the clock while clients sign with the real one.
 //   - aws-sdk-go-v2 clients should use NewHTTPClient over the network, or
@@ -151,6 +153,8 @@ type Emulator struct {
 	opDropRate   map[string]float64
 	denies       map[denyRule]bool
 	failNext     map[string][]string // op -> queued error codes
+	answerDelay  map[string]time.Duration
+	dropAnswers  map[string]int // op -> answers still to drop
 
 	ops map[string]opFunc // the implemented Actions (a copy, so tests can add one)
 
@@ -171,21 +175,23 @@ var maxCallLog = 100_000
 // New returns an emulator seeded as opts say.
 func New(opts Options) (*Emulator, error) {
 	e := &Emulator{
-		accountID:  opts.AccountID,
-		rootKeyID:  opts.RootAccessKeyID,
-		rootSecret: opts.RootSecretAccessKey,
-		now:        opts.Now,
-		logger:     opts.Logger,
-		statePath:  opts.StatePath,
-		users:      map[string]*User{},
-		keys:       map[string]*AccessKey{},
-		latency:    opts.Latency,
-		opLatency:  map[string]time.Duration{},
-		opDropRate: map[string]float64{},
-		denies:     map[denyRule]bool{},
-		failNext:   map[string][]string{},
-		calls:      map[string]int{},
-		ops:        maps.Clone(operations),
+		accountID:   opts.AccountID,
+		rootKeyID:   opts.RootAccessKeyID,
+		rootSecret:  opts.RootSecretAccessKey,
+		now:         opts.Now,
+		logger:      opts.Logger,
+		statePath:   opts.StatePath,
+		users:       map[string]*User{},
+		keys:        map[string]*AccessKey{},
+		latency:     opts.Latency,
+		opLatency:   map[string]time.Duration{},
+		opDropRate:  map[string]float64{},
+		denies:      map[denyRule]bool{},
+		failNext:    map[string][]string{},
+		answerDelay: map[string]time.Duration{},
+		dropAnswers: map[string]int{},
+		calls:       map[string]int{},
+		ops:         maps.Clone(operations),
 	}
 	e.throttleRate = clampRate(opts.ThrottleRate)
 	e.dropRate = clampRate(opts.DropRate)
@@ -370,6 +376,38 @@ func (e *Emulator) FailNext(op, code string, n int) {
 	for i := 0; i < n; i++ {
 		e.failNext[op] = append(e.failNext[op], code)
 	}
+}
+
+// SetAnswerDelay holds every answer of op for d after the call was carried
+// out: its change is committed (a CreateAccessKey's key exists) before the
+// wait begins. A client that stays gets the answer after d; one that gives
+// up during d (its connection closes, its context ends) never gets it, and
+// the call log records the call with Status 0 while the change stands. A
+// very large d models an answer that never comes. d <= 0 removes the
+// delay. Errors are held too, and a dropped answer (DropNextAnswer,
+// DropRate) is dropped when the delay ends.
+func (e *Emulator) SetAnswerDelay(op string, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if d <= 0 {
+		delete(e.answerDelay, op)
+		return
+	}
+	e.answerDelay[op] = d
+}
+
+// DropNextAnswer drops the answers of the next n calls of op: each is
+// carried out (a CreateAccessKey creates its key), then its connection is
+// closed without a response, as by DropRate but deterministically. Calls
+// add up; n <= 0 clears what is queued for op.
+func (e *Emulator) DropNextAnswer(op string, n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n <= 0 {
+		delete(e.dropAnswers, op)
+		return
+	}
+	e.dropAnswers[op] += n
 }
 
 // Calls returns a copy of the per-Action call counters. A call is counted

@@ -33,7 +33,8 @@ type exchange struct {
 
 // ServeHTTP answers one IAM Query API request. An unexpected failure is
 // answered with InternalFailure (500). The only panic is net/http's
-// http.ErrAbortHandler, when a dropped call (DropRate) must end without a
+// http.ErrAbortHandler, when a dropped call (DropRate, DropNextAnswer) or
+// an answer its client gave up on (SetAnswerDelay) must end without a
 // response and w cannot be hijacked; Transport handles it for in-process
 // use.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -115,7 +116,13 @@ func (x *exchange) serve() {
 		e.setCallStatus(x.logSeq, 0)
 		return
 	case fateDropped:
-		x.drop()
+		x.drop("dropped")
+		return
+	case fateLost:
+		// Carried out, but the client left (or the server is closing)
+		// while the answer was held: close the connection, so that no
+		// one still connected could read an answer the client never got.
+		x.drop("lost")
 		return
 	}
 	if aerr != nil {
@@ -132,39 +139,57 @@ const (
 	fateAnswered  fate = iota
 	fateCancelled      // ctx ended during injected latency; not carried out
 	fateDropped        // carried out (or failed), but its answer is lost
+	fateLost           // carried out (or failed), but ctx ended while its answer was held
 )
 
 // perform runs an admitted call, for HTTP requests and Invoke alike: the
 // test hooks (injected latency, ended early when ctx ends; a queued
-// FailNext error or throttling; a dropped answer), then the operation.
+// FailNext error or throttling), then the operation, then the hooks on
+// its answer (held by SetAnswerDelay until it ends or ctx does; dropped).
 func (x *exchange) perform(ctx context.Context, c *reqCtx, op opFunc) (result, *APIError, fate) {
 	e := x.e
-	if d := e.latencyFor(c.op); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil, fateCancelled
-		}
+	if !wait(ctx, e.latencyFor(c.op)) {
+		return nil, nil, fateCancelled
 	}
-	inject, throttle, drop := e.drawHooks(c.op)
+	h := e.drawHooks(c.op)
 	var res result
 	var aerr *APIError
 	switch {
-	case inject != "":
-		aerr = injectedError(inject, c.op, c)
-	case throttle:
+	case h.inject != "":
+		aerr = injectedError(h.inject, c.op, c)
+	case h.throttle:
 		aerr = newError("Throttling", msgRateExceeded)
 	default:
 		res, aerr = e.run(op, c)
 	}
+	// From here on the call has been carried out (its change is
+	// committed, and persisted with StatePath): whatever happens to the
+	// answer, the change stands.
+	if !wait(ctx, h.answerDelay) {
+		return nil, nil, fateLost
+	}
 	// A dropped call was carried out; only its response is lost, the
 	// ambiguous failure a client cannot tell from a lost request.
-	if drop {
+	if h.drop {
 		return nil, nil, fateDropped
 	}
 	return res, aerr, fateAnswered
+}
+
+// wait sleeps for d and reports whether it did, false when ctx ended
+// first.
+func wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // Invoke performs one Action for a caller in the same process acting as
@@ -174,8 +199,10 @@ func (x *exchange) perform(ctx context.Context, c *reqCtx, op opFunc) (result, *
 // log and counters, test hooks and operation; only HTTP and XML are
 // skipped. It returns the operation's result (*UserResult,
 // *ListAccessKeysResult, ...; nil for an Action without one) or an error:
-// an *APIError as IAM answers it, ErrDropped for a dropped call, or ctx's
-// error when ctx ends during injected latency.
+// an *APIError as IAM answers it, ErrDropped for a dropped call (carried
+// out), or ctx's error when ctx ends during injected latency (not carried
+// out) or while SetAnswerDelay holds the answer (carried out; the call
+// log tells the two apart only by the state).
 func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.Values) (res any, err error) {
 	x := &exchange{e: e, requestID: newRequestID(), logSeq: -1, signer: keyID}
 	defer func() {
@@ -203,6 +230,9 @@ func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.
 	switch {
 	case f == fateCancelled:
 		x.finish(0, "canceled")
+		return nil, ctx.Err()
+	case f == fateLost:
+		x.finish(0, "lost")
 		return nil, ctx.Err()
 	case f == fateDropped:
 		x.finish(0, "dropped")
@@ -317,22 +347,41 @@ func (e *Emulator) setCallStatus(seq, status int) {
 	}
 }
 
+// callHooks is the injected fate of one call.
+type callHooks struct {
+	inject      string        // a queued FailNext error code
+	throttle    bool          // answer Throttling instead of acting
+	answerDelay time.Duration // hold the answer after acting
+	drop        bool          // lose the answer after acting
+}
+
 // drawHooks decides the injected fate of one call: a queued FailNext
-// error, throttling, and whether its response is dropped.
-func (e *Emulator) drawHooks(action string) (inject string, throttle, drop bool) {
+// error, throttling, how long its answer is held, and whether it is
+// dropped.
+func (e *Emulator) drawHooks(action string) callHooks {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var h callHooks
 	if q := e.failNext[action]; len(q) > 0 {
-		inject = q[0]
+		h.inject = q[0]
 		if len(q) == 1 {
 			delete(e.failNext, action)
 		} else {
 			e.failNext[action] = q[1:]
 		}
 	}
-	throttle = inject == "" && e.drawLocked(e.throttleRate)
-	drop = e.drawLocked(e.dropRateLocked(action))
-	return inject, throttle, drop
+	h.throttle = h.inject == "" && e.drawLocked(e.throttleRate)
+	h.drop = e.drawLocked(e.dropRateLocked(action))
+	if n := e.dropAnswers[action]; n > 0 {
+		h.drop = true
+		if n == 1 {
+			delete(e.dropAnswers, action)
+		} else {
+			e.dropAnswers[action] = n - 1
+		}
+	}
+	h.answerDelay = e.answerDelay[action]
+	return h
 }
 
 // isFormBody reports whether the body carries form-encoded parameters: the
@@ -441,10 +490,11 @@ func (x *exchange) respond(status int, body []byte, code string) {
 }
 
 // drop closes the connection without answering, as a network failure
-// would.
-func (x *exchange) drop() {
+// would; code says why in the log ("dropped", or "lost" when the client
+// left while the answer was held).
+func (x *exchange) drop(code string) {
 	x.wrote = true
-	x.finish(0, "dropped")
+	x.finish(0, code)
 	if hj, ok := x.w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			_ = conn.Close()

@@ -8,15 +8,17 @@ import (
 	"strconv"
 )
 
-// ErrDropped is the error Transport returns for a dropped call (DropRate),
-// where a network client would see the connection close.
+// ErrDropped is the error Transport and Invoke return for a dropped call
+// (DropRate, DropNextAnswer), where a network client would see the
+// connection close.
 var ErrDropped = errors.New("emulator: connection closed without a response (dropped call)")
 
 // Transport returns an http.RoundTripper that hands each request straight
 // to the emulator, without a socket, for an SDK client in the same
 // process (tests; --sandbox calls Invoke instead), e.g. iam.Options{HTTPClient: &http.Client{Transport:
 // e.Transport()}}. A dropped call fails with ErrDropped, a request whose
-// context ends during injected latency with the context's error.
+// context ends during injected latency or while its answer is held
+// (SetAnswerDelay) with the context's error.
 func (e *Emulator) Transport() http.RoundTripper { return transport{e: e} }
 
 type transport struct{ e *Emulator }
@@ -49,7 +51,12 @@ func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error)
 			if v != http.ErrAbortHandler {
 				panic(v)
 			}
-			resp, err = nil, ErrDropped
+			// The answer was withheld: lost because the client gave up
+			// (as a network client sees its own cancellation), or dropped.
+			if err = req.Context().Err(); err == nil {
+				err = ErrDropped
+			}
+			resp = nil
 		}
 	}()
 	t.e.ServeHTTP(w, in)

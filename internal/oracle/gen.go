@@ -78,11 +78,6 @@ func (t *tableInfo) col(name string) *colInfo {
 	return nil
 }
 
-// skipColumns are columns the generator leaves alone: users.PathPrefix is
-// a parameter that filters ListUsers by path, not a column with a value of
-// its own (it is being removed from the schema).
-var skipColumns = map[string]bool{"users.PathPrefix": true}
-
 // tref is one table reference in a query.
 type tref struct {
 	alias   string // "" → columns are unqualified
@@ -166,17 +161,11 @@ func NewGenerator(o *Oracle, seed uint64, universe []string) *Generator {
 	}
 	for _, r := range oracleTables {
 		t := &tableInfo{name: r.Name}
-		switch r.Name {
-		case schema.AccessKeys.Name:
-			t.key = "AccessKeyId"
-		case schema.Users.Name:
-			t.key = "UserName"
-		}
 		for _, c := range r.Columns {
-			if skipColumns[r.Name+"."+c.Name] {
-				continue
+			if c.Key && c.Name != "region" {
+				t.key = c.Name // a row is this column's value in a region
 			}
-			ci := colInfo{name: c.Name, hydrated: c.Hydrated != "", param: c.Param && c.Name != "region", validated: c.Param}
+			ci := colInfo{name: c.Name, hydrated: c.Hydrate != "", param: c.Param && c.Name != "region", validated: c.Param}
 			switch c.Type {
 			case schema.Datetime:
 				ci.kind = kDate

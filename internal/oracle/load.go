@@ -196,10 +196,6 @@ func userColumn(u emulator.User) func(col, region string) (any, bool) {
 			return u.CreateDate.UTC(), true
 		case "PasswordLastUsed":
 			return optTime(u.PasswordLastUsed), true
-		case "PathPrefix":
-			// An echoed parameter: "/" when the query gives none. The
-			// generator never filters on it (see skipColumns).
-			return "/", true
 		case "region":
 			return region, true
 		}

@@ -194,11 +194,11 @@ func (r *Report) KeyFindings() map[string][]string {
 }
 
 // The statements a report runs. %[1]s is the region (validated first).
+// access_keys is every key of the account: the users' and, when the
+// report runs as root, the root user's.
 const (
 	summarySQL   = "SELECT AccountAccessKeysPresent, Users FROM account_summary WHERE region = '%[1]s'"
-	rootKeysSQL  = "SELECT UserName, AccessKeyId, Status, CreateDate, LastUsedDate, LastUsedServiceName, LastUsedRegion FROM access_keys WHERE region = '%[1]s'"
-	inventorySQL = "SELECT u.Arn, u.UserName, k.AccessKeyId, k.Status, k.CreateDate, k.LastUsedDate, k.LastUsedServiceName, k.LastUsedRegion " +
-		"FROM users u JOIN access_keys k ON k.UserName = u.UserName WHERE u.region = '%[1]s' AND k.region = '%[1]s'"
+	inventorySQL = "SELECT UserName, AccessKeyId, Status, CreateDate, LastUsedDate, LastUsedServiceName, LastUsedRegion FROM access_keys WHERE region = '%[1]s'"
 )
 
 // InventorySQL is the statement the inventory comes from.
@@ -232,19 +232,10 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 	if err := r.readSummary(ctx, q, prog); err != nil {
 		return nil, err
 	}
-	rootKeys, rootNote, err := r.readRootKeys(ctx, q, prog)
-	if err != nil {
-		return nil, err
-	}
 	if err := r.readInventory(ctx, q, prog); err != nil {
 		return nil, err
 	}
-	if r.Account != "" {
-		for i := range rootKeys {
-			rootKeys[i].Account = r.Account
-		}
-	}
-	r.Keys = append(rootKeys, r.Keys...)
+	rootNote := r.whoRan(ctx, eng)
 	r.Findings = findAll(r, rootNote)
 	r.Elapsed = time.Since(start)
 	return r, nil
@@ -261,7 +252,7 @@ func (r *Report) readSummary(ctx context.Context, q *querier, prog *progressDisp
 			r.Users = int(n)
 		}
 		return nil
-	}, r.warnings("account summary"))
+	}, nil)
 	t.done(err)
 	if err != nil {
 		if !isAccessDenied(err) {
@@ -273,44 +264,27 @@ func (r *Report) readSummary(ctx context.Context, q *querier, prog *progressDisp
 	return nil
 }
 
-// readRootKeys lists the root user's keys. IAM lists the caller's own keys
-// when no UserName is given, so the rows are the root user's only when the
-// report runs with root credentials; rootNote then explains why root keys
-// the summary reports are not listed.
-func (r *Report) readRootKeys(ctx context.Context, q *querier, prog *progressDisplay) (keys []Key, rootNote string, err error) {
-	if r.RootKeysPresent != nil && !*r.RootKeysPresent {
-		return nil, "", nil // the account summary says there are none
+// whoRan names the caller, for the account id and, when no root key was
+// listed, for why: the root user's keys are listed only to root.
+func (r *Report) whoRan(ctx context.Context, eng *provider.Engine) string {
+	arn, root, err := eng.Caller(ctx, r.Region)
+	if err != nil {
+		return "whether the report ran as the root user is unknown (" + oneLine(err.Error()) + ")"
 	}
-	t := prog.step("Root user's keys", 1)
-	var other string
-	err = q.run(ctx, fmt.Sprintf(rootKeysSQL, r.Region), nil, func(row gmssql.Row) error {
-		k := keyFromRow("", row)
-		if !k.Root() {
-			other = k.UserName
-			return nil
+	if r.Account == "" {
+		r.Account = accountOf(arn)
+		for i := range r.Keys {
+			r.Keys[i].Account = r.Account
 		}
-		keys = append(keys, k)
-		return nil
-	}, r.warnings("root keys"))
-	t.done(err)
+	}
 	switch {
-	case err != nil && ctx.Err() != nil:
-		return nil, "", err
-	case err != nil:
-		// A caller that is a role (no keys of its own) gets an error here;
-		// the summary's answer stands, without key details.
-		rootNote = "the root user's keys could not be listed (" + oneLine(err.Error()) + ")"
-	case len(keys) == 0 && other != "":
-		rootNote = "the report ran as " + other + ", not as root; run it with root credentials to list the root user's keys"
-	case len(keys) == 0:
-		rootNote = "the root user's keys are listed only when the report runs with root credentials"
+	case root:
+		return ""
+	case arn != "":
+		return "the report ran as " + arn[strings.LastIndex(arn, "/")+1:] + ", not as root; run it with root credentials to list the root user's keys"
+	default:
+		return "the root user's keys are listed only when the report runs with root credentials"
 	}
-	if r.RootKeysPresent == nil && len(keys) == 0 {
-		r.Incomplete = append(r.Incomplete, Incomplete{Source: "root keys", UserName: RootUserName,
-			Reason: "whether the root user has access keys is unknown: " + rootNote})
-		rootNote = ""
-	}
-	return keys, rootNote, nil
 }
 
 func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDisplay) error {
@@ -318,27 +292,21 @@ func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDi
 	// ahead of the rows by a bounded window) and shows the keys read.
 	t := prog.step("Users' keys", r.Users)
 	lastUsedDenied := map[string]bool{}
-	warn := r.warnings("inventory")
 	var keysRead atomic.Int64
 	err := q.run(ctx, InventorySQL(r.Region), func(res *provider.Result) {
 		t.watch(func() int { return res.Stats.Snapshot()["ListAccessKeys"] },
 			func() string { return fmt.Sprintf("Users' keys (%d keys read)", keysRead.Load()) })
 	}, func(row gmssql.Row) error {
-		account := accountOf(asString(row[0]))
-		if r.Account == "" {
-			r.Account = account
-		}
-		r.Keys = append(r.Keys, keyFromRow(account, row[1:]))
+		r.Keys = append(r.Keys, keyFromRow("", row))
 		keysRead.Add(1)
 		return nil
-	}, func(w *gmssql.Warning) {
-		if w.Code == provider.NoteLastUsedDenied {
-			if id, _, ok := strings.Cut(strings.TrimPrefix(w.Message, "access key "), ":"); ok {
-				lastUsedDenied[id] = true
-			}
+	}, nil)
+	for _, in := range q.sess.Incomplete() {
+		if in.Operation == "GetAccessKeyLastUsed" {
+			lastUsedDenied[in.AccessKeyID] = true
 		}
-		warn(w)
-	})
+		r.Incomplete = append(r.Incomplete, Incomplete{Source: "inventory", UserName: in.UserName, AccessKeyID: in.AccessKeyID, Reason: in.Reason})
+	}
 	t.done(err)
 	if err != nil {
 		return fmt.Errorf("inventory: %w", err)
@@ -363,28 +331,6 @@ func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDi
 			cmp.Compare(a.AccessKeyID, b.AccessKeyID))
 	})
 	return nil
-}
-
-// warnings turns a statement's warnings into incomplete entries: the
-// engine warns when it skips a user or key it could not read.
-func (r *Report) warnings(source string) func(*gmssql.Warning) {
-	return func(w *gmssql.Warning) {
-		in := Incomplete{Source: source, Reason: w.Message}
-		switch w.Code {
-		case provider.NoteUserSkipped:
-			// "user NAME skipped: ..."
-			if rest, ok := strings.CutPrefix(w.Message, "user "); ok {
-				in.UserName, _, _ = strings.Cut(rest, " ")
-			}
-		case provider.NoteKeySkipped, provider.NoteLastUsedDenied:
-			// "access key ID skipped: ..." / "access key ID: last use unknown ..."
-			if rest, ok := strings.CutPrefix(w.Message, "access key "); ok {
-				id, _, _ := strings.Cut(rest, " ")
-				in.AccessKeyID = strings.TrimSuffix(id, ":")
-			}
-		}
-		r.Incomplete = append(r.Incomplete, in)
-	}
 }
 
 func keyFromRow(account string, row gmssql.Row) Key {
@@ -434,10 +380,12 @@ func (q *querier) run(ctx context.Context, stmt string, started func(*provider.R
 				q.calls[op] += n
 			}
 		}
-		warnings := q.sess.Warnings() // newest first
-		slices.Reverse(warnings)
-		for _, w := range warnings {
-			warn(w)
+		if warn != nil {
+			warnings := q.sess.Warnings() // newest first
+			slices.Reverse(warnings)
+			for _, w := range warnings {
+				warn(w)
+			}
 		}
 		q.sess.ClearWarnings()
 	}()

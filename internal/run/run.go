@@ -34,6 +34,9 @@ type Runner struct {
 
 	// Last describes the most recent statement.
 	Last Stats
+	// Partial is set once a statement's result was partial: a part of the
+	// account could not be read (Session.Incomplete; a warning says what).
+	Partial bool
 
 	// printedCreated is set when the statement's own result rows already
 	// showed the created keys (CALL create_access_key).
@@ -74,6 +77,9 @@ func (r *Runner) Run(ctx context.Context, stmt string) (err error) {
 			}
 		}
 		r.printedCreated = false
+		if len(r.Session.Incomplete()) > 0 {
+			r.Partial = true
+		}
 		if res != nil && res.Ctx != nil {
 			r.printWarnings(res.Ctx)
 		}

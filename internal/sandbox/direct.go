@@ -104,7 +104,8 @@ func opError(op string, err error) error {
 // sdkError shapes an Invoke error as the SDK returns it: an HTTP response
 // error (its status is what the retryer looks at for 5xx) around a
 // generic API error with IAM's code and message, or, for a dropped call,
-// around a failure to send (a cancelled one: a cancellation), with
+// around a failure to send (a call the caller cancelled, during injected
+// latency or while its answer was held: a cancellation), with
 // the empty response the SDK puts there (status 0). The SDK returns some
 // codes as modelled types (types.NoSuchEntityException, ...); iamsql reads
 // every one through smithy.APIError, which both satisfy alike.

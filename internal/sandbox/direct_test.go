@@ -261,6 +261,53 @@ var steps = []step{
 			cancel()
 			return api.GetAccountSummary(ctx, nil)
 		}},
+	{name: "create answered after its answer was held",
+		hooks: func(e *emulator.Emulator) { e.SetAnswerDelay("CreateAccessKey", 20*time.Millisecond) },
+		call: func(ctx context.Context, api awsiam.API) (any, error) {
+			return api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dave")}, awsiam.NoRetry)
+		}},
+	{name: "create cancelled while its answer is held",
+		hooks: func(e *emulator.Emulator) { e.SetAnswerDelay("CreateAccessKey", time.Hour) },
+		call: func(ctx context.Context, api awsiam.API) (any, error) {
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			return api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dave")}, awsiam.NoRetry)
+		}},
+	{name: "the keys of the held answers",
+		hooks: func(e *emulator.Emulator) { e.SetAnswerDelay("CreateAccessKey", 0) },
+		call: func(ctx context.Context, api awsiam.API) (any, error) {
+			return api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("dave")})
+		}},
+	{name: "create whose next answer is dropped",
+		hooks: func(e *emulator.Emulator) { e.DropNextAnswer("CreateAccessKey", 1) },
+		call: func(ctx context.Context, api awsiam.API) (any, error) {
+			return api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("carol")}, awsiam.NoRetry)
+		}},
+	{name: "a delete whose answer is dropped is retried and answered NoSuchEntity",
+		hooks: func(e *emulator.Emulator) { e.DropNextAnswer("DeleteAccessKey", 1) },
+		call: func(ctx context.Context, api awsiam.API) (any, error) {
+			return api.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("carol"), AccessKeyId: aws.String("AKIACAROL00000000001")})
+		}},
+	{name: "a delete cancelled while its answer is held",
+		hooks: func(e *emulator.Emulator) { e.SetAnswerDelay("DeleteAccessKey", time.Hour) },
+		call: func(ctx context.Context, api awsiam.API) (any, error) {
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			return api.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String("AKIAALICE00000000002")})
+		}},
+	{name: "the keys after the lost answers",
+		hooks: func(e *emulator.Emulator) { e.SetAnswerDelay("DeleteAccessKey", 0) },
+		call: func(ctx context.Context, api awsiam.API) (any, error) {
+			var out []any
+			for _, u := range []string{"alice", "carol"} {
+				o, err := api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(u)})
+				if err != nil {
+					return out, err
+				}
+				out = append(out, o)
+			}
+			return out, nil
+		}},
 }
 
 // TestDirectMatchesTheSDK runs the same calls through the SDK client over

@@ -13,5 +13,5 @@ import (
 // retry bounds (MaxAttempts, MaxBackoff) apply.
 func Clients(emu *emulator.Emulator, o awsiam.Options) *awsiam.Clients {
 	id, _ := emu.RootCredentials()
-	return awsiam.NewClientsFor(&direct{emu: emu, keyID: id, retryer: awsiam.NewRetryer(o)})
+	return awsiam.NewClientsFor(&direct{emu: emu, keyID: id, retryer: awsiam.NewRetryer(o)}, o)
 }

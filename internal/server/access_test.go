@@ -31,7 +31,7 @@ var mutations = []struct {
 	{"INSERT VALUES, two rows", "INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1'), ('erin', 'us-east-1')", nil},
 	{"INSERT VALUES, StackQL name", "INSERT INTO aws.iam.access_keys (UserName, region) VALUES ('dave', 'us-east-1')", nil},
 	{"INSERT … SELECT, StackQL name", "INSERT INTO aws.iam_api.access_keys (UserName, region) SELECT 'dave', 'us-east-1'", nil},
-	{"INSERT … SELECT FROM users", "INSERT INTO access_keys (UserName, region) SELECT UserName, region FROM users WHERE region = 'us-east-1' AND PathPrefix = '/ops/'", nil},
+	{"INSERT … SELECT FROM users", "INSERT INTO access_keys (UserName, region) SELECT UserName, region FROM users WHERE region = 'us-east-1' AND Path = '/ops/'", nil},
 	{"INSERT … ON DUPLICATE KEY UPDATE", "INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1') ON DUPLICATE KEY UPDATE Status = 'Inactive'", nil},
 	{"UPDATE", "UPDATE access_keys SET Status = 'Inactive' WHERE AccessKeyId = 'AKIABOB0000000000001' AND region = 'us-east-1'", nil},
 	{"UPDATE, StackQL name", "UPDATE aws.iam_api.access_keys SET Status = 'Inactive' WHERE AccessKeyId = 'AKIABOB0000000000001' AND region = 'us-east-1'", nil},

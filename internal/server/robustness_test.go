@@ -786,7 +786,7 @@ func addUsers(t testing.TB, emu *emulator.Emulator, prefix string, n int) {
 func TestClientDyingMidResultCancelsTheStatement(t *testing.T) {
 	const users = 1000
 	const inventory = "SELECT u.UserName, u.Arn, u.UserId, k.AccessKeyId, k.Status, k.CreateDate FROM users u JOIN access_keys k ON k.UserName = u.UserName " +
-		"WHERE u.region = 'us-east-1' AND k.region = 'us-east-1' AND u.PathPrefix = '/inventory/'"
+		"WHERE u.region = 'us-east-1' AND k.region = 'us-east-1' AND u.Path = '/inventory/'"
 	for _, how := range []string{"reset", "close"} {
 		t.Run(how, func(t *testing.T) {
 			w := newWorld(t, worldOptions{Options: Options{disconnectPoll: 20 * time.Millisecond}})
@@ -1070,7 +1070,7 @@ type fuzzGen struct {
 
 var fuzzTables = map[string][]string{
 	"access_keys":         {"AccessKeyId", "UserName", "Status", "CreateDate", "region", "LastUsedDate", "LastUsedServiceName", "LastUsedRegion"},
-	"users":               {"UserName", "UserId", "Arn", "Path", "CreateDate", "PasswordLastUsed", "PathPrefix", "region"},
+	"users":               {"UserName", "UserId", "Arn", "Path", "CreateDate", "PasswordLastUsed", "region"},
 	"created_access_keys": {"AccessKeyId", "UserName", "Status", "CreateDate", "SecretAccessKey", "region"},
 	"account_summary":     {"AccountAccessKeysPresent", "AccountMFAEnabled", "Users", "UsersQuota", "AccessKeysPerUserQuota", "region"},
 	"methods":             {"TableName", "Method", "Verb", "Operation", "ProcedureCall", "RequiredParams", "OptionalParams", "Permissions"},
@@ -1118,6 +1118,9 @@ func (g *fuzzGen) lit(col string) string {
 			v = g.pick(fuzzRegions)
 		case "UserName":
 			v = g.pick(fuzzUsers)
+			if g.mutating && v == "root" {
+				v = "nobody" // not the root user's keys: the engine signs with one
+			}
 		case "AccessKeyId":
 			v = g.pick(fuzzKeyIDs)
 		case "Status":
@@ -1792,7 +1795,7 @@ func TestLibraryLogsCarryNoStatementValues(t *testing.T) {
 	for _, q := range []string{
 		"SELECT * FROM access_keys WHERE region = 'needle-region-1'",
 		"CALL create_access_key('us-east-1', 'needleuser')",
-		"SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'needle-nobody'",
+		"CALL update_access_key('AKIABOB0000000000001', 'Active', 'us-east-1', 'needle-nobody')",
 		"SELECT CAST('needle-date' AS DATETIME) + INTERVAL 1 DAY FROM access_keys WHERE region = 'us-east-1' AND CreateDate = 'needle-date'",
 		"SELECT 'needle-syntax' FROM FROM",
 		"EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'needle-key', @Status = 'needle-status', @region = 'us-east-1'",

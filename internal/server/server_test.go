@@ -137,8 +137,8 @@ func TestStackQLStatementsRunOverProtocol(t *testing.T) {
 	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser}}})
 	c := w.conn(rwUser)
 	got := rows(t, c, "SELECT AccessKeyId, CreateDate, Status, UserName FROM aws.iam_api.access_keys WHERE region = 'us-east-1'")
-	if len(got) != 1 || got[0][0] != "AKIAIOSFODNN7EXAMPLE" {
-		t.Errorf("the caller's (root's) keys: %v", got)
+	if len(got) != 8 || got[7][0] != "AKIAIOSFODNN7EXAMPLE" {
+		t.Errorf("every key of the account, the root user's last: %v", got)
 	}
 	if _, err := c.ExecContext(ctx, "EXEC aws.iam_api.access_keys.access_keys_Update @AccessKeyId = 'AKIABOB0000000000001', @Status = 'Inactive', @region = 'us-east-1'"); err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func keyStatus(w *world, id string) string {
 func TestIAMErrorsReachClientsWithTheirNumbers(t *testing.T) {
 	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser}}})
 	db := w.db(rwUser)
-	w.emu.Deny("ListAccessKeys", "carol")
+	w.emu.Deny("DeleteAccessKey", "carol")
 	w.emu.FailNext("ListAccessKeys", "Throttling", 100)
 	_, err := tryRows(db, "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice'")
 	wantErr(t, err, provider.ErrNumThrottled, "Throttling")
@@ -193,8 +193,8 @@ func TestIAMErrorsReachClientsWithTheirNumbers(t *testing.T) {
 	}{
 		{"quota (CALL)", "CALL create_access_key('us-east-1', 'alice')", provider.ErrNumLimitExceeded, []string{"LimitExceeded"}},
 		{"quota (INSERT)", "INSERT INTO access_keys (UserName, region) VALUES ('alice', 'us-east-1')", provider.ErrNumLimitExceeded, []string{"LimitExceeded"}},
-		{"no such user (while rows stream)", "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'nobody'", provider.ErrNumNotFound, []string{"NoSuchEntity", "nobody"}},
-		{"access denied", "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'carol'", provider.ErrNumAccessDenied, []string{"AccessDenied"}},
+		{"no such user", "CALL update_access_key('AKIABOB0000000000001', 'Inactive', 'us-east-1', 'nobody')", provider.ErrNumNotFound, []string{"NoSuchEntity", "nobody"}},
+		{"access denied", "CALL delete_access_key('AKIACAROL00000000001', 'us-east-1', 'carol')", provider.ErrNumAccessDenied, []string{"AccessDenied"}},
 		{"missing region", "SELECT * FROM access_keys WHERE UserName = 'alice'", provider.ErrNumBadParam, []string{"region"}},
 		{"invalid status", "UPDATE access_keys SET Status = 'Paused' WHERE AccessKeyId = 'AKIABOB0000000000001' AND region = 'us-east-1'", provider.ErrNumBadParam, []string{"Status"}},
 		{"unknown table", "SELECT * FROM nothing_here", 1146, nil},

@@ -84,11 +84,7 @@ func writeVerb(w io.Writer, verb string) bool {
 			if string(m.Verb) != verb {
 				continue
 			}
-			params := "requires " + orNone(m.Required)
-			if len(m.Optional) > 0 {
-				params += "; optional " + strings.Join(m.Optional, ", ")
-			}
-			rows = append(rows, row{r.Name, params, m.Operation})
+			rows = append(rows, row{r.Name, m.Requirement(), m.Operation})
 			width = max(width, len(r.Name))
 		}
 	}
@@ -170,11 +166,7 @@ func writeResource(w io.Writer, r schema.Resource) {
 				fmt.Fprintf(w, ", CALL %s", m.Signature())
 			}
 			fmt.Fprintln(w)
-			params := "requires " + orNone(m.Required)
-			if len(m.Optional) > 0 {
-				params += "; optional " + strings.Join(m.Optional, ", ")
-			}
-			fmt.Fprintf(w, "          %s\n", params)
+			fmt.Fprintf(w, "          %s\n", m.Requirement())
 		}
 	}
 	if len(r.Examples) > 0 {

@@ -48,6 +48,10 @@ var ErrInterrupt = errors.New("interrupted")
 // error has already been printed.
 var ErrFailed = errors.New("a statement failed")
 
+// ErrPartial is returned by Run in batch mode when every statement ran but
+// a result was partial (a part of the account could not be read).
+var ErrPartial = errors.New("a result was partial: a part of the account could not be read (see the warnings)")
+
 // Config configures a Shell.
 type Config struct {
 	Engine  *provider.Engine
@@ -165,8 +169,11 @@ func (s *Shell) finish(ctx context.Context) error {
 }
 
 func (s *Shell) result() error {
-	if s.cfg.Batch && s.failed {
+	switch {
+	case s.cfg.Batch && s.failed:
 		return ErrFailed
+	case s.cfg.Batch && s.runner.Partial:
+		return ErrPartial
 	}
 	return nil
 }

@@ -127,7 +127,7 @@ func TestHelpOnATableShowsFieldsAndMethodsFromSchema(t *testing.T) {
 				r.wantOutWrapped(c.Name+" ", c.Doc)
 			}
 			for _, m := range res.Methods {
-				r.wantOut(m.Name+" → "+m.Operation, "requires "+strings.Join(m.Required, ", "))
+				r.wantOut(m.Name+" → "+m.Operation, m.Requirement())
 				if m.Procedure != "" {
 					r.wantOut("CALL " + m.Signature())
 				}
@@ -143,7 +143,7 @@ func TestHelpOnATableShowsFieldsAndMethodsFromSchema(t *testing.T) {
 	r.wantOut("AccessKeyId *",
 		"SELECT  access_keys_List → ListAccessKeys", "requires region; optional UserName, AccessKeyId",
 		"CALL update_access_key(AccessKeyId, Status, region[, UserName])\n  access_keys_Update on access_keys (IAM UpdateAccessKey); requires AccessKeyId, Status, region; optional UserName",
-		"  access_keys          IAM access keys: one row per key",
+		"  access_keys          IAM access keys: every access key in the account",
 		"(SELECT requires region)",
 		"PasswordLastUsed")
 }
@@ -154,7 +154,7 @@ func TestHelpOnAVerbListsTablesWithRequiredParams(t *testing.T) {
 	r.wantOut("SELECT on iamsql's tables (required parameters go in WHERE):",
 		"  access_keys      requires region; optional UserName, AccessKeyId (IAM ListAccessKeys)",
 		"DELETE on iamsql's tables (required parameters go in WHERE):",
-		"requires AccessKeyId, region; optional UserName (IAM DeleteAccessKey)",
+		"requires region; and AccessKeyId or UserName (safe updates) (IAM DeleteAccessKey)",
 		"DELETE FROM aws.iam_api.access_keys WHERE AccessKeyId = 'AKIAALICE00000000002' AND region = 'us-east-1';",
 		"CALL update_access_key(AccessKeyId, Status, region[, UserName])",
 		"CALL create_access_key('us-east-1', 'dave');")

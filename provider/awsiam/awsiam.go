@@ -96,9 +96,13 @@ func NewClients(opts Options) *Clients {
 	return &Clients{opts: opts, clients: map[string]API{}}
 }
 
-// NewClientsFor wraps an existing API (a test double) for every partition.
-func NewClientsFor(api API) *Clients {
+// NewClientsFor wraps an existing API (a test double, the sandbox) for
+// every partition; of o only the retry bounds apply.
+func NewClientsFor(api API, o ...Options) *Clients {
 	c := &Clients{clients: map[string]API{}}
+	if len(o) > 0 {
+		c.opts = o[0]
+	}
 	c.once.Do(func() {})
 	for p := range schema.SigningRegion {
 		c.clients[p] = api
@@ -184,6 +188,34 @@ func NewRetryer(o Options) aws.Retryer {
 			so.MaxBackoff = o.MaxBackoff
 		}
 	})
+}
+
+// MaxAttempts is how often a call IAM refused with throttling is tried.
+func (c *Clients) MaxAttempts() int {
+	if c.opts.MaxAttempts > 0 {
+		return c.opts.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
+// Backoff is the jittered exponential wait before attempt n+1 of a call
+// that IAM refused with throttling (the standard retryer's).
+func (c *Clients) Backoff(attempt int, err error) time.Duration {
+	max := c.opts.MaxBackoff
+	if max <= 0 {
+		max = 20 * time.Second
+	}
+	d, berr := retry.NewExponentialJitterBackoff(max).BackoffDelay(attempt, err)
+	if berr != nil {
+		return max
+	}
+	return d
+}
+
+// IsThrottle reports whether IAM refused a call with throttling: it says
+// so before acting, so even CreateAccessKey may be sent again.
+func IsThrottle(err error) bool {
+	return retry.ThrottleErrorCode{Codes: retry.DefaultThrottleErrorCodes}.IsErrorThrottle(err).Bool()
 }
 
 // DefaultMaxAttempts is how often a read is tried before its error is

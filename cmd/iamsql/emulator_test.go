@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
+
+	"github.com/iamsql/iamsql/internal/emulator/emutest"
+)
+
+func TestEmulatorHelpDocumentsTheAnswerFaults(t *testing.T) {
+	out, errOut, code := cli(t, "", "emulator", "help")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"--answer-delay OPERATION=D", "--drop-answer OPERATION=N", "never gets it"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestEmulatorRejectsBadAnswerFaults(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--answer-delay", "CreateAccessKey"}, "want OPERATION=VALUE"},
+		{[]string{"--answer-delay", "CreateKey=3s"}, `unknown operation "CreateKey"`},
+		{[]string{"--answer-delay", "CreateAccessKey=soon"}, "want OPERATION=DURATION"},
+		{[]string{"--answer-delay", "CreateAccessKey=-1s"}, "want OPERATION=DURATION"},
+		{[]string{"--drop-answer", "DeleteAccessKey=x"}, "want OPERATION=N"},
+		{[]string{"--drop-answer", "DeleteAccessKey=-2"}, "want OPERATION=N"},
+	} {
+		_, errOut, code := cli(t, "", append([]string{"emulator", "--addr", "127.0.0.1:0"}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %d and %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+}
+
+// TestEmulatorAnswerFaultFlags serves the emulator as `iamsql emulator`
+// does, with the answer faults set by flags, and calls it with the SDK.
+func TestEmulatorAnswerFaultFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- runCLI(ctx, []string{"emulator", "--addr", "127.0.0.1:0", "--seed", "demo",
+			"--drop-answer", "CreateAccessKey=1", "--answer-delay", "CreateAccessKey=200ms", "--answer-delay", "ListUsers=0s"},
+			strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		go io.Copy(io.Discard, pr)
+		if code := <-done; code != 0 {
+			t.Errorf("emulator exit %d", code)
+		}
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := strings.TrimSpace(strings.TrimPrefix(line, "IAM emulator listening on "))
+	c := emutest.Client(t, url, func(o *iam.Options) { o.RetryMaxAttempts = 1 })
+	create := func() (*iam.CreateAccessKeyOutput, error, time.Duration) {
+		begin := time.Now()
+		out, err := c.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String("dave")})
+		return out, err, time.Since(begin)
+	}
+	// The first create is held, then dropped: no answer, but a key.
+	_, err, took := create()
+	var ae smithy.APIError
+	if err == nil || errors.As(err, &ae) || took < 200*time.Millisecond {
+		t.Fatalf("first create: %v after %v, want no answer after the delay", err, took)
+	}
+	// The second is held, then answered.
+	out, err, took := create()
+	if err != nil || took < 200*time.Millisecond {
+		t.Fatalf("second create: %v after %v", err, took)
+	}
+	keys, err := c.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String("dave")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(keys.AccessKeyMetadata); n != 2 {
+		t.Fatalf("dave has %d keys, want 2 (the dropped answer's and %s)", n, aws.ToString(out.AccessKey.AccessKeyId))
+	}
+}
