@@ -7,7 +7,7 @@ PKGS    := ./...
 # sandbox's direct calls.
 RACE_PKGS := ./internal/server ./internal/sandbox ./internal/emulator ./internal/custody ./provider
 
-.PHONY: all build test docs docs-check bench run vet fmt fuzz-corpus clean
+.PHONY: all build test docs docs-check bench run vet fmt fuzz-corpus clean fuzz-sql
 
 all: build
 
@@ -41,6 +41,22 @@ bench-quick:
 
 run:
 	$(GO) run ./cmd/iamsql --sandbox
+
+# The differential SQL oracle's long campaign (internal/oracle): random
+# SELECTs through iamsql against the emulator and through a go-mysql-server
+# memory database holding the same accounts; prints queries run, time taken,
+# shapes covered, differences found (shrunk, ready to paste) and the highest
+# IAM calls per query against the full-scan bound. ORACLE_QUERIES,
+# ORACLE_SEED and ORACLE_ACCOUNTS change the campaign; ORACLE_REPORT writes
+# the report to a file too.
+ORACLE_QUERIES  ?= 100000
+ORACLE_SEED     ?= 1
+ORACLE_ACCOUNTS ?= 12
+ORACLE_REPORT   ?=
+fuzz-sql:
+	$(GO) test -count=1 -timeout 0 -v -run '^TestDifferentialCampaign$$' ./internal/oracle \
+		-oracle.queries=$(ORACLE_QUERIES) -oracle.seed=$(ORACLE_SEED) \
+		-oracle.accounts=$(ORACLE_ACCOUNTS) -oracle.report=$(ORACLE_REPORT)
 
 vet:
 	$(GO) vet $(PKGS)

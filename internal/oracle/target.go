@@ -1,0 +1,178 @@
+package oracle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/sandbox"
+	"github.com/iamsql/iamsql/provider"
+	"github.com/iamsql/iamsql/provider/awsiam"
+)
+
+// Target is one account under test: the emulator, iamsql over it, and the
+// oracle loaded with the same account.
+type Target struct {
+	Spec    AccountSpec
+	Emu     *emulator.Emulator
+	Engine  *provider.Engine
+	Session *provider.Session
+	Oracle  *Oracle
+	// Snapshot is what the oracle was loaded from.
+	Snapshot Snapshot
+	// FullScan is the IAM calls of one full scan of every table in one
+	// partition (see FullScanCost).
+	FullScan int
+	server   *emulator.Server
+	// subject answers the queries under test: iamsql (IAMSQL), or in the
+	// generator's self-test a second oracle.
+	subject func(string) Outcome
+}
+
+// QueryTimeout bounds one statement on iamsql.
+var QueryTimeout = 30 * time.Second
+
+// NewTarget builds the account, iamsql over it and the oracle.
+func NewTarget(spec AccountSpec) (*Target, error) {
+	emu, err := spec.NewEmulator()
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", spec.Name(), err)
+	}
+	t := &Target{Spec: spec, Emu: emu}
+	var clients *awsiam.Clients
+	signer, _ := emu.RootCredentials()
+	if spec.CallerUser {
+		key := callerKey(emu.Snapshot())
+		signer = key.AccessKeyID
+		srv, err := emu.Listen("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		t.server = srv
+		clients = awsiam.NewClients(awsiam.Options{
+			EndpointURL: srv.URL,
+			MaxBackoff:  5 * time.Millisecond,
+			Config: &aws.Config{
+				Region:      "us-east-1",
+				Credentials: credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
+				HTTPClient:  emulator.NewHTTPClient(),
+			},
+		})
+	} else {
+		clients = sandbox.Clients(emu, awsiam.Options{MaxBackoff: 5 * time.Millisecond})
+	}
+	t.Engine = provider.NewEngine(provider.Config{Clients: clients, Concurrency: 16, PageSize: spec.PageSize})
+	t.Session = t.Engine.NewSession("oracle", "localhost")
+	if spec.CallerUser {
+		// Signing records the use of the caller's key (GetAccessKeyLastUsed
+		// then reports it): make that happen before the snapshot, in the
+		// only partition this account's queries touch.
+		if out := t.IAMSQL("SELECT COUNT(*) FROM account_summary WHERE region = 'us-east-1'"); out.Err != nil {
+			t.Close()
+			return nil, fmt.Errorf("account %s: first call: %w", spec.Name(), out.Err)
+		}
+	}
+	snap, err := TakeSnapshot(emu, signer, !spec.CallerUser)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.Snapshot = snap
+	t.Oracle, err = NewOracle(snap)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.FullScan = FullScanCost(snap.State, spec.PageSize)
+	t.subject = t.IAMSQL
+	emu.ResetCalls()
+	return t, nil
+}
+
+// Regions is the region universe of this account's queries. A caller
+// that signs over HTTP records its key's last use with the partition's
+// signing region, so such accounts stay in the aws partition (the
+// sandbox's in-process calls always record us-east-1).
+func (t *Target) Regions() []string {
+	if t.Spec.CallerUser {
+		return Regions[:3]
+	}
+	return Regions
+}
+
+// Close stops the emulator's HTTP server, if any.
+func (t *Target) Close() {
+	if t.server != nil {
+		_ = t.server.Close()
+	}
+}
+
+// IAMSQL runs one statement through iamsql and counts the IAM calls the
+// emulator received for it.
+func (t *Target) IAMSQL(query string) (out Outcome) {
+	t.Emu.ResetCalls()
+	defer func() { out.Calls = t.Emu.Calls() }()
+	ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
+	defer cancel()
+	res, err := t.Engine.Query(ctx, t.Session, query)
+	if err != nil {
+		return Outcome{Err: err}
+	}
+	out.Columns = columnNames(res.Schema)
+	for {
+		row, err := res.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			out.Err = err
+			break
+		}
+		out.Rows = append(out.Rows, NormalizeRow(row))
+	}
+	if err := res.Close(); err != nil && out.Err == nil {
+		out.Err = err
+	}
+	if out.Err != nil {
+		out.Rows = nil
+	}
+	return out
+}
+
+// FullScanCost is the IAM calls of a full scan of every table in one
+// partition: ListUsers pages, one ListAccessKeys pass per user (pages),
+// one for the caller's own keys, one GetAccessKeyLastUsed per key, one
+// GetAccountSummary and one identity call. A statement may make at most
+// this many calls per table reference and partition it touches (CallBound):
+// a join, a subquery or a region IN list may repeat work, never multiply it.
+func FullScanCost(st emulator.State, pageSize int32) int {
+	ps := int(pageSize)
+	if ps <= 0 {
+		ps = 100
+	}
+	pages := func(n int) int { return max(1, (n+ps-1)/ps) }
+	perUser := map[string]int{}
+	for _, k := range st.Keys {
+		perUser[k.UserName]++
+	}
+	cost := pages(len(st.Users))
+	for _, u := range st.Users {
+		cost += pages(perUser[u.UserName])
+	}
+	cost += pages(perUser[emulator.RootUserName])
+	cost += len(st.Keys)
+	cost += 1 + 1
+	return cost
+}
+
+// CallBound is the most IAM calls a query may make: the full-scan cost for
+// each table reference and each partition its regions span.
+func (t *Target) CallBound(q *Query) int {
+	return max(1, q.Refs) * q.Partitions * t.FullScan
+}
