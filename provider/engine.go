@@ -152,6 +152,11 @@ func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, erro
 	if !fresh {
 		return g.inner.Build(ctx, n, r) // a subquery of the running statement
 	}
+	n, err := rewritePlan(ctx, n)
+	if err != nil {
+		s.endStatement(st)
+		return nil, ToSQLError(err)
+	}
 	c := &planCheck{ctx: ctx, p: g.p, st: st, readOnly: g.p.readOnly || s.ReadOnly}
 	if err := c.check(n); err != nil {
 		s.endStatement(st)

@@ -87,7 +87,8 @@ func lookupAccessKeys(ctx context.Context, st *statement, part string, prm param
 	user, hasUser := prm["UserName"]
 	id, hasID := prm["AccessKeyId"]
 	if !hasUser {
-		if !hasID {
+		if !hasID || st.hasScanned(part) {
+			// A full scan's answers are at hand: filter them.
 			return nil, false, nil
 		}
 		out, err := st.lastUsed(ctx, part, id)

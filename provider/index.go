@@ -67,20 +67,19 @@ func (i *paramIndex) ColumnExpressionTypes() []sql.ColumnExpressionType {
 	return out
 }
 
-// CanSupport accepts ranges that pin region to one value; the other
-// columns may be anything. go-mysql-server assumes an index lookup returns
-// rows in the index's order (it drops an ORDER BY, or plans a merge join,
-// on that promise), so a lookup on an index of several columns comes
-// sorted by them (sortRows): few rows when it pins UserName or
-// AccessKeyId, the whole account when it does not. A plain full scan per
-// region is the region index's, whose rows need no order.
+// CanSupport accepts any range: the planner may build a lookup of any
+// shape while planning (a null-safe join key, a merge join's scan) and
+// fails the statement if refused. A lookup whose region is not one value
+// is refused where it is read — before any IAM call for a static lookup
+// (planCheck), or by LookupPartitions — with "requires region".
+//
+// go-mysql-server assumes an index lookup returns rows in the index's
+// order (it drops an ORDER BY, or plans a merge join, on that promise), so
+// a lookup on an index of several columns comes sorted by them (sortRows).
+// A full scan per region is the region index's, whose rows need no order.
 func (i *paramIndex) CanSupport(_ *sql.Context, ranges ...sql.Range) bool {
 	for _, r := range ranges {
-		mr, ok := r.(sql.MySQLRange)
-		if !ok || len(mr) == 0 {
-			return false
-		}
-		if _, ok, _ := pointValue(mr[0]); !ok && !emptyRange(mr[0]) {
+		if _, ok := r.(sql.MySQLRange); !ok {
 			return false
 		}
 	}

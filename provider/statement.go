@@ -38,6 +38,8 @@ type statement struct {
 	noted map[string]bool
 	// usersDenied is set once a scan's ListUsers was refused.
 	usersDenied bool
+	// fullScans are the partitions a child resource's full scan read.
+	fullScans map[string]bool
 	// session receives what the statement could not read.
 	session *Session
 }
@@ -245,6 +247,23 @@ func (st *statement) childLookupsOf(parent *table) []childLookup {
 		return nil
 	}
 	return st.prefetch[parent]
+}
+
+// scanned records that a full scan of a partition ran: its answers are in
+// the memo, so a lookup may filter them rather than make calls of its own.
+func (st *statement) scanned(part string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.fullScans == nil {
+		st.fullScans = map[string]bool{}
+	}
+	st.fullScans[part] = true
+}
+
+func (st *statement) hasScanned(part string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.fullScans[part]
 }
 
 func (st *statement) denyListing() {

@@ -395,7 +395,9 @@ func (t *table) read(ctx *sql.Context, st *statement, p *partition) iter.Seq2[sq
 					return
 				}
 				for _, r := range rows {
-					if !yield(r, nil) {
+					// IAM finds 'Alice' for alice; the lookup of 'Alice'
+					// has only rows whose UserName is 'Alice'.
+					if t.matches(r, p.prm) && !yield(r, nil) {
 						return
 					}
 				}
@@ -552,6 +554,7 @@ func (t *table) prefetch(ctx *sql.Context, st *statement, part string, prm param
 func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm params) iter.Seq2[sql.Row, error] {
 	t := b.t
 	l := t.res.List
+	st.scanned(part)
 	parents := bindings[l.Parent].scan(ctx, st, part)
 	perParent := ordered(ctx, parents, t.p.window(), func(c context.Context, parent any) ([]sql.Row, error) {
 		key, err := fieldValue(parent, l.ParentKey)

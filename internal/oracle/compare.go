@@ -148,6 +148,10 @@ func Compare(got, want Outcome, e Expectation) *Mismatch {
 		// go-mysql-server answers LIMIT 0 with no columns at all.
 		return nil
 	}
+	if len(want.Columns) == 0 && len(want.Rows) == 0 && len(got.Rows) == 0 {
+		// The oracle's LIMIT 0 (no columns); iamsql keeps the schema.
+		return nil
+	}
 	if len(got.Columns) != len(want.Columns) {
 		return &Mismatch{Kind: "columns", Detail: fmt.Sprintf("iamsql has %d columns %v, the oracle %d %v", len(got.Columns), got.Columns, len(want.Columns), want.Columns)}
 	}
