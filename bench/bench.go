@@ -464,8 +464,13 @@ func Millis(ds []time.Duration) []float64 {
 	return out
 }
 
-// Inventory is the account-wide key listing, the users JOIN access_keys
-// statement every inventory report runs.
+// FullScan is the account-wide key inventory as users write it: every key
+// of access_keys (one ListUsers pass, one ListAccessKeys per user, and
+// the root user's own keys).
+const FullScan = "SELECT UserName, AccessKeyId, Status, CreateDate FROM access_keys WHERE region = 'us-east-1'"
+
+// Inventory is the account-wide key listing as a join with users (a
+// lookup join whose lookups the users scan fetches ahead).
 const Inventory = "SELECT u.UserName, k.AccessKeyId, k.Status, k.CreateDate FROM users u JOIN access_keys k ON k.UserName = u.UserName " +
 	"WHERE u.region = 'us-east-1' AND k.region = 'us-east-1'"
 

@@ -133,6 +133,7 @@ func Summarize(r Results) []Row {
 	for _, v := range []struct{ sub, label string }{
 		{"keys", "inventory 1,000 users x 2 keys"},
 		{"last_used", "inventory 1,000 users + last used"},
+		{"full_scan", "full scan of access_keys, 1,000 users"},
 	} {
 		name := "BenchmarkInventory/" + v.sub
 		wall, ideal, x := r.Median(name, "wall-s"), r.Median(name, "ideal-s"), r.Median(name, "x-ideal")

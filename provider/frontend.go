@@ -511,6 +511,14 @@ func redactLiterals(q string) string {
 			b.WriteString("?")
 		case t.kind == tokWord && t.text[0] >= '0' && t.text[0] <= '9':
 			b.WriteString("?")
+		case t.kind == tokQuotedIdent || t.kind == tokWord && len(t.text) >= 30:
+			// An identifier can carry a value too (an alias, a column
+			// name made up of a secret).
+			b.WriteString("`?`")
+		case t.kind == tokComment && strings.HasPrefix(t.text, "/*!") && strings.HasSuffix(t.text, "*/"):
+			// An executable comment is part of the statement: keep its
+			// shape, redact its values.
+			b.WriteString("/*!" + redactLiterals(t.text[3:len(t.text)-2]) + "*/")
 		case t.kind == tokComment:
 			b.WriteString("/* */")
 		default:

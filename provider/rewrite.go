@@ -196,14 +196,24 @@ func isZero(ctx *sql.Context, e sql.Expression) bool {
 
 // excludeNulls repairs go-mysql-server's rewrite of an anti-join (NOT IN
 // a subquery) into a left join: FILTER(right IS NULL) over LEFT JOIN of a
-// projection of the right side's compared columns. Its nested-loop form
+// projection of the right side's compared columns. Its logical form
 // (LeftOuterExcludeNulls) drops a row whose comparison is NULL, as NOT IN
-// does; the lookup form it may turn into (v0.20.0's JoinType.AsLookup)
-// forgets that and keeps the row. The lookup join runs on the same
-// executor, so giving it its operator back is enough.
+// does; the physical forms v0.20.0 turns it into (nested loop, lookup,
+// merge: JoinType.AsLookup, AsMerge and the memo's plain left join) forget
+// that and keep the row. They run on the same row-by-row executor as the
+// nested loop (a merge join's sorted inputs are just inputs to it), so
+// giving the join its operator back is enough.
 func excludeNulls(f *plan.Filter) *plan.Filter {
 	j, ok := f.Child.(*plan.JoinNode)
-	if !ok || j.Op != plan.JoinTypeLeftOuterLookup {
+	if !ok {
+		return nil
+	}
+	op := plan.JoinTypeLeftOuterExcludeNulls
+	switch j.Op {
+	case plan.JoinTypeLeftOuter, plan.JoinTypeLeftOuterLookup, plan.JoinTypeLeftOuterMerge:
+	case plan.JoinTypeLeftOuterHash:
+		op = plan.JoinTypeLeftOuterHashExcludeNulls
+	default:
 		return nil
 	}
 	right, ok := j.Right().(*plan.Project)
@@ -226,7 +236,7 @@ func excludeNulls(f *plan.Filter) *plan.Filter {
 		}
 	}
 	nj := *j
-	nj.Op = plan.JoinTypeLeftOuterExcludeNulls
+	nj.Op = op
 	out, err := f.WithChildren(&nj)
 	if err != nil {
 		return nil

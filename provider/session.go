@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -56,6 +57,10 @@ type Session struct {
 	stmtKey stmtKey
 	// incomplete lists what the last statement could not read.
 	incomplete []Incomplete
+	// fragments are the pieces of the secrets the session created (see
+	// secretFragments): kept after a key is deleted, so an echo of its
+	// secret is still scrubbed.
+	fragments map[string]bool
 }
 
 // Incomplete is a part of the account a statement could not read: its
@@ -152,6 +157,67 @@ func (s *Session) addCreated(k CreatedKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.created = append(s.created, k)
+	if s.fragments == nil {
+		s.fragments = map[string]bool{}
+	}
+	for _, f := range secretFragments(k.SecretAccessKey) {
+		s.fragments[f] = true
+	}
+}
+
+// fragmentLen is the length of the pieces of a secret iamsql recognises
+// anywhere: a value or a message holding 12 characters of a secret — in
+// any letter case, reversed, or hex-encoded — is treated as holding it.
+const fragmentLen = 12
+
+// secretFragments are the pieces of a secret (lower case) that mark a
+// value computed from it: the secret, its reverse, its hex encoding.
+func secretFragments(secret string) []string {
+	if len(secret) < fragmentLen {
+		return nil
+	}
+	rev := []byte(secret)
+	slices.Reverse(rev)
+	var out []string
+	for _, v := range []string{secret, string(rev), hex.EncodeToString([]byte(secret))} {
+		v = asciiLower(v)
+		for i := 0; i+fragmentLen <= len(v); i++ {
+			out = append(out, v[i:i+fragmentLen])
+		}
+	}
+	return out
+}
+
+// asciiLower lowers ASCII letters only, so byte offsets stay put.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// secretSpans finds where text holds a piece of a secret; the caller
+// holds s.mu.
+func (s *Session) secretSpans(text string) [][2]int {
+	if len(s.fragments) == 0 || len(text) < fragmentLen {
+		return nil
+	}
+	lower := asciiLower(text)
+	var spans [][2]int
+	for i := 0; i+fragmentLen <= len(lower); i++ {
+		if !s.fragments[lower[i:i+fragmentLen]] {
+			continue
+		}
+		if n := len(spans); n > 0 && spans[n-1][1] >= i {
+			spans[n-1][1] = i + fragmentLen
+		} else {
+			spans = append(spans, [2]int{i, i + fragmentLen})
+		}
+	}
+	return spans
 }
 
 func (s *Session) removeCreated(id string) {
@@ -248,19 +314,16 @@ func createdRows(ctx *sql.Context) []sql.Row {
 	return rows
 }
 
-// holdsSecret reports whether v is the secret of a key this session created.
+// holdsSecret reports whether v holds (a value computed from) a secret of
+// a key this session created: a piece of it, in any case, reversed or
+// hex-encoded.
 func (s *Session) holdsSecret(v string) bool {
-	if s == nil || len(v) < 16 {
+	if s == nil {
 		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, k := range s.created {
-		if k.SecretAccessKey == v {
-			return true
-		}
-	}
-	return false
+	return len(s.secretSpans(v)) > 0
 }
 
 // scrubSecrets removes from an error message every secret the session
@@ -308,15 +371,40 @@ func (s *Session) Warn(w *sql.Warning) {
 	s.BaseSession.Warn(w)
 }
 
+// MentionsSecret reports whether text holds a piece of one of the
+// session's secrets, also once split by whitespace, quotes or other
+// punctuation (a statement spread over lines, CONCAT('…', '…')): the
+// shell keeps such input out of its history.
+func (s *Session) MentionsSecret(text string) bool {
+	if s.holdsSecret(text) {
+		return true
+	}
+	var b strings.Builder
+	for _, c := range []byte(text) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '/' || c == '+' {
+			b.WriteByte(c)
+		}
+	}
+	return s.holdsSecret(b.String())
+}
+
+// scrubText replaces every piece of a secret in msg (see holdsSecret).
 func (s *Session) scrubText(msg string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, k := range s.created {
-		if k.SecretAccessKey != "" {
-			msg = strings.ReplaceAll(msg, k.SecretAccessKey, SecretPlaceholder)
-		}
+	spans := s.secretSpans(msg)
+	if len(spans) == 0 {
+		return msg
 	}
-	return msg
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(msg[last:sp[0]])
+		b.WriteString(SecretPlaceholder)
+		last = sp[1]
+	}
+	b.WriteString(msg[last:])
+	return b.String()
 }
 
 // SecretPlaceholder stands in messages where a secret would have been.

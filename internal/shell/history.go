@@ -32,7 +32,13 @@ var (
 // a secret (SecretAccessKey included), SETs a credential-like variable, or
 // contains a string that looks like an AWS secret access key.
 func Sensitive(entry string) bool {
-	return secretWords.MatchString(entry) || setOfSecret.MatchString(entry) || secretLike.MatchString(entry)
+	// A secret typed across lines is one once the lines are joined.
+	lines := strings.Split(entry, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	joined := strings.Join(lines, "")
+	return secretWords.MatchString(entry) || setOfSecret.MatchString(entry) || secretLike.MatchString(entry) || secretLike.MatchString(joined)
 }
 
 // HistoryPath is where the shell keeps its history:

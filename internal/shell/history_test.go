@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,6 +35,9 @@ func TestSensitive(t *testing.T) {
 		{"SELECT 'M2Kp4p18fXHuRzw0VDNhuDy9YsUaYG54lykGR2cm' AS x;", true},
 		{"SELECT 'M2Kp4p18fXHuRzw0VDNhuDy9YsUaYG54lykGR2c' AS x;", false}, // 39 characters
 		{"SELECT '" + strings.Repeat("a+", 30) + "';", true},
+		// Split across lines (the shell judges the whole statement).
+		{"SELECT 'wJalrXUtnFEMI/K7MDENG\n  /bPxRfiCYEXAMPLEKEY';", true},
+		{"SELECT AccessKeyId, CreateDate, Status, UserName\nFROM access_keys\nWHERE region = 'us-east-1';", false},
 	}
 	for _, tt := range tests {
 		if got := Sensitive(tt.entry); got != tt.want {
@@ -123,5 +127,29 @@ func TestHistoryIsTrimmedToItsLimit(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	if n := strings.Count(string(data), "\n"); n != HistoryLimit {
 		t.Errorf("file has %d lines after trimming, want %d", n, HistoryLimit)
+	}
+}
+
+// A statement that carries a secret the session created, in pieces or
+// over several lines, stays out of the history.
+func TestStatementsCarryingASessionSecretStayOutOfHistory(t *testing.T) {
+	r := newRig(t, typed())
+	res, err := r.cfg.Engine.Query(context.Background(), r.cfg.Session, "CALL create_access_key('us-east-1', 'dave')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	secret := r.cfg.Session.Created(0)[0].SecretAccessKey
+	piece1, piece2 := secret[:14], secret[14:28]
+	r.in = typed("SELECT CONCAT('"+piece1+"',", "'"+piece2+"');", "SELECT 'ok';")
+	r.cfg.In = r.in
+	r.mustRun()
+	for _, e := range r.in.history {
+		if strings.Contains(e, piece1) || strings.Contains(e, piece2) {
+			t.Errorf("history holds a piece of the secret: %q", e)
+		}
+	}
+	if len(r.in.history) != 1 || !strings.Contains(r.in.history[0], "'ok'") {
+		t.Errorf("history %q, want only the harmless statement", r.in.history)
 	}
 }

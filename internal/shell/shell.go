@@ -271,9 +271,10 @@ func (s *Shell) remember(text string) { s.entry = append(s.entry, text) }
 
 // commitHistory stores the input that made up the finished statements.
 func (s *Shell) commitHistory() {
-	entry := historyEntry(strings.Join(s.entry, "\n"))
+	raw := strings.Join(s.entry, "\n")
+	entry := historyEntry(raw)
 	s.entry = nil
-	if s.cfg.Batch || entry == "" || Sensitive(entry) {
+	if s.cfg.Batch || entry == "" || Sensitive(raw) || s.cfg.Session.MentionsSecret(raw) {
 		return
 	}
 	if h, ok := s.cfg.In.(historyRecaller); ok {
