@@ -215,7 +215,54 @@ func (c *planCheck) check(n sql.Node) error {
 		return err
 	}
 	c.linkLookups()
+	c.st.keepAnswers(!c.readsOnce(n))
 	return nil
+}
+
+// oneRange reports whether a table node reads one range (region IN (…)
+// reads the same answers once per region).
+func (c *planCheck) oneRange(n sql.Node) bool {
+	ita, ok := n.(*plan.IndexedTableAccess)
+	if !ok || !ita.IsStatic() {
+		return false
+	}
+	lookup, err := ita.GetLookup(c.ctx, nil)
+	if err != nil {
+		return false
+	}
+	coll, ok := lookup.Ranges.(sql.MySQLRangeCollection)
+	return ok && len(coll) == 1
+}
+
+// readsOnce reports whether the statement reads iamsql's tables through
+// one plain scan or lookup only, outside any join, subquery or union:
+// then no answer is read twice, and the statement need not keep them
+// (a full scan of a large account streams in constant memory).
+func (c *planCheck) readsOnce(n sql.Node) bool {
+	tables, once := 0, true
+	transform.Inspect(n, func(n sql.Node) bool {
+		switch n := n.(type) {
+		case *plan.JoinNode, *plan.SetOp, *plan.RecursiveCte, *plan.SubqueryAlias:
+			once = false
+		case *plan.ResolvedTable, *plan.IndexedTableAccess:
+			if t, ok := iamTable(n); ok && t.res.List != nil {
+				tables++
+				once = once && c.oneRange(n)
+			}
+		}
+		if ex, ok := n.(sql.Expressioner); ok {
+			for _, e := range ex.Expressions() {
+				transform.InspectExpr(e, func(e sql.Expression) bool {
+					if _, ok := e.(*plan.Subquery); ok {
+						once = false
+					}
+					return !once
+				})
+			}
+		}
+		return once
+	})
+	return once && tables <= 1
 }
 
 func (c *planCheck) walk(n sql.Node) error {

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 	"sync"
@@ -42,6 +43,35 @@ type statement struct {
 	fullScans map[string]bool
 	// session receives what the statement could not read.
 	session *Session
+	// forget is set when the statement reads each answer once: answers
+	// are then dropped once read (see planCheck.readsOnce).
+	forget bool
+}
+
+// forgetParent drops, in a statement that reads each answer once, what a
+// full scan fetched for one parent row once its rows are built: a full
+// scan of a large account then holds only what is in flight.
+func (st *statement) forgetParent(part, key string, items []any, hydrates []string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.forget {
+		return
+	}
+	delete(st.memo, memoKey{"ListAccessKeys", part, key})
+	for _, it := range items {
+		if id, err := fieldValue(it, "AccessKeyId"); err == nil && id != nil {
+			for _, h := range hydrates {
+				delete(st.memo, memoKey{h, part, fmt.Sprint(id)})
+			}
+		}
+	}
+}
+
+// keepAnswers says whether the statement keeps the IAM answers it read.
+func (st *statement) keepAnswers(keep bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.forget = !keep
 }
 
 // childLookup is a join's lookup into a child resource (access_keys) keyed
@@ -134,10 +164,14 @@ func stmtCall[T any](ctx context.Context, st *statement, op string, f func() (T,
 // read by any number of readers, each at its own pace: pages are fetched
 // as the furthest reader needs them.
 type sharedList struct {
-	mu    sync.Mutex
-	items []any
-	done  bool
-	err   error
+	mu sync.Mutex
+	// items[0] is item base: a list read by one reader only (forget)
+	// drops what it has read.
+	items  []any
+	base   int
+	forget bool
+	done   bool
+	err    error
 	// next fetches the following page; nil when done.
 	next func(context.Context) ([]any, bool, error)
 	// fetching is closed when the page being fetched has arrived.
@@ -164,8 +198,17 @@ func (l *sharedList) all(ctx context.Context) iter.Seq2[any, error] {
 func (l *sharedList) at(ctx context.Context, i int) (any, bool, error) {
 	for {
 		l.mu.Lock()
-		if i < len(l.items) {
-			v := l.items[i]
+		if i < l.base {
+			l.mu.Unlock()
+			return nil, false, errors.New("internal: a listing read once was read again")
+		}
+		if i-l.base < len(l.items) {
+			v := l.items[i-l.base]
+			if l.forget && i > l.base {
+				// Nobody reads behind item i: let the earlier ones go.
+				l.items = l.items[i-l.base:]
+				l.base = i
+			}
 			l.mu.Unlock()
 			return v, true, nil
 		}
@@ -216,7 +259,7 @@ func (st *statement) list(key memoKey, next func(context.Context) ([]any, bool, 
 	defer st.mu.Unlock()
 	l, ok := st.lists[key]
 	if !ok {
-		l = &sharedList{next: next}
+		l = &sharedList{next: next, forget: st.forget}
 		st.lists[key] = l
 	}
 	return l

@@ -566,7 +566,9 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 		if err != nil {
 			return nil, t.skipParent(cctx, st, l.Parent, fmt.Sprint(key), err)
 		}
-		return b.materialize(cctx, st, part, prm, items)
+		rows, err := b.materialize(cctx, st, part, prm, items)
+		st.forgetParent(part, fmt.Sprint(key), items, b.hydrates)
+		return rows, err
 	})
 	return func(yield func(sql.Row, error) bool) {
 		own := l.RootCaller
