@@ -1,13 +1,18 @@
 package report
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strings"
 	"time"
 
 	gmssql "github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/iamsql/iamsql/provider"
 )
 
 // rowReader reads the rows of one statement into values of a struct type
@@ -223,4 +228,53 @@ func assign(f reflect.Value, v any) error {
 		}
 	}
 	return fmt.Errorf("cannot read %T %v into %s", v, v, f.Type())
+}
+
+// querier runs the report's statements in one session, counting their IAM
+// calls.
+type querier struct {
+	eng   *provider.Engine
+	sess  *provider.Session
+	calls map[string]int
+}
+
+// query runs one statement and hands each of its rows to each, read into a
+// T (see rowReader). started, when set, sees the running statement.
+func query[T any](ctx context.Context, q *querier, stmt string, started func(*provider.Result), each func(T) error) (err error) {
+	res, err := q.eng.Query(ctx, q.sess, stmt)
+	defer func() {
+		if res != nil && res.Stats != nil {
+			for op, n := range res.Stats.Snapshot() {
+				q.calls[op] += n
+			}
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	rd, err := newRowReader[T](res.Schema)
+	if err != nil {
+		res.Close()
+		return err
+	}
+	if started != nil {
+		started(res)
+	}
+	for {
+		row, err := res.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil {
+			var v T
+			if v, err = rd.read(row); err == nil {
+				err = each(v)
+			}
+		}
+		if err != nil {
+			res.Close()
+			return err
+		}
+	}
+	return res.Close()
 }
