@@ -298,14 +298,20 @@ func (r *Report) whoRan(ctx context.Context, eng *provider.Engine) {
 }
 
 func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDisplay) ([]inventoryRow, error) {
-	// The step counts users whose keys were asked for (the engine reads
-	// ahead of the rows by a bounded window) and shows the keys read.
+	// The step counts users whose keys were asked for and shows the keys
+	// read: while IAM is asked, those whose last use came back (the
+	// statement sorts, so its rows come at the end), then its rows.
 	t := prog.step("Users' keys", r.Users)
 	var rows []inventoryRow
 	var keysRead atomic.Int64
 	err := query(ctx, q, inventoryStatement(r.known(), r.Thresholds), func(res *provider.Result) {
-		t.watch(func() int { return res.Stats.Snapshot()["ListAccessKeys"] },
-			func() string { return fmt.Sprintf("Users' keys (%d keys read)", keysRead.Load()) })
+		t.watch(func() int { return res.Stats.Snapshot()["ListAccessKeys"] }, func() string {
+			n := keysRead.Load()
+			if n == 0 {
+				n = int64(res.Stats.Snapshot()["GetAccessKeyLastUsed"])
+			}
+			return fmt.Sprintf("Users' keys (%d keys read)", n)
+		})
 	}, func(row inventoryRow) error {
 		rows = append(rows, row)
 		if row.AccessKeyID != "" {

@@ -117,17 +117,18 @@ func newRowReader[T any](sch gmssql.Schema) (*rowReader[T], error) {
 	return rd, nil
 }
 
-// columnValue is the value v holds for a column it reads.
-func columnValue[T any](v *T, column string) (any, error) {
-	sc, err := columnsOf(reflect.TypeFor[T]())
+// columnOf returns how to get, from a T, the value of a column T reads.
+func columnOf[T any](column string) (func(*T) any, error) {
+	typ := reflect.TypeFor[T]()
+	sc, err := columnsOf(typ)
 	if err != nil {
 		return nil, err
 	}
 	index, ok := sc.fields[strings.ToLower(column)]
 	if !ok {
-		return nil, fmt.Errorf("%T reads no column %q", *v, column)
+		return nil, fmt.Errorf("%s reads no column %q", typ, column)
 	}
-	return reflect.ValueOf(v).Elem().FieldByIndex(index).Interface(), nil
+	return func(v *T) any { return reflect.ValueOf(v).Elem().FieldByIndex(index).Interface() }, nil
 }
 
 // read converts one row.

@@ -56,12 +56,12 @@ func TestRowReaderReadsByColumnName(t *testing.T) {
 	if !got.Created.Equal(created.Add(250*time.Millisecond)) || got.Used == nil || got.Used.Month() != time.February || got.Flags["old-keys"] {
 		t.Errorf("read %+v", got)
 	}
-	v, err := columnValue(&got, "createdate")
-	if err != nil || !v.(time.Time).Equal(got.Created) {
-		t.Errorf("columnValue: %v, %v", v, err)
+	created2, err := columnOf[readerRow]("createdate")
+	if err != nil || !created2(&got).(time.Time).Equal(got.Created) {
+		t.Errorf("columnOf: %v", err)
 	}
-	if _, err := columnValue(&got, "Status"); err == nil {
-		t.Error("columnValue of a column the struct does not read: no error")
+	if _, err := columnOf[readerRow]("Status"); err == nil {
+		t.Error("columnOf a column the struct does not read: no error")
 	}
 }
 

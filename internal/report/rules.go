@@ -147,9 +147,9 @@ func InventorySQL(region string, t Thresholds) string {
 	return inventoryStatement(asking(region), t.withDefaults())
 }
 
-// userKey is the start of the condition of every rule about IAM users'
-// keys: the root user's keys have a rule of their own.
-const userKey = "UserName <> 'root' AND "
+// iamUsersOnly starts the condition of every rule about IAM users' keys:
+// the root user's keys have a rule of their own.
+const iamUsersOnly = "UserName <> 'root' AND "
 
 // olderThan is "the date is more than n days before now".
 func olderThan(column, now string, n int) string {
@@ -191,7 +191,7 @@ var Rules = []Rule{
 			return fmt.Sprintf("Active keys created more than %d days ago (--max-key-age).", t.MaxKeyAge)
 		},
 		where: func(t Thresholds, now string) string {
-			return userKey + "Status = 'Active' AND " + olderThan("CreateDate", now, t.MaxKeyAge)
+			return iamUsersOnly + "Status = 'Active' AND " + olderThan("CreateDate", now, t.MaxKeyAge)
 		},
 		orderBy: "CreateDate",
 		detail: func(r *Report, row inventoryRow) string {
@@ -209,7 +209,7 @@ var Rules = []Rule{
 				"that were created more than %[1]d days ago.", t.MaxUnused)
 		},
 		where: func(t Thresholds, now string) string {
-			return userKey + "Status = 'Active' AND " + olderThan("IdleSince", now, t.MaxUnused)
+			return iamUsersOnly + "Status = 'Active' AND " + olderThan("IdleSince", now, t.MaxUnused)
 		},
 		orderBy:      "IdleSince",
 		readsLastUse: true,
@@ -231,7 +231,7 @@ var Rules = []Rule{
 			return "IAM users with two active access keys, usually a rotation left half done. One row per key."
 		},
 		where: func(Thresholds, string) string {
-			return userKey + "Status = 'Active' AND ActiveKeys > 1"
+			return iamUsersOnly + "Status = 'Active' AND ActiveKeys > 1"
 		},
 		detail: func(_ *Report, row inventoryRow) string {
 			return fmt.Sprintf("%s has %d active keys", row.UserName, row.ActiveKeys)
@@ -247,7 +247,7 @@ var Rules = []Rule{
 			return fmt.Sprintf("Inactive keys created more than %d days ago (--max-inactive-age).", t.MaxInactiveAge)
 		},
 		where: func(t Thresholds, now string) string {
-			return userKey + "Status = 'Inactive' AND " + olderThan("CreateDate", now, t.MaxInactiveAge)
+			return iamUsersOnly + "Status = 'Inactive' AND " + olderThan("CreateDate", now, t.MaxInactiveAge)
 		},
 		orderBy: "CreateDate",
 		detail: func(r *Report, row inventoryRow) string {
@@ -288,7 +288,7 @@ func RuleNames() []string {
 // inventoryRow is one row of the inventory statement.
 type inventoryRow struct {
 	Key
-	Region     string    `sql:"region"`
+	Region     string    `sql:"region"` // the relation keeps access_keys' columns
 	IdleSince  time.Time `sql:"IdleSince"`
 	ActiveKeys int       `sql:"ActiveKeys"`
 	// Flagged holds each rule's condition on the row, by rule name.
@@ -325,19 +325,19 @@ func (r *Report) judge(rows []inventoryRow) ([]Finding, error) {
 // sortByColumn orders rows by the date they hold in a column, keeping the
 // order of equal ones.
 func sortByColumn(rows []inventoryRow, column string) error {
+	get, err := columnOf[inventoryRow](column)
+	if err != nil {
+		return err
+	}
 	type dated struct {
 		date time.Time
 		row  inventoryRow
 	}
 	byDate := make([]dated, len(rows))
 	for i := range rows {
-		v, err := columnValue(&rows[i], column)
-		if err != nil {
-			return err
-		}
-		d, ok := v.(time.Time)
+		d, ok := get(&rows[i]).(time.Time)
 		if !ok {
-			return fmt.Errorf("findings are ordered by a date, and %s is a %T", column, v)
+			return fmt.Errorf("findings are ordered by a date, and %s is a %T", column, get(&rows[i]))
 		}
 		byDate[i] = dated{d, rows[i]}
 	}
