@@ -30,13 +30,15 @@ Flags:
   --max-key-age N         days (default 90)
   --max-unused N          days (default 45)
   --max-inactive-age N    days (default 120)
-  --fail-on-findings      exit 3 when the report has findings or is incomplete (for CI)
+  --fail-on-findings      exit 3 when the report has findings (for CI); an incomplete
+                          report exits 4 (3 with --allow-partial)
   -o FORMAT               table (default), vertical, markdown, json, jsonl, csv, html
                           (html: one self-contained page with a key-age chart)
 
 The account is read once: GetAccountSummary, the root user's keys (with root
 credentials), then ListUsers, one ListAccessKeys per user and one
-GetAccessKeyLastUsed per key. Each finding's SQL is in docs/reports.md.
+GetAccessKeyLastUsed per key. Each finding is one SQL condition on that
+inventory; docs/reports.md shows it as a statement you can run.
 
 Examples:
   iamsql --sandbox report -o html > report.html

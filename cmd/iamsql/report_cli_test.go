@@ -128,7 +128,7 @@ func TestReportInventoryCSVHasEveryKeyWithItsFindings(t *testing.T) {
 func TestReportTableAndMarkdownHaveSections(t *testing.T) {
 	for format, want := range map[string][]string{
 		"table":    {"IAM access key report: account 123456789012", "== Summary", "== old-keys (high)", "== inventory: 8 access keys", "| AKIACIDEPLOY00000001 |"},
-		"markdown": {"# IAM access key report", "## Summary", "## root-keys (critical)", "```sql\nSELECT u.UserName, k.AccessKeyId", "| AKIAALICE00000000002 |"},
+		"markdown": {"# IAM access key report", "## Summary", "## root-keys (critical)", "```sql\nWITH inventory AS (\n  SELECT AccessKeyId, UserName", "| AKIAALICE00000000002 |"},
 	} {
 		out, errOut, code := reportCLI(t, "--sandbox", "report", "-o", format)
 		if code != 0 {

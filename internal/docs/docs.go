@@ -146,7 +146,7 @@ func Index() string {
 
 // Files returns every generated file by name.
 func Files() map[string]string {
-	out := map[string]string{"README.md": Index()}
+	out := map[string]string{"README.md": Index(), "reports.md": Reports()}
 	for _, r := range schema.Resources {
 		out[FileName(r)] = Render(r)
 	}

@@ -3,15 +3,14 @@
 // findings a security team acts on (old keys, unused keys, users with two
 // active keys, inactive keys left behind, root access keys).
 //
-// A report fetches the account once, through the same SQL engine users
-// query, with three statements: GetAccountSummary (account_summary), the
-// root user's keys (access_keys without UserName, run only when the summary
-// says root keys exist) and the inventory join of users and access_keys
-// with the last-used columns. Every finding is then derived from that one
-// inventory, so a report costs the minimum of IAM calls however many
-// findings it shows. Each rule also carries the stand-alone SQL that
-// expresses it (docs/reports.md); tests run those statements and check
-// they agree with the report.
+// A report reads the account through the same SQL engine users query,
+// with two statements: GetAccountSummary (account_summary), then the
+// inventory: every access key with its last use, and one boolean column
+// per rule, the rule's SQL condition on the key (rules.go). The engine
+// makes each IAM call once per statement, so a report costs the minimum
+// of IAM calls however many rules it applies. A rule is decided there and
+// nowhere else: Go only tells the findings; the same condition, wrapped
+// as a stand-alone statement, is in docs/reports.md.
 //
 // Nothing is dropped silently: users or keys the engine skipped (deleted
 // or denied during the query) and parts of the account that could not be
@@ -19,17 +18,18 @@
 package report
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	gmssql "github.com/dolthub/go-mysql-server/sql"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/iamsql/iamsql/provider"
@@ -89,21 +89,22 @@ type Options struct {
 	Progress io.Writer
 }
 
-// Key is one access key of the inventory.
+// Key is one access key of the inventory, read from the inventory
+// statement by column name.
 type Key struct {
-	Account     string // the AWS account id, from the owner's ARN
-	UserName    string // RootUserName for the root user's keys
-	AccessKeyID string
-	Status      string // Active or Inactive
-	CreateDate  time.Time
+	Account     string    `sql:"-"`        // the AWS account id, from the caller's ARN
+	UserName    string    `sql:"UserName"` // RootUserName for the root user's keys
+	AccessKeyID string    `sql:"AccessKeyId"`
+	Status      string    `sql:"Status"` // Active or Inactive
+	CreateDate  time.Time `sql:"CreateDate"`
 	// LastUsedDate is nil when the key was never used (or when its last
 	// use could not be read: see LastUsedUnknown).
-	LastUsedDate    *time.Time
-	LastUsedService string
-	LastUsedRegion  string
+	LastUsedDate    *time.Time `sql:"LastUsedDate"`
+	LastUsedService string     `sql:"LastUsedServiceName"`
+	LastUsedRegion  string     `sql:"LastUsedRegion"`
 	// LastUsedUnknown is set when GetAccessKeyLastUsed was refused for the
-	// key; it is then not judged by the unused-keys rule.
-	LastUsedUnknown bool
+	// key; it is then not judged by rules that read the last use.
+	LastUsedUnknown bool `sql:"-"`
 }
 
 // Root reports whether the key belongs to the account root user.
@@ -114,15 +115,6 @@ func (k Key) Active() bool { return k.Status == "Active" }
 
 // AgeDays is how many whole days old the key is at now.
 func (k Key) AgeDays(now time.Time) int { return days(now.Sub(k.CreateDate)) }
-
-// IdleDays is how many whole days ago the key was last used, or since it
-// was created when it never was.
-func (k Key) IdleDays(now time.Time) int {
-	if k.LastUsedDate != nil {
-		return days(now.Sub(*k.LastUsedDate))
-	}
-	return k.AgeDays(now)
-}
 
 func days(d time.Duration) int {
 	if d < 0 {
@@ -144,7 +136,8 @@ type Finding struct {
 // Incomplete is a part of the account the report could not read, so its
 // findings may be missing.
 type Incomplete struct {
-	Source      string // "inventory", "account summary" or "root keys"
+	Source      string // "inventory" or "account summary"
+	Code        string // IAM's error code, when the engine told it
 	UserName    string // the user concerned, when one is
 	AccessKeyID string // the key concerned, when one is
 	Reason      string
@@ -169,6 +162,10 @@ type Report struct {
 	// Calls counts the IAM calls the report made, by operation.
 	Calls   map[string]int
 	Elapsed time.Duration
+
+	// rootNote says why root keys the account summary reports are not
+	// listed (whether the caller is root).
+	rootNote string
 }
 
 // FindingsOf returns the findings of one rule.
@@ -193,20 +190,24 @@ func (r *Report) KeyFindings() map[string][]string {
 	return out
 }
 
-// The statements a report runs. %[1]s is the region (validated first).
-// access_keys is every key of the account: the users' and, when the
-// report runs as root, the root user's.
-const (
-	summarySQL   = "SELECT AccountAccessKeysPresent, Users FROM account_summary WHERE region = '%[1]s'"
-	inventorySQL = "SELECT UserName, AccessKeyId, Status, CreateDate, LastUsedDate, LastUsedServiceName, LastUsedRegion FROM access_keys WHERE region = '%[1]s'"
-)
+// SummarySQL is the statement a report reads the account summary with.
+func SummarySQL(region string) string {
+	return fmt.Sprintf("SELECT AccountAccessKeysPresent, Users FROM account_summary WHERE region = '%s'", region)
+}
 
-// InventorySQL is the statement the inventory comes from.
-func InventorySQL(region string) string { return fmt.Sprintf(inventorySQL, region) }
+// known is what the report hands the rules' SQL: the region, its clock
+// and the account summary's answer, as literals.
+func (r *Report) known() inputs {
+	reported := "NULL"
+	if r.RootKeysPresent != nil {
+		reported = strings.ToUpper(strconv.FormatBool(*r.RootKeysPresent))
+	}
+	return inputs{region: r.Region, now: "TIMESTAMP '" + r.GeneratedAt.Format(time.DateTime) + "'", rootKeysReported: reported}
+}
 
-// Run fetches the account's keys once through eng and derives every
-// finding from them. It fails when the inventory statement fails; parts of
-// the account that could not be read are reported in Incomplete instead.
+// Run fetches the account's keys once through eng and judges them with
+// every rule. It fails when the inventory statement fails; parts of the
+// account that could not be read are reported in Incomplete instead.
 func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts Options) (*Report, error) {
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
@@ -232,27 +233,37 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 	if err := r.readSummary(ctx, q, prog); err != nil {
 		return nil, err
 	}
-	if err := r.readInventory(ctx, q, prog); err != nil {
+	rows, err := r.readInventory(ctx, q, prog)
+	if err != nil {
 		return nil, err
 	}
-	rootNote := r.whoRan(ctx, eng)
-	r.Findings = findAll(r, rootNote)
+	r.whoRan(ctx, eng)
+	for i := range rows {
+		rows[i].Account = r.Account
+		if rows[i].AccessKeyID != "" { // else not a key: root keys the summary reports
+			r.Keys = append(r.Keys, rows[i].Key)
+		}
+	}
+	if r.Findings, err = r.judge(rows); err != nil {
+		return nil, err
+	}
 	r.Elapsed = time.Since(start)
 	return r, nil
 }
 
 func (r *Report) readSummary(ctx context.Context, q *querier, prog *progressDisplay) error {
 	t := prog.step("Account summary", 1)
-	err := q.run(ctx, fmt.Sprintf(summarySQL, r.Region), nil, func(row gmssql.Row) error {
-		if n, ok := asInt(row[0]); ok {
-			present := n > 0
+	type summaryRow struct{ AccountAccessKeysPresent, Users *int64 }
+	err := query(ctx, q, SummarySQL(r.Region), nil, func(row summaryRow) error {
+		if row.AccountAccessKeysPresent != nil {
+			present := *row.AccountAccessKeysPresent > 0
 			r.RootKeysPresent = &present
 		}
-		if n, ok := asInt(row[1]); ok {
-			r.Users = int(n)
+		if row.Users != nil {
+			r.Users = int(*row.Users)
 		}
 		return nil
-	}, nil)
+	})
 	t.done(err)
 	if err != nil {
 		if !isAccessDenied(err) {
@@ -266,56 +277,64 @@ func (r *Report) readSummary(ctx context.Context, q *querier, prog *progressDisp
 
 // whoRan names the caller, for the account id and, when no root key was
 // listed, for why: the root user's keys are listed only to root.
-func (r *Report) whoRan(ctx context.Context, eng *provider.Engine) string {
-	arn, root, err := eng.Caller(ctx, r.Region)
+func (r *Report) whoRan(ctx context.Context, eng *provider.Engine) {
+	caller, root, err := eng.Caller(ctx, r.Region)
 	if err != nil {
-		return "whether the report ran as the root user is unknown (" + oneLine(err.Error()) + ")"
+		r.rootNote = "whether the report ran as the root user is unknown (" + oneLine(err.Error()) + ")"
+		return
 	}
-	if r.Account == "" {
-		r.Account = accountOf(arn)
-		for i := range r.Keys {
-			r.Keys[i].Account = r.Account
-		}
+	parsed, perr := arn.Parse(caller)
+	if perr == nil {
+		r.Account = parsed.AccountID
 	}
 	switch {
 	case root:
-		return ""
-	case arn != "":
-		return "the report ran as " + arn[strings.LastIndex(arn, "/")+1:] + ", not as root; run it with root credentials to list the root user's keys"
+		r.rootNote = "the report ran as root, yet listed no root key"
+	case perr == nil:
+		r.rootNote = "the report ran as " + path.Base(parsed.Resource) + ", not as root; run it with root credentials to list the root user's keys"
 	default:
-		return "the root user's keys are listed only when the report runs with root credentials"
+		r.rootNote = "the root user's keys are listed only when the report runs with root credentials"
 	}
 }
 
-func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDisplay) error {
-	// The step counts users whose keys were asked for (the engine reads
-	// ahead of the rows by a bounded window) and shows the keys read.
+func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDisplay) ([]inventoryRow, error) {
+	// The step counts users whose keys were asked for and shows the keys
+	// read: while IAM is asked, those whose last use came back (the
+	// statement sorts, so its rows come at the end), then its rows.
 	t := prog.step("Users' keys", r.Users)
-	lastUsedDenied := map[string]bool{}
+	var rows []inventoryRow
 	var keysRead atomic.Int64
-	err := q.run(ctx, InventorySQL(r.Region), func(res *provider.Result) {
-		t.watch(func() int { return res.Stats.Snapshot()["ListAccessKeys"] },
-			func() string { return fmt.Sprintf("Users' keys (%d keys read)", keysRead.Load()) })
-	}, func(row gmssql.Row) error {
-		r.Keys = append(r.Keys, keyFromRow("", row))
-		keysRead.Add(1)
+	err := query(ctx, q, inventoryStatement(r.known(), r.Thresholds), func(res *provider.Result) {
+		t.watch(func() int { return res.Stats.Snapshot()["ListAccessKeys"] }, func() string {
+			n := keysRead.Load()
+			if n == 0 {
+				n = int64(res.Stats.Snapshot()["GetAccessKeyLastUsed"])
+			}
+			return fmt.Sprintf("Users' keys (%d keys read)", n)
+		})
+	}, func(row inventoryRow) error {
+		rows = append(rows, row)
+		if row.AccessKeyID != "" {
+			keysRead.Add(1)
+		}
 		return nil
-	}, nil)
+	})
+	lastUseUnknown := map[string]bool{}
 	for _, in := range q.sess.Incomplete() {
 		if in.Operation == "GetAccessKeyLastUsed" {
-			lastUsedDenied[in.AccessKeyID] = true
+			lastUseUnknown[in.AccessKeyID] = true
 		}
-		r.Incomplete = append(r.Incomplete, Incomplete{Source: "inventory", UserName: in.UserName, AccessKeyID: in.AccessKeyID, Reason: in.Reason})
+		r.Incomplete = append(r.Incomplete, Incomplete{Source: "inventory", Code: in.Code, UserName: in.UserName, AccessKeyID: in.AccessKeyID, Reason: in.Reason})
 	}
 	t.done(err)
 	if err != nil {
-		return fmt.Errorf("inventory: %w", err)
+		return nil, fmt.Errorf("inventory: %w", err)
 	}
 	owners := map[string]string{}
-	for i, k := range r.Keys {
-		owners[k.AccessKeyID] = k.UserName
-		if lastUsedDenied[k.AccessKeyID] {
-			r.Keys[i].LastUsedUnknown = true
+	for i := range rows {
+		if k := &rows[i].Key; k.AccessKeyID != "" {
+			k.LastUsedUnknown = lastUseUnknown[k.AccessKeyID]
+			owners[k.AccessKeyID] = k.UserName
 		}
 	}
 	for i, in := range r.Incomplete {
@@ -323,92 +342,7 @@ func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDi
 			r.Incomplete[i].UserName = owners[in.AccessKeyID]
 		}
 	}
-	slices.SortFunc(r.Keys, func(a, b Key) int {
-		return cmp.Or(
-			cmp.Compare(strings.ToLower(a.UserName), strings.ToLower(b.UserName)),
-			cmp.Compare(a.UserName, b.UserName),
-			a.CreateDate.Compare(b.CreateDate),
-			cmp.Compare(a.AccessKeyID, b.AccessKeyID))
-	})
-	return nil
-}
-
-func keyFromRow(account string, row gmssql.Row) Key {
-	k := Key{
-		Account:         account,
-		UserName:        asString(row[0]),
-		AccessKeyID:     asString(row[1]),
-		Status:          asString(row[2]),
-		LastUsedService: asString(row[5]),
-		LastUsedRegion:  asString(row[6]),
-	}
-	if t, ok := asTime(row[3]); ok {
-		k.CreateDate = t
-	}
-	if t, ok := asTime(row[4]); ok {
-		k.LastUsedDate = &t
-	}
-	return k
-}
-
-// accountOf takes the account id out of an IAM ARN
-// (arn:aws:iam::123456789012:user/alice).
-func accountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
-		return ""
-	}
-	return parts[4]
-}
-
-// querier runs the report's statements in one session, counting their IAM
-// calls.
-type querier struct {
-	eng   *provider.Engine
-	sess  *provider.Session
-	calls map[string]int
-}
-
-// run executes one statement: started sees the running statement, each
-// every row, warn every warning it left.
-func (q *querier) run(ctx context.Context, stmt string, started func(*provider.Result), each func(gmssql.Row) error, warn func(*gmssql.Warning)) (err error) {
-	q.sess.ClearWarnings()
-	res, err := q.eng.Query(ctx, q.sess, stmt)
-	defer func() {
-		if res != nil && res.Stats != nil {
-			for op, n := range res.Stats.Snapshot() {
-				q.calls[op] += n
-			}
-		}
-		if warn != nil {
-			warnings := q.sess.Warnings() // newest first
-			slices.Reverse(warnings)
-			for _, w := range warnings {
-				warn(w)
-			}
-		}
-		q.sess.ClearWarnings()
-	}()
-	if err != nil {
-		return err
-	}
-	if started != nil {
-		started(res)
-	}
-	for {
-		row, err := res.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err == nil {
-			err = each(row)
-		}
-		if err != nil {
-			res.Close()
-			return err
-		}
-	}
-	return res.Close()
+	return rows, nil
 }
 
 func isAccessDenied(err error) bool {
@@ -417,46 +351,3 @@ func isAccessDenied(err error) bool {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func asString(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case []byte:
-		return string(v)
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func asTime(v any) (time.Time, bool) {
-	switch v := v.(type) {
-	case time.Time:
-		return v.UTC(), true
-	case *time.Time:
-		if v != nil {
-			return v.UTC(), true
-		}
-	case string:
-		if t, err := time.Parse(time.DateTime, v); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
-func asInt(v any) (int64, bool) {
-	switch v := v.(type) {
-	case int64:
-		return v, true
-	case int32:
-		return int64(v), true
-	case int:
-		return int64(v), true
-	case uint64:
-		return int64(v), true
-	}
-	return 0, false
-}

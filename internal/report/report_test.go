@@ -33,6 +33,11 @@ const accountUsers = 1000
 // rule must flag in the emulator's state with the default thresholds:
 // "rule user key" strings. skip leaves out users the report could not read.
 func expectFindings(s emulator.State, skip ...string) []string {
+	return expectFindingsWith(s, report.DefaultThresholds, skip...)
+}
+
+// expectFindingsWith is expectFindings with other thresholds.
+func expectFindingsWith(s emulator.State, th report.Thresholds, skip ...string) []string {
 	var out []string
 	active := map[string]int{}
 	for _, k := range s.Keys {
@@ -56,17 +61,17 @@ func expectFindings(s emulator.State, skip ...string) []string {
 		}
 		switch k.Status {
 		case "Active":
-			if age > 90*day {
+			if age > time.Duration(th.MaxKeyAge)*day {
 				add("old-keys")
 			}
-			if idle > 45*day {
+			if idle > time.Duration(th.MaxUnused)*day {
 				add("unused-keys")
 			}
 			if active[k.UserName] >= 2 {
 				add("two-active-keys")
 			}
 		case "Inactive":
-			if age > 120*day {
+			if age > time.Duration(th.MaxInactiveAge)*day {
 				add("inactive-keys")
 			}
 		}
@@ -319,11 +324,11 @@ func TestReportListsUsersDeniedOrDeletedMidQueryAsIncomplete(t *testing.T) {
 	w.emu.Deny("ListAccessKeys", "user0042")
 	r := w.run(t, report.Options{})
 
-	users := map[string]string{}
+	users := map[string]report.Incomplete{}
 	for _, in := range r.Incomplete {
-		users[in.UserName] = in.Source + ": " + in.Reason
+		users[in.UserName] = in
 	}
-	if reason, ok := users["user0042"]; !ok || !strings.HasPrefix(reason, "inventory: ") || !strings.Contains(reason, "AccessDenied") {
+	if in, ok := users["user0042"]; !ok || in.Source != "inventory" || in.Code != "AccessDenied" || !strings.Contains(in.Reason, "AccessDenied") {
 		t.Errorf("user0042: not reported as incomplete with IAM's error (incomplete: %+v)", r.Incomplete)
 	}
 	if len(r.Incomplete) != 1 {
@@ -346,71 +351,141 @@ func TestReportListsUsersDeniedOrDeletedMidQueryAsIncomplete(t *testing.T) {
 	}
 }
 
-// Each rule's documented SQL, run on its own through the engine, finds
-// exactly what the report derives from its one inventory.
-func TestEachRuleSQLAgreesWithReport(t *testing.T) {
+// A key whose last use IAM refuses to tell is listed as incomplete and is
+// not judged by unused-keys (its NULL last use would read as "never
+// used"); the rules that do not read the last use still judge it.
+func TestReportDoesNotJudgeUnusedKeysWhoseLastUseIsUnknown(t *testing.T) {
 	w := newWorld(t, worldOptions{})
-	seedAccount(t, w.emu, accountUsers)
+	seedAccount(t, w.emu, 20)
+	w.emu.Deny("GetAccessKeyLastUsed", "user0003") // never used, just past 45 days: unused if known
+	w.emu.Deny("GetAccessKeyLastUsed", "user0001") // just past 90 days: old either way
 	r := w.run(t, report.Options{})
-	sess := w.eng.NewSession("sql", "")
-	for _, ru := range report.Rules {
-		t.Run(ru.Name, func(t *testing.T) {
-			stmts := statements(ru.SQL("us-east-1", report.DefaultThresholds))
-			var rows [][]string
-			for _, stmt := range stmts {
-				rows = query(t, w.eng, sess, stmt)
+
+	s := w.emu.Snapshot()
+	var want []string
+	for _, f := range expectFindings(s) {
+		if !strings.HasPrefix(f, "unused-keys user0003 ") {
+			want = append(want, f)
+		}
+	}
+	if len(want) == len(expectFindings(s)) {
+		t.Fatal("user0003's key would not be unused: the test would prove nothing")
+	}
+	diff(t, "findings", gotFindings(r), want)
+	var unknown []string
+	for _, in := range r.Incomplete {
+		if in.Source == "inventory" && in.Code == "AccessDenied" && in.AccessKeyID != "" {
+			unknown = append(unknown, in.UserName)
+		}
+	}
+	sort.Strings(unknown)
+	if !slices.Equal(unknown, []string{"user0001", "user0003"}) || len(r.Incomplete) != 2 {
+		t.Errorf("incomplete: %+v", r.Incomplete)
+	}
+	for _, k := range r.Keys {
+		if k.LastUsedUnknown != (k.UserName == "user0001" || k.UserName == "user0003") {
+			t.Errorf("%s: LastUsedUnknown %v", k.UserName, k.LastUsedUnknown)
+		}
+	}
+}
+
+// Each rule's stand-alone SQL (docs/reports.md), run on its own through
+// the engine, lists exactly the findings the report lists for the rule,
+// in the same order: as root, and as an IAM user, for whom the root keys
+// are GetAccountSummary's word (a root-keys row without a key id).
+func TestEachRuleSQLAgreesWithReport(t *testing.T) {
+	for _, caller := range []struct {
+		name  string
+		users int
+		as    worldOptions
+	}{
+		{"root", accountUsers, worldOptions{}},
+		{"iam-user", 200, worldOptions{signerID: auditorID, signerSecret: auditorSecret}},
+	} {
+		t.Run(caller.name, func(t *testing.T) {
+			w := newWorld(t, worldOptions{})
+			seedAccount(t, w.emu, caller.users)
+			addAuditor(t, w.emu)
+			eng := newEngine(w.url, caller.as)
+			r, err := report.Run(context.Background(), eng, eng.NewSession("report", ""), report.Options{Now: func() time.Time { return testNow }})
+			if err != nil {
+				t.Fatal(err)
 			}
-			var got []string
-			switch ru.Name {
-			case "root-keys":
-				if present := query(t, w.eng, sess, stmts[0]); len(present) != 1 || present[0][0] != "1" {
-					t.Errorf("AccountAccessKeysPresent: %v", present)
-				}
-				for _, row := range rows { // UserName, AccessKeyId, ...
-					if row[0] == "root" {
-						got = append(got, row[0]+" "+row[1])
-					}
-				}
-			case "two-active-keys": // UserName, ActiveKeys, AccessKeyIds
-				for _, row := range rows {
-					for _, id := range strings.Split(row[2], ", ") {
-						got = append(got, row[0]+" "+id)
-					}
-				}
-			default: // UserName, AccessKeyId, ...
-				for _, row := range rows {
-					got = append(got, row[0]+" "+row[1])
-				}
-			}
-			var want []string
-			for _, f := range r.FindingsOf(ru.Name) {
-				want = append(want, f.Key.UserName+" "+f.Key.AccessKeyID)
-			}
-			sort.Strings(got)
-			sort.Strings(want)
-			if len(want) == 0 {
-				t.Fatal("the report found nothing: the comparison would prove nothing")
-			}
-			diff(t, ru.Name, got, want)
+			agreeWithSQL(t, eng, r, report.DefaultThresholds)
 		})
 	}
 }
 
-// statements splits a rule's SQL into statements, without comment lines.
-func statements(sql string) []string {
-	var out []string
-	for _, part := range strings.Split(sql, ";") {
-		var lines []string
-		for _, l := range strings.Split(part, "\n") {
-			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
-				lines = append(lines, l)
-			}
+// agreeWithSQL runs each rule's SQL with the thresholds and checks it
+// lists the report's findings of the rule, in order.
+func agreeWithSQL(t *testing.T, eng *provider.Engine, r *report.Report, th report.Thresholds) {
+	t.Helper()
+	sess := eng.NewSession("sql", "")
+	for _, ru := range report.Rules {
+		var got, want []string
+		for _, row := range query(t, eng, sess, ru.SQL("us-east-1", th)) { // UserName, AccessKeyId, ...
+			got = append(got, row[0]+" "+row[1])
 		}
-		if s := strings.TrimSpace(strings.Join(lines, "\n")); s != "" {
-			out = append(out, s)
+		for _, f := range r.FindingsOf(ru.Name) {
+			want = append(want, f.Key.UserName+" "+f.Key.AccessKeyID)
+		}
+		if len(want) == 0 {
+			t.Errorf("%s: the report found nothing: the comparison would prove nothing", ru.Name)
+		}
+		if !slices.Equal(got, want) {
+			diff(t, ru.Name, got, want)
+			t.Errorf("%s: the rule's SQL lists\n%v\nthe report\n%v", ru.Name, head(got), head(want))
 		}
 	}
-	return out
+}
+
+// Thresholds reach the report only through the rules' SQL: with other
+// thresholds the report finds what they say in the emulator's state, and
+// each rule's SQL with the same thresholds lists the same keys.
+func TestThresholdsChangeTheReportAndItsSQLTogether(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, 300)
+	th := report.Thresholds{MaxKeyAge: 300, MaxUnused: 200, MaxInactiveAge: 400}
+	r := w.run(t, report.Options{Thresholds: th})
+	diff(t, "findings", gotFindings(r), expectFindingsWith(w.emu.Snapshot(), th))
+	if slices.Equal(gotFindings(r), expectFindings(w.emu.Snapshot())) {
+		t.Fatal("the thresholds changed nothing: the test would prove nothing")
+	}
+	agreeWithSQL(t, w.eng, r, th)
+}
+
+// A rule is decided by its SQL condition and nothing else: given another
+// condition, the report flags exactly the keys it selects, and the rule's
+// SQL shows that condition and lists the same keys.
+func TestRuleConditionAloneDecides(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	seedAccount(t, w.emu, 100)
+	const cond = "UserName LIKE '%%7' AND CreateDate < %s - INTERVAL 200 DAY"
+	restore := report.SetCondition("old-keys", func(_ report.Thresholds, now string) string { return fmt.Sprintf(cond, now) })
+	defer restore()
+	r := w.run(t, report.Options{})
+
+	var want []string
+	for _, k := range w.emu.Snapshot().Keys {
+		if strings.HasSuffix(k.UserName, "7") && testNow.Sub(k.CreateDate) > 200*day {
+			want = append(want, "old-keys "+k.UserName+" "+k.AccessKeyID)
+		}
+	}
+	var got []string
+	for _, f := range r.FindingsOf("old-keys") {
+		got = append(got, "old-keys "+f.Key.UserName+" "+f.Key.AccessKeyID)
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if len(want) == 0 || slices.Equal(want, expectFindings(w.emu.Snapshot())) {
+		t.Fatal("the condition selects nothing new: the test would prove nothing")
+	}
+	diff(t, "old-keys by the new condition", got, want)
+	ru, _ := report.LookupRule("old-keys")
+	if sql := ru.SQL("us-east-1", report.DefaultThresholds); !strings.Contains(sql, "WHERE "+fmt.Sprintf(cond, "UTC_TIMESTAMP()")) {
+		t.Errorf("the rule's SQL does not show its condition:\n%s", sql)
+	}
+	agreeWithSQL(t, w.eng, r, report.DefaultThresholds)
 }
 
 // query runs one statement with the SQL clock (UTC_TIMESTAMP()) at testNow.
@@ -433,7 +508,9 @@ func query(t *testing.T, eng *provider.Engine, sess *provider.Session, stmt stri
 			}
 			cells := make([]string, len(row))
 			for i, v := range row {
-				cells[i] = output.Text(v)
+				if v != nil { // NULL reads as "", like an absent key id
+					cells[i] = output.Text(v)
+				}
 			}
 			rows = append(rows, cells)
 		}

@@ -1,8 +1,8 @@
 package report
 
 import (
-	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -19,9 +19,12 @@ const (
 	Low      Severity = "low"
 )
 
-// Rule is one kind of finding: the name the command line selects it by,
-// what it means and what to do, the stand-alone SQL that expresses it, and
-// the same test applied to the inventory a report fetched once.
+// Rule is one kind of finding. Its decision is SQL, and only SQL: a
+// condition on one row of the inventory relation (see inputs.relation).
+// The report evaluates every rule's condition for every key in its one
+// inventory statement; Rule.SQL wraps the same condition in a stand-alone
+// statement for docs/reports.md and `iamsql exec`. The rest of a Rule is
+// presentation: names, severity, remedy, the words a finding is told in.
 type Rule struct {
 	Name     string
 	Title    string
@@ -31,28 +34,127 @@ type Rule struct {
 	Remedy string
 	// describe says what the rule flags, with its threshold.
 	describe func(t Thresholds) string
-	// sql is the rule as one statement (region, thresholds filled in).
-	sql func(region string, t Thresholds) string
-	// find picks the rule's findings from a report's inventory.
-	find func(r *Report) []Finding
+	// where is the decision: an SQL condition on a row of the inventory
+	// relation, given the thresholds and now, an SQL DATETIME expression
+	// for the current UTC time.
+	where func(t Thresholds, now string) string
+	// orderBy names the relation's date column the rule's findings are
+	// listed by, earliest first, then in the inventory's order; "" keeps
+	// the inventory's order.
+	orderBy string
+	// readsLastUse says the condition reads the last-use columns: a key
+	// whose last use IAM refused to tell has NULLs there that would read
+	// as "never used", so such a key is not judged by the rule.
+	readsLastUse bool
+	// detail says what the finding is about one flagged row.
+	detail func(r *Report, row inventoryRow) string
 }
 
 // Describe says what the rule flags with the given thresholds.
 func (ru Rule) Describe(t Thresholds) string { return ru.describe(t.withDefaults()) }
 
 // SQL is the stand-alone statement that lists the rule's findings, which
-// `iamsql exec` runs as it is. Dates are compared with UTC_TIMESTAMP()
-// because IAM dates are UTC.
+// `iamsql exec` runs as it is: the rule's condition on the inventory
+// relation, with the clock UTC_TIMESTAMP() (IAM dates are UTC) and the
+// account summary asked in the statement itself.
 func (ru Rule) SQL(region string, t Thresholds) string {
+	return ru.statement(asking(region), t.withDefaults())
+}
+
+func (ru Rule) statement(in inputs, t Thresholds) string {
+	order := inventoryOrder
+	if ru.orderBy != "" {
+		order = append([]string{ru.orderBy}, slices.DeleteFunc(slices.Clone(order), func(c string) bool { return c == ru.orderBy })...)
+	}
+	return in.relation() + "\n" +
+		"SELECT UserName, AccessKeyId, Status, CreateDate, TIMESTAMPDIFF(DAY, CreateDate, " + in.now + ") AS AgeDays,\n" +
+		"       LastUsedDate, LastUsedServiceName\n" +
+		"FROM inventory\n" +
+		"WHERE " + ru.where(t, in.now) + "\n" +
+		"ORDER BY " + strings.Join(order, ", ")
+}
+
+// inputs are what the rules' SQL takes from outside access_keys: the
+// region, the clock, and whether GetAccountSummary reports root keys.
+// Stand-alone statements ask for them in SQL (asking); the report hands in
+// what it already knows as literals (Report.known), so its inventory
+// statement asks IAM nothing twice and a test's clock is exact.
+type inputs struct {
+	region string
+	now    string // a DATETIME expression
+	// rootKeysReported is a boolean expression: GetAccountSummary's
+	// AccountAccessKeysPresent is 1 (NULL when unknown).
+	rootKeysReported string
+}
+
+func asking(region string) inputs {
 	if region == "" {
 		region = DefaultRegion
 	}
-	return ru.sql(region, t.withDefaults())
+	return inputs{
+		region:           region,
+		now:              "UTC_TIMESTAMP()",
+		rootKeysReported: fmt.Sprintf("(SELECT AccountAccessKeysPresent FROM account_summary WHERE region = '%s') = 1", region),
+	}
 }
 
-// joinFrom is the inventory join every user-key rule starts from.
-const joinFrom = "FROM users u JOIN access_keys k ON k.UserName = u.UserName\n" +
-	"WHERE u.region = '%[1]s' AND k.region = '%[1]s'\n"
+// relation is the inventory relation the rules are decided on, as a CTE
+// named inventory: every access key of the account (access_keys), with
+// IdleSince (when the key was last used, or created when it never was)
+// and ActiveKeys (how many active keys its owner has), plus one row
+// without a key id for the root user when GetAccountSummary reports root
+// keys that the caller cannot list (it is not root).
+//
+// The first branch keeps access_keys' own column order: go-mysql-server
+// v0.20.0 pushes a WHERE on a UNION into its branches by column position,
+// which tests the wrong column of a branch that reorders a table's
+// columns. The NULL dates are typed so the union keeps its dates DATETIME.
+func (in inputs) relation() string {
+	return fmt.Sprintf(`WITH inventory AS (
+  SELECT AccessKeyId, UserName, Status, CreateDate, region, LastUsedDate, LastUsedServiceName, LastUsedRegion,
+         COALESCE(LastUsedDate, CreateDate) AS IdleSince,
+         SUM(Status = 'Active') OVER (PARTITION BY UserName) AS ActiveKeys
+  FROM access_keys WHERE region = '%[1]s'
+  UNION ALL
+  SELECT NULL, 'root', NULL, CAST(NULL AS DATETIME(6)), '%[1]s', CAST(NULL AS DATETIME(6)), NULL, NULL, CAST(NULL AS DATETIME(6)), NULL
+  FROM DUAL
+  WHERE %[2]s
+    AND NOT EXISTS (SELECT 1 FROM access_keys WHERE region = '%[1]s' AND UserName = 'root')
+)`, in.region, in.rootKeysReported)
+}
+
+// inventoryOrder lists the root user's keys first, then by owner and
+// creation.
+var inventoryOrder = []string{"UserName <> 'root'", "LOWER(UserName)", "UserName", "CreateDate", "AccessKeyId"}
+
+// inventoryStatement reads the inventory relation with one boolean column
+// per rule, named by the rule: its condition on the row.
+func inventoryStatement(in inputs, t Thresholds) string {
+	var b strings.Builder
+	b.WriteString(in.relation())
+	b.WriteString("\nSELECT inventory.*")
+	for _, ru := range Rules {
+		fmt.Fprintf(&b, ",\n  (%s) AS `%s`", ru.where(t, in.now), ru.Name)
+	}
+	b.WriteString("\nFROM inventory\nORDER BY " + strings.Join(inventoryOrder, ", "))
+	return b.String()
+}
+
+// InventorySQL is the statement the report reads the account with, as it
+// runs stand-alone (the report itself hands in the clock and the account
+// summary's answer as literals).
+func InventorySQL(region string, t Thresholds) string {
+	return inventoryStatement(asking(region), t.withDefaults())
+}
+
+// iamUsersOnly starts the condition of every rule about IAM users' keys:
+// the root user's keys have a rule of their own.
+const iamUsersOnly = "UserName <> 'root' AND "
+
+// olderThan is "the date is more than n days before now".
+func olderThan(column, now string, n int) string {
+	return fmt.Sprintf("%s < %s - INTERVAL %d DAY", column, now, n)
+}
 
 // Rules are the findings a report looks for, most urgent first.
 var Rules = []Rule{
@@ -66,12 +168,18 @@ var Rules = []Rule{
 		describe: func(Thresholds) string {
 			return "The account's root user has access keys (any status). Root keys cannot be restricted by IAM policies."
 		},
-		sql: func(region string, _ Thresholds) string {
-			return fmt.Sprintf("SELECT AccountAccessKeysPresent FROM account_summary WHERE region = '%[1]s';\n"+
-				"-- with root credentials (IAM lists the caller's own keys when no UserName is given):\n"+
-				"SELECT UserName, AccessKeyId, Status, CreateDate, LastUsedDate FROM access_keys WHERE region = '%[1]s'", region)
+		where: func(Thresholds, string) string { return "UserName = 'root'" },
+		detail: func(r *Report, row inventoryRow) string {
+			k := row.Key
+			if k.AccessKeyID == "" {
+				return "GetAccountSummary reports root access keys (AccountAccessKeysPresent = 1); " + r.rootNote
+			}
+			detail := "root access key, " + strings.ToLower(k.Status)
+			if k.LastUsedDate == nil {
+				return detail + ", never used"
+			}
+			return detail + ", last used " + daysAgo(days(r.GeneratedAt.Sub(row.IdleSince)))
 		},
-		find: nil, // see findAll: it also needs the summary's answer
 	},
 	{
 		Name:     "old-keys",
@@ -82,17 +190,12 @@ var Rules = []Rule{
 		describe: func(t Thresholds) string {
 			return fmt.Sprintf("Active keys created more than %d days ago (--max-key-age).", t.MaxKeyAge)
 		},
-		sql: func(region string, t Thresholds) string {
-			return fmt.Sprintf("SELECT u.UserName, k.AccessKeyId, k.CreateDate, TIMESTAMPDIFF(DAY, k.CreateDate, UTC_TIMESTAMP()) AS AgeDays\n"+
-				joinFrom+
-				"  AND k.Status = 'Active' AND k.CreateDate < UTC_TIMESTAMP() - INTERVAL %[2]d DAY\n"+
-				"ORDER BY k.CreateDate", region, t.MaxKeyAge)
+		where: func(t Thresholds, now string) string {
+			return iamUsersOnly + "Status = 'Active' AND " + olderThan("CreateDate", now, t.MaxKeyAge)
 		},
-		find: func(r *Report) []Finding {
-			cut := r.cutoff(r.Thresholds.MaxKeyAge)
-			return r.userKeys("old-keys", func(k Key) (string, bool) {
-				return fmt.Sprintf("%d days old", k.AgeDays(r.GeneratedAt)), k.Active() && k.CreateDate.Before(cut)
-			}, func(k Key) time.Time { return k.CreateDate })
+		orderBy: "CreateDate",
+		detail: func(r *Report, row inventoryRow) string {
+			return fmt.Sprintf("%d days old", row.AgeDays(r.GeneratedAt))
 		},
 	},
 	{
@@ -105,30 +208,16 @@ var Rules = []Rule{
 			return fmt.Sprintf("Active keys not used in the last %[1]d days (--max-unused), including keys never used "+
 				"that were created more than %[1]d days ago.", t.MaxUnused)
 		},
-		sql: func(region string, t Thresholds) string {
-			return fmt.Sprintf("SELECT u.UserName, k.AccessKeyId, k.CreateDate, k.LastUsedDate, k.LastUsedServiceName\n"+
-				joinFrom+
-				"  AND k.Status = 'Active'\n"+
-				"  AND (k.LastUsedDate < UTC_TIMESTAMP() - INTERVAL %[2]d DAY\n"+
-				"       OR (k.LastUsedDate IS NULL AND k.CreateDate < UTC_TIMESTAMP() - INTERVAL %[2]d DAY))\n"+
-				"ORDER BY COALESCE(k.LastUsedDate, k.CreateDate)", region, t.MaxUnused)
+		where: func(t Thresholds, now string) string {
+			return iamUsersOnly + "Status = 'Active' AND " + olderThan("IdleSince", now, t.MaxUnused)
 		},
-		find: func(r *Report) []Finding {
-			cut := r.cutoff(r.Thresholds.MaxUnused)
-			return r.userKeys("unused-keys", func(k Key) (string, bool) {
-				if !k.Active() || k.LastUsedUnknown {
-					return "", false
-				}
-				if k.LastUsedDate == nil {
-					return fmt.Sprintf("never used (created %d days ago)", k.AgeDays(r.GeneratedAt)), k.CreateDate.Before(cut)
-				}
-				return "last used " + daysAgo(k.IdleDays(r.GeneratedAt)), k.LastUsedDate.Before(cut)
-			}, func(k Key) time.Time {
-				if k.LastUsedDate != nil {
-					return *k.LastUsedDate
-				}
-				return k.CreateDate
-			})
+		orderBy:      "IdleSince",
+		readsLastUse: true,
+		detail: func(r *Report, row inventoryRow) string {
+			if row.LastUsedDate == nil {
+				return fmt.Sprintf("never used (created %d days ago)", row.AgeDays(r.GeneratedAt))
+			}
+			return "last used " + daysAgo(days(r.GeneratedAt.Sub(row.IdleSince)))
 		},
 	},
 	{
@@ -141,24 +230,11 @@ var Rules = []Rule{
 		describe: func(Thresholds) string {
 			return "IAM users with two active access keys, usually a rotation left half done. One row per key."
 		},
-		sql: func(region string, _ Thresholds) string {
-			return fmt.Sprintf("SELECT u.UserName, COUNT(*) AS ActiveKeys,\n"+
-				"       GROUP_CONCAT(k.AccessKeyId ORDER BY k.AccessKeyId SEPARATOR ', ') AS AccessKeyIds\n"+
-				joinFrom+
-				"  AND k.Status = 'Active'\n"+
-				"GROUP BY u.UserName HAVING COUNT(*) > 1", region)
+		where: func(Thresholds, string) string {
+			return iamUsersOnly + "Status = 'Active' AND ActiveKeys > 1"
 		},
-		find: func(r *Report) []Finding {
-			active := map[string]int{}
-			for _, k := range r.Keys {
-				if !k.Root() && k.Active() {
-					active[k.UserName]++
-				}
-			}
-			return r.userKeys("two-active-keys", func(k Key) (string, bool) {
-				n := active[k.UserName]
-				return fmt.Sprintf("%s has %d active keys", k.UserName, n), k.Active() && n > 1
-			}, nil)
+		detail: func(_ *Report, row inventoryRow) string {
+			return fmt.Sprintf("%s has %d active keys", row.UserName, row.ActiveKeys)
 		},
 	},
 	{
@@ -170,17 +246,12 @@ var Rules = []Rule{
 		describe: func(t Thresholds) string {
 			return fmt.Sprintf("Inactive keys created more than %d days ago (--max-inactive-age).", t.MaxInactiveAge)
 		},
-		sql: func(region string, t Thresholds) string {
-			return fmt.Sprintf("SELECT u.UserName, k.AccessKeyId, k.CreateDate, TIMESTAMPDIFF(DAY, k.CreateDate, UTC_TIMESTAMP()) AS AgeDays\n"+
-				joinFrom+
-				"  AND k.Status = 'Inactive' AND k.CreateDate < UTC_TIMESTAMP() - INTERVAL %[2]d DAY\n"+
-				"ORDER BY k.CreateDate", region, t.MaxInactiveAge)
+		where: func(t Thresholds, now string) string {
+			return iamUsersOnly + "Status = 'Inactive' AND " + olderThan("CreateDate", now, t.MaxInactiveAge)
 		},
-		find: func(r *Report) []Finding {
-			cut := r.cutoff(r.Thresholds.MaxInactiveAge)
-			return r.userKeys("inactive-keys", func(k Key) (string, bool) {
-				return fmt.Sprintf("inactive, %d days old", k.AgeDays(r.GeneratedAt)), !k.Active() && k.CreateDate.Before(cut)
-			}, func(k Key) time.Time { return k.CreateDate })
+		orderBy: "CreateDate",
+		detail: func(r *Report, row inventoryRow) string {
+			return fmt.Sprintf("inactive, %d days old", row.AgeDays(r.GeneratedAt))
 		},
 	},
 }
@@ -214,57 +285,65 @@ func RuleNames() []string {
 	return out
 }
 
-// cutoff is the instant a key date must be before to be more than n days
-// old (the SQL's UTC_TIMESTAMP() - INTERVAL n DAY).
-func (r *Report) cutoff(n int) time.Time { return r.GeneratedAt.AddDate(0, 0, -n) }
-
-// userKeys applies a test to the IAM users' keys (root keys have a rule
-// of their own), ordering the findings by order (oldest first), then user.
-func (r *Report) userKeys(rule string, test func(Key) (string, bool), order func(Key) time.Time) []Finding {
-	var out []Finding
-	for _, k := range r.Keys {
-		if k.Root() {
-			continue
-		}
-		if detail, ok := test(k); ok {
-			out = append(out, Finding{Rule: rule, Key: k, Detail: detail})
-		}
-	}
-	if order != nil {
-		slices.SortStableFunc(out, func(a, b Finding) int {
-			return cmp.Or(order(a.Key).Compare(order(b.Key)), cmp.Compare(strings.ToLower(a.Key.UserName), strings.ToLower(b.Key.UserName)))
-		})
-	}
-	return out
+// inventoryRow is one row of the inventory statement.
+type inventoryRow struct {
+	Key
+	Region     string    `sql:"region"` // the relation keeps access_keys' columns
+	IdleSince  time.Time `sql:"IdleSince"`
+	ActiveKeys int       `sql:"ActiveKeys"`
+	// Flagged holds each rule's condition on the row, by rule name.
+	Flagged map[string]bool `sql:"*"`
 }
 
-// findAll applies every rule. rootNote, when set, says why root keys the
-// account summary reports could not be listed.
-func findAll(r *Report, rootNote string) []Finding {
+// judge lists the findings of every rule in the inventory's rows: the
+// rows whose rule column is true, listed by the rule's orderBy column.
+func (r *Report) judge(rows []inventoryRow) ([]Finding, error) {
 	var out []Finding
 	for _, ru := range Rules {
-		if ru.find != nil {
-			out = append(out, ru.find(r)...)
-			continue
-		}
-		// root-keys
-		found := false
-		for _, k := range r.Keys {
-			if k.Root() {
-				found = true
-				detail := "root access key, " + strings.ToLower(k.Status)
-				if k.LastUsedDate != nil {
-					detail += ", last used " + daysAgo(k.IdleDays(r.GeneratedAt))
-				} else {
-					detail += ", never used"
-				}
-				out = append(out, Finding{Rule: ru.Name, Key: k, Detail: detail})
+		var found []inventoryRow
+		for _, row := range rows {
+			flagged, ok := row.Flagged[ru.Name]
+			if !ok || len(row.Flagged) != len(Rules) {
+				return nil, fmt.Errorf("the inventory's rule columns %v are not the rules %v", slices.Sorted(maps.Keys(row.Flagged)), RuleNames())
+			}
+			if flagged && !(ru.readsLastUse && row.LastUsedUnknown) {
+				found = append(found, row)
 			}
 		}
-		if !found && r.RootKeysPresent != nil && *r.RootKeysPresent {
-			out = append(out, Finding{Rule: ru.Name, Key: Key{Account: r.Account, UserName: RootUserName},
-				Detail: "GetAccountSummary reports root access keys (AccountAccessKeysPresent = 1); " + rootNote})
+		if ru.orderBy != "" {
+			if err := sortByColumn(found, ru.orderBy); err != nil {
+				return nil, fmt.Errorf("rule %s: %w", ru.Name, err)
+			}
+		}
+		for _, row := range found {
+			out = append(out, Finding{Rule: ru.Name, Key: row.Key, Detail: ru.detail(r, row)})
 		}
 	}
-	return out
+	return out, nil
+}
+
+// sortByColumn orders rows by the date they hold in a column, keeping the
+// order of equal ones.
+func sortByColumn(rows []inventoryRow, column string) error {
+	get, err := columnOf[inventoryRow](column)
+	if err != nil {
+		return err
+	}
+	type dated struct {
+		date time.Time
+		row  inventoryRow
+	}
+	byDate := make([]dated, len(rows))
+	for i := range rows {
+		d, ok := get(&rows[i]).(time.Time)
+		if !ok {
+			return fmt.Errorf("findings are ordered by a date, and %s is a %T", column, get(&rows[i]))
+		}
+		byDate[i] = dated{d, rows[i]}
+	}
+	slices.SortStableFunc(byDate, func(a, b dated) int { return a.date.Compare(b.date) })
+	for i, d := range byDate {
+		rows[i] = d.row
+	}
+	return nil
 }
