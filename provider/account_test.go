@@ -73,6 +73,15 @@ func TestEveryQueryShapeSeesTheWholeAccount(t *testing.T) {
 			anyCalls: true,
 		},
 		{
+			// go-mysql-server v0.20.0 filters a union by its table's column
+			// positions: memory tables get this wrong too, so the oracle
+			// cannot see it.
+			name:     "a WHERE on a union whose branch lists columns in another order than its table",
+			query:    "SELECT UserName FROM (SELECT UserName, AccessKeyId, Status FROM access_keys WHERE region = 'us-east-1' UNION ALL SELECT 'bob', 'AK3', 'Active') i WHERE UserName = 'root'",
+			want:     [][]string{{"root"}},
+			anyCalls: true,
+		},
+		{
 			name:  "a contradiction on region matches nothing and calls nothing",
 			query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND region = 'eu-west-1'",
 			want:  [][]string{},

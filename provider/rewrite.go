@@ -48,6 +48,8 @@ func rewriteNode(ctx *sql.Context, n sql.Node, pins []sql.Expression) (sql.Node,
 	case *plan.Filter:
 		if fixed := excludeNulls(nn); fixed != nil {
 			n = fixed
+		} else if fixed := reindexOverSetOp(nn); fixed != nil {
+			n = fixed
 		}
 	}
 	n, err := rewriteExpressions(ctx, n)
@@ -238,6 +240,49 @@ func excludeNulls(f *plan.Filter) *plan.Filter {
 	nj := *j
 	nj.Op = op
 	out, err := f.WithChildren(&nj)
+	if err != nil {
+		return nil
+	}
+	return out.(*plan.Filter)
+}
+
+// reindexOverSetOp repairs a filter go-mysql-server v0.20.0 pushes from a
+// derived table into the UNION it wraps: it names the first branch's
+// column but keeps that column's position in its table, not in the
+// union's rows, so a branch that lists columns in another order than its
+// table would be filtered on the wrong column. The union's columns are
+// the first branch's names: the filter's columns are found there by name.
+func reindexOverSetOp(f *plan.Filter) *plan.Filter {
+	so, ok := f.Child.(*plan.SetOp)
+	if !ok {
+		return nil
+	}
+	sch := so.Schema()
+	changed := false
+	e, _, err := transform.Expr(f.Expression, func(e sql.Expression) (sql.Expression, transform.TreeIdentity, error) {
+		gf, ok := e.(*expression.GetField)
+		if !ok {
+			return e, transform.SameTree, nil
+		}
+		at := -1
+		for i, c := range sch {
+			if strings.EqualFold(c.Name, gf.Name()) {
+				if at >= 0 {
+					return e, transform.SameTree, nil // ambiguous: leave it
+				}
+				at = i
+			}
+		}
+		if at < 0 || at == gf.Index() {
+			return e, transform.SameTree, nil
+		}
+		changed = true
+		return gf.WithIndex(at), transform.NewTree, nil
+	})
+	if err != nil || !changed {
+		return nil
+	}
+	out, err := f.WithExpressions(e)
 	if err != nil {
 		return nil
 	}
