@@ -32,8 +32,12 @@ import (
 //   - rollback-delete: a two-row INSERT whose second row IAM refused
 //     (LimitExceeded: alice has two keys) is deleting its first key again,
 //     and IAM has not acted on the delete yet;
+//   - rollback-delete-denied: the same, and IAM will deny the delete:
+//     the key is left, to be named as orphaned;
 //   - never-answered: IAM created the key and its answer never comes:
-//     the custody wait runs out (about 10 s) or a second signal cuts it.
+//     the custody wait runs out (about 10 s) or a second signal cuts it;
+//   - rollback-delete-hangs: IAM never acts on the rollback delete: the
+//     same bound, the same second signal.
 //
 // plus IAM faults with no other fault: a throttled create (retried), a
 // create refused with a 5xx (not retried: the outcome is unknown), a
@@ -141,6 +145,8 @@ type faultScenario struct {
 	timeout time.Duration
 	// expect checks what is particular to the scenario.
 	expect func(w *faultWorld, c faultCase, out faultOutcome) []string
+	// succeeds: with no other fault the statement succeeds.
+	succeeds bool
 }
 
 func (s *faultScenario) forms() []createForm {
@@ -207,11 +213,35 @@ var (
 		moment:  func(w *faultWorld) bool { return w.newKeysOf("dave") == 1 },
 		timeout: 500 * time.Millisecond,
 	}
+	scenarioRollbackDenied = &faultScenario{
+		name:  "rollback-delete-denied",
+		users: []string{"dave", "alice"},
+		setup: func(e *emulator.Emulator) {
+			e.SetOperationLatency(opDelete, time.Second)
+			e.Deny(opDelete, "dave")
+		},
+		moment: func(w *faultWorld) bool {
+			n, _ := w.calls(opDelete, 200)
+			return n >= 1
+		},
+		timeout: 500 * time.Millisecond,
+	}
+	scenarioRollbackHangs = &faultScenario{
+		name:  "rollback-delete-hangs",
+		users: []string{"dave", "alice"},
+		setup: func(e *emulator.Emulator) { e.SetOperationLatency(opDelete, time.Hour) },
+		moment: func(w *faultWorld) bool {
+			n, _ := w.calls(opDelete, 200)
+			return n >= 1
+		},
+		timeout: 500 * time.Millisecond,
+	}
 
 	scenarioCreateThrottled = &faultScenario{
-		name:  "create-throttled",
-		users: []string{"dave"},
-		setup: func(e *emulator.Emulator) { e.FailNext(opCreate, "Throttling", 2) },
+		name:     "create-throttled",
+		users:    []string{"dave"},
+		succeeds: true,
+		setup:    func(e *emulator.Emulator) { e.FailNext(opCreate, "Throttling", 2) },
 		expect: func(w *faultWorld, c faultCase, out faultOutcome) []string {
 			var bad []string
 			if n, _ := w.calls(opCreate, 200); n != 3 {
@@ -299,31 +329,36 @@ func wantOrphanNamed(w *faultWorld, c faultCase, out faultOutcome) []string {
 }
 
 var (
-	faultMoments   = []*faultScenario{scenarioBeforeCreate, scenarioHoldingCreate, scenarioBetweenRows, scenarioRollbackDelete}
-	iamOnlyFaults  = []*faultScenario{scenarioCreateThrottled, scenarioCreate5xx, scenarioCreateDropped, scenarioDeleteDenied, scenarioDeleteThrottled, scenarioDeleteDropped}
+	faultMoments  = []*faultScenario{scenarioBeforeCreate, scenarioHoldingCreate, scenarioBetweenRows, scenarioRollbackDelete, scenarioRollbackDenied}
+	iamOnlyFaults = []*faultScenario{scenarioCreateThrottled, scenarioCreate5xx, scenarioCreateDropped, scenarioDeleteDenied, scenarioDeleteThrottled, scenarioDeleteDropped}
+	// faultSubsetIDs is what `go test` runs: every front end, fault kind,
+	// moment and IAM fault at least once, in well under a minute.
 	faultSubsetIDs = map[string]bool{
-		"exec/INT/holding-create":             true,
-		"exec/KILL/between-rows":              true,
-		"exec/INT+second/never-answered":      true,
-		"exec/iam-only/create-dropped":        true,
-		"script/TERM/rollback-delete":         true,
-		"script/iam-only/create-5xx":          true,
-		"shell/INT/holding-create":            true,
-		"shell/HUP/between-rows":              true,
-		"shell/iam-only/create-throttled":     true,
-		"serve/QUIT/before-create":            true,
-		"serve/timeout/holding-create":        true,
-		"serve/disconnect/between-rows":       true,
-		"serve/shutdown/rollback-delete":      true,
-		"serve/iam-only/delete-denied":        true,
-		"serve/iam-only/delete-denied+unread": true,
-		"script/HUP/before-create":            true,
-		"shell/TERM/rollback-delete":          true,
-		"exec/QUIT/rollback-delete":           true,
-		"serve/KILL/holding-create":           true,
-		"exec/iam-only/delete-dropped":        true,
-		"shell/iam-only/create-5xx":           true,
-		"serve/TERM+second/never-answered":    true,
+		"exec/INT/holding-create":                true,
+		"exec/QUIT/rollback-delete":              true,
+		"exec/KILL/between-rows":                 true,
+		"exec/TERM/rollback-delete-denied":       true,
+		"exec/INT+second/never-answered":         true,
+		"exec/iam-only/create-dropped":           true,
+		"exec/iam-only/delete-dropped":           true,
+		"script/HUP/before-create":               true,
+		"script/TERM/rollback-delete":            true,
+		"script/iam-only/create-5xx":             true,
+		"shell/INT/holding-create":               true,
+		"shell/HUP/between-rows":                 true,
+		"shell/TERM/rollback-delete":             true,
+		"shell/INT+second/never-answered":        true,
+		"shell/INT+second/rollback-delete-hangs": true,
+		"shell/iam-only/create-throttled":        true,
+		"serve/QUIT/before-create":               true,
+		"serve/KILL/holding-create":              true,
+		"serve/timeout/holding-create":           true,
+		"serve/disconnect/between-rows":          true,
+		"serve/shutdown/rollback-delete":         true,
+		"serve/timeout/rollback-delete-denied":   true,
+		"serve/TERM+second/never-answered":       true,
+		"serve/iam-only/delete-denied":           true,
+		"serve/iam-only/delete-denied+unread":    true,
 	}
 )
 
@@ -358,6 +393,19 @@ func (c faultCase) name() string { return c.id() + "/" + string(c.form) }
 
 func (c faultCase) sql() string { return c.form.sql(c.sc.users) }
 
+// wantExit is the exit status of exec and scripts: 1 when the statement
+// failed (a signal cancels it), 0 when it succeeded. The shell and serve
+// outlive their statements, and SIGKILL decides for itself.
+func (c faultCase) wantExit() (int, bool) {
+	if (c.front != frontExec && c.front != frontScript) || c.fault == faultKILL {
+		return 0, false
+	}
+	if c.fault == faultNone && c.sc.succeeds {
+		return 0, true
+	}
+	return 1, true
+}
+
 // faultMatrix is every case; forms rotate so that each front end meets
 // every form at every moment.
 func faultMatrix() []faultCase {
@@ -384,6 +432,22 @@ func faultMatrix() []faultCase {
 		}
 		for _, c := range never {
 			c.front, c.sc = fe, scenarioNeverAnswered
+			cases = append(cases, c)
+		}
+		// A rollback delete IAM never acts on: the same bound, the same
+		// second signal.
+		hangs := []faultCase{
+			{fault: faultINT, second: true, form: formIgnore},
+			{fault: faultQUIT, form: formStackQL},
+		}
+		if fe == frontServe {
+			hangs = []faultCase{
+				{fault: faultINT, second: true, form: formIgnore},
+				{fault: faultTimeout, form: formStackQL},
+			}
+		}
+		for _, c := range hangs {
+			c.front, c.sc = fe, scenarioRollbackHangs
 			cases = append(cases, c)
 		}
 		for i, sc := range iamOnlyFaults {
@@ -453,7 +517,7 @@ func TestSecretCustodyFaultMatrix(t *testing.T) {
 		"  cases run %d, passed %d, failed %d %v\n"+
 		"  keys created %d: delivered %d, deleted again %d, left in the custody journal %d, named orphaned %d\n"+
 		"  dimensions: front ends %v × faults (signals %v; serve also timeout, disconnect, shutdown) × moments %v, "+
-		"never-answered creates, and IAM faults %v",
+		"a create IAM never answers and a rollback delete it never acts on (the custody bound, or a second signal), and IAM faults %v",
 		scope, time.Since(start).Round(time.Millisecond),
 		sum.run, sum.passed, len(sum.failed), sum.failed,
 		sum.tally.created, sum.tally.delivered, sum.tally.deleted, sum.tally.journaled, sum.tally.orphaned,
@@ -488,6 +552,9 @@ func runFaultCase(t *testing.T, c faultCase, sum *faultSummary) {
 	}
 	var bad []string
 	bad, tally = checkCustody(w, out)
+	if want, ok := c.wantExit(); ok && out.exit != want {
+		bad = append(bad, fmt.Sprintf("exit status %d, want %d", out.exit, want))
+	}
 	if c.sc.expect != nil {
 		bad = append(bad, c.sc.expect(w, c, out)...)
 	}
