@@ -33,6 +33,8 @@ type process struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	err    error
+	// ended is when it ended; secondAt when a second signal was sent.
+	ended, secondAt time.Time
 }
 
 func startProcess(t *testing.T, cmd *exec.Cmd) *process {
@@ -43,6 +45,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 	p := &process{cmd: cmd, exited: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		p.ended = time.Now()
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
@@ -75,8 +78,18 @@ func (p *process) signal(sig syscall.Signal, second bool) {
 	_ = p.cmd.Process.Signal(sig)
 	if second && sig != syscall.SIGKILL {
 		time.Sleep(300 * time.Millisecond)
+		p.secondAt = time.Now()
 		_ = p.cmd.Process.Signal(sig)
 	}
+}
+
+// afterSecond is how long the process lived after a second signal (0
+// without one); call it once the process ended.
+func (p *process) afterSecond() time.Duration {
+	if p.secondAt.IsZero() {
+		return 0
+	}
+	return p.ended.Sub(p.secondAt)
 }
 
 // atMoment waits for the case's moment (nothing to wait for when the
@@ -119,7 +132,7 @@ func runCommandCase(t *testing.T, w *faultWorld, c faultCase, cmd *exec.Cmd) fau
 	code := p.wait(t, "iamsql", time.Minute)
 	return faultOutcome{
 		received: stdout.String(), told: stderr.String(), private: stderr.String(),
-		exit: code, userGone: c.fault == faultKILL,
+		exit: code, userGone: c.fault == faultKILL, afterSecond: p.afterSecond(),
 	}
 }
 
@@ -156,6 +169,7 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 	p := &process{cmd: cmd, exited: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		p.ended = time.Now()
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
@@ -179,6 +193,7 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 			sh.typeText(key)
 			if c.second {
 				time.Sleep(300 * time.Millisecond)
+				p.secondAt = time.Now()
 				sh.typeText(key)
 			}
 		case c.fault == faultHUP:
@@ -191,18 +206,26 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 			tty.Close()
 			if c.second {
 				time.Sleep(300 * time.Millisecond)
+				p.secondAt = time.Now()
 				_ = cmd.Process.Signal(syscall.SIGHUP)
 			}
 		default:
 			p.signal(signalOf[c.fault], c.second)
 		}
 	})
+	var afterSecond time.Duration
 	if c.fault == faultNone || c.fault == faultINT {
 		// The statement ended and the shell goes on: leave it.
 		sh.expect("iam> ", time.Minute)
+		if !p.secondAt.IsZero() {
+			afterSecond = time.Since(p.secondAt)
+		}
 		sh.typeText("\\q\r")
 	}
 	code := p.wait(t, "the shell", time.Minute)
+	if afterSecond == 0 {
+		afterSecond = p.afterSecond()
+	}
 	if !hungUp {
 		select {
 		case <-read:
@@ -213,6 +236,7 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 	return faultOutcome{
 		received: screen, told: screen,
 		exit: code, confirmed: hungUp, userGone: hungUp || c.fault == faultKILL,
+		afterSecond: afterSecond,
 	}
 }
 
@@ -303,11 +327,12 @@ func runServeCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 	}
 	code := srv.wait(t, "iamsql serve", time.Minute)
 	return faultOutcome{
-		received:  clientOut.String(),
-		told:      clientErr.String() + "\n" + srvErr.String(),
-		private:   srvErr.String() + srvOut.String(),
-		exit:      code,
-		confirmed: true,
-		userGone:  c.fault == faultKILL,
+		received:    clientOut.String(),
+		told:        clientErr.String() + "\n" + srvErr.String(),
+		private:     srvErr.String() + srvOut.String(),
+		exit:        code,
+		confirmed:   true,
+		userGone:    c.fault == faultKILL,
+		afterSecond: srv.afterSecond(),
 	}
 }

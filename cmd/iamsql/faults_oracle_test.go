@@ -49,6 +49,9 @@ type faultOutcome struct {
 	// userGone: nobody can be told any more (SIGKILL, the terminal hung
 	// up); the custody journal is the only record left.
 	userGone bool
+	// afterSecond is how long the statement (the shell's) or the process
+	// went on after a second signal; 0 without one.
+	afterSecond time.Duration
 }
 
 // custodyTally counts what became of the keys of a case.
