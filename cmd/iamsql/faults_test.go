@@ -42,7 +42,9 @@ import (
 // plus IAM faults with no other fault: a throttled create (retried), a
 // create refused with a 5xx (not retried: the outcome is unknown), a
 // create whose answer is dropped, and the rollback delete denied,
-// throttled beyond its retries, or its answer dropped.
+// throttled beyond its retries, refused with a 5xx, or its answer
+// dropped; over serve both with a client that reads created_access_keys
+// and one that never does (+unread: the server settles at the close).
 //
 // The statement rotates through the forms that create keys: INSERT …
 // VALUES, INSERT IGNORE, the StackQL INSERT INTO aws.iam_api.access_keys …
@@ -62,7 +64,10 @@ import (
 //
 // After each case checkCustody (faults_oracle_test.go) compares the keys
 // in the emulator with the secrets delivered, what the user was told, the
-// audit log and the custody journal.
+// audit log and the custody journal. Besides, a second signal must end
+// the custody wait within secondSignalBound, exec and scripts exit 1
+// after a failed statement, and each IAM fault has its own expectations
+// (retried or not, the outcome named unknown, the orphan named).
 //
 // `go test` runs a representative subset: each fault kind, front end and
 // moment at least once. IAMSQL_FAULTS=full (make test-faults) runs all;
