@@ -21,6 +21,19 @@ test:
 	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 	cd replace/go-icu-regex && $(GO) test -count=1 ./...
 
+# The secret-custody fault matrix in full (cmd/iamsql/faults_test.go):
+# exec, scripts on stdin, the shell in a pseudo-terminal and serve with
+# the mariadb CLI × SIGINT/TERM/HUP/QUIT/KILL, statement timeout, client
+# disconnect and server shutdown × the moment the fault comes, and IAM
+# faults on the create and the rollback delete; after each case the
+# custody oracle compares the emulator's keys with the secrets delivered,
+# the audit log and the custody journal. `make test` runs a representative
+# subset of it. Prints each case and a summary.
+.PHONY: test-faults
+test-faults:
+	IAMSQL_FAULTS=full $(GO) test -count=1 -timeout 15m -parallel 6 -v \
+		-run '^(TestSecretCustodyFaultMatrix|TestCustodyOracleFindsViolations)$$' ./cmd/iamsql
+
 docs:
 	$(GO) run ./internal/docs/gendocs docs
 
