@@ -185,6 +185,28 @@ func ToSQLError(err error) error {
 	return Renumber(sql.CastSQLError(err))
 }
 
+// CancelOnly reports whether err says only that its statement was
+// cancelled or timed out. A front end that replaces such an error by its
+// own words (Ctrl-C, a statement timeout, a client gone) keeps any other:
+// it may say what happened to a key the statement created (deleted again,
+// its outcome unknown).
+func CancelOnly(err error) bool {
+	if err == nil {
+		return true
+	}
+	var se *mysql.SQLError
+	if !errors.As(ToSQLError(err), &se) || (se.Num != ErrNumInterrupted && se.Num != ErrNumTimeout) {
+		return false
+	}
+	for _, end := range []string{"query execution was interrupted", "maximum statement execution time exceeded",
+		"the statement was cancelled", "the statement timed out"} {
+		if strings.HasSuffix(se.Message, end) {
+			return true
+		}
+	}
+	return false
+}
+
 // ReadOnlyError is returned when a mutating statement reaches a read-only
 // engine.
 type ReadOnlyError struct{ Statement string }

@@ -369,6 +369,7 @@ var (
 		"serve/KILL/holding-create":              true,
 		"serve/timeout/holding-create":           true,
 		"serve/disconnect/between-rows":          true,
+		"serve/disconnect/never-answered":        true,
 		"serve/shutdown/rollback-delete":         true,
 		"serve/timeout/rollback-delete-denied":   true,
 		"serve/TERM+second/never-answered":       true,

@@ -321,6 +321,8 @@ func (h *handler) begin(ctx context.Context, c *mysql.Conn, query string) (*stat
 	st.statements.Add(1)
 	s := &statement{h: h, c: c, conn: st, query: query, kind: statementKind(query), start: time.Now()}
 	ctx, s.cancel = context.WithCancelCause(ctx)
+	// A second signal to serve cuts a cancelled statement's custody work.
+	ctx = provider.WithHardStop(ctx, h.srv.custodyStop)
 	if d := h.srv.opts.StatementTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, d, errStatementTimeout)
@@ -437,13 +439,26 @@ func (s *statement) end(err error) error {
 				"conn", s.c.ConnectionID, "user", s.c.User, "kind", s.kind, "panic", withoutValues(se.Message))
 			err = errEnginePanic(s.kind)
 		}
+		var why error
 		switch {
 		case errors.Is(cause, errStatementTimeout):
-			err = mysql.NewSQLError(provider.ErrNumTimeout, "HY000", "Query execution was interrupted, maximum statement execution time exceeded (--statement-timeout %s)", s.h.srv.opts.StatementTimeout)
+			why = mysql.NewSQLError(provider.ErrNumTimeout, "HY000", "Query execution was interrupted, maximum statement execution time exceeded (--statement-timeout %s)", s.h.srv.opts.StatementTimeout)
 		case errors.Is(cause, errShuttingDown):
-			err = errShutdownSQL()
+			why = errShutdownSQL()
 		case errors.Is(cause, errClientGone):
-			err = mysql.NewSQLError(mysql.ERQueryInterrupted, "70100", "Query execution was interrupted: the client disconnected")
+			why = mysql.NewSQLError(mysql.ERQueryInterrupted, "70100", "Query execution was interrupted: the client disconnected")
+		}
+		if why != nil {
+			// Say why the statement stopped, and keep what it says about
+			// the keys it created (deleted again, outcome unknown).
+			if !provider.CancelOnly(err) {
+				var se, orig *mysql.SQLError
+				errors.As(why, &se)
+				if errors.As(err, &orig) {
+					why = mysql.NewSQLError(se.Num, se.State, "%s; %s", se.Message, orig.Message)
+				}
+			}
+			err = why
 		}
 	}
 	elapsed := time.Since(s.start)
@@ -455,6 +470,15 @@ func (s *statement) end(err error) error {
 			attrs = append(attrs, "cancelled", cause.Error())
 		}
 		log.Info("statement failed", attrs...)
+		if errors.Is(cause, errClientGone) && !provider.CancelOnly(err) {
+			// Nobody reads the error the statement ends with: what it
+			// says about the keys the statement created (deleted again,
+			// or a create whose outcome is unknown) is the operator's.
+			var se *mysql.SQLError
+			if errors.As(err, &se) {
+				log.Warn("a statement of a client that disconnected ended with an error it cannot read", "conn", s.c.ConnectionID, "user", s.c.User, "error", se.Message)
+			}
+		}
 	} else if log.Enabled(context.Background(), levelDebug) {
 		log.Debug("statement", append(attrs, "rows", s.rows, "affected", s.affected)...)
 	}

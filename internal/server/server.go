@@ -243,7 +243,7 @@ func (s *Server) shutdown(timeout time.Duration) error {
 	s.closeIdleConnections()
 	defer s.cancelHard()
 
-	if s.waitForConnections(timeout) {
+	if s.waitForConnections(timeout, true) {
 		s.log.Info("server stopped")
 		return nil
 	}
@@ -253,15 +253,20 @@ func (s *Server) shutdown(timeout time.Duration) error {
 		result = fmt.Errorf("shutdown cancelled %d running statement(s) after %s", n, timeout)
 	}
 	s.cancelHard()
-	// A cancelled statement returns promptly; let it tell its client,
-	// then close what is left.
-	grace := time.Second
-	if timeout == 0 {
+	// A cancelled statement settles the keys it created (it waits for an
+	// in-flight create's answer and deletes what it made, within the
+	// custody bound; a second signal cuts it), then tells its client;
+	// then what is left is closed.
+	grace := provider.DefaultCustodyWait + time.Second
+	switch {
+	case timeout == 0:
 		grace = 0
+	case s.custodyStop.Err() != nil:
+		grace = time.Second // custody work was cut: statements end now
 	}
-	if !s.waitForConnections(grace) {
+	if !s.waitForConnections(grace, true) {
 		s.closeAllConnections()
-		if !s.waitForConnections(5 * time.Second) {
+		if !s.waitForConnections(5*time.Second, false) {
 			result = errors.Join(result, fmt.Errorf("%d connection(s) did not close", s.connectionCount()))
 		}
 	}
@@ -269,16 +274,26 @@ func (s *Server) shutdown(timeout time.Duration) error {
 	return result
 }
 
-// waitForConnections waits up to d until no connection is open.
-func (s *Server) waitForConnections(d time.Duration) bool {
+// waitForConnections waits up to d until no connection is open. With
+// cut, a second signal (Options.CustodyStop) arriving meanwhile ends the
+// wait after a second more, in which cancelled statements tell their
+// clients what became of their keys.
+func (s *Server) waitForConnections(d time.Duration, cut bool) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
+	stop := s.custodyStop.Done()
+	if !cut || s.custodyStop.Err() != nil {
+		stop = nil
+	}
 	for {
 		if s.connectionCount() == 0 {
 			return true
 		}
 		select {
 		case <-s.idle:
+		case <-stop:
+			stop = nil
+			timer.Reset(time.Second)
 		case <-timer.C:
 			return s.connectionCount() == 0
 		}

@@ -307,6 +307,11 @@ func (s *Shell) runUnit(ctx context.Context, u unit, line int) (quit, ok, aborte
 	switch {
 	case aborted:
 		fmt.Fprintln(s.cfg.Err, "Query aborted by Ctrl-C")
+		if !provider.CancelOnly(err) {
+			// What happened to the keys it created (deleted again, or
+			// its outcome unknown) is the user's to know.
+			s.report(err, line)
+		}
 		s.failed = true
 	case err != nil:
 		s.report(err, line)
