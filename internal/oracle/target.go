@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +33,9 @@ type Target struct {
 	// partition (see FullScanCost).
 	FullScan int
 	server   *emulator.Server
+	// sent counts the requests iamsql wrote to the emulator over HTTP
+	// since the last ResetCalls (nil in process).
+	sent *sentCounter
 	// subject answers the queries under test: iamsql (IAMSQL), or in the
 	// generator's self-test a second oracle.
 	subject func(string) Outcome
@@ -55,13 +61,16 @@ func NewTarget(spec AccountSpec) (*Target, error) {
 			return nil, err
 		}
 		t.server = srv
+		httpClient := emulator.NewHTTPClient()
+		t.sent = &sentCounter{next: httpClient.Transport}
+		httpClient.Transport = t.sent
 		clients = awsiam.NewClients(awsiam.Options{
 			EndpointURL: srv.URL,
 			MaxBackoff:  5 * time.Millisecond,
 			Config: &aws.Config{
 				Region:      "us-east-1",
 				Credentials: credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-				HTTPClient:  emulator.NewHTTPClient(),
+				HTTPClient:  httpClient,
 			},
 		})
 	} else {
@@ -116,8 +125,15 @@ func (t *Target) Close() {
 // IAMSQL runs one statement through iamsql and counts the IAM calls the
 // emulator received for it.
 func (t *Target) IAMSQL(query string) (out Outcome) {
+	t.settle()
 	t.Emu.ResetCalls()
-	defer func() { out.Calls = t.Emu.Calls() }()
+	if t.sent != nil {
+		t.sent.n.Store(0)
+	}
+	defer func() {
+		t.settle()
+		out.Calls = t.Emu.Calls()
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
 	defer cancel()
 	res, err := t.Engine.Query(ctx, t.Session, query)
@@ -143,6 +159,35 @@ func (t *Target) IAMSQL(query string) (out Outcome) {
 		out.Rows = nil
 	}
 	return out
+}
+
+// settle waits until the emulator has taken every request iamsql wrote
+// to it. A statement that stops early (a LIMIT, EXISTS) cancels its calls
+// in flight and returns; a request already written still reaches the
+// server, a moment later, and belongs to that statement, not the next.
+func (t *Target) settle() {
+	if t.sent == nil {
+		return
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for t.Emu.TotalCalls() < int(t.sent.n.Load()) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// sentCounter counts the requests written in full to the emulator.
+type sentCounter struct {
+	n    atomic.Int64
+	next http.RoundTripper
+}
+
+func (c *sentCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			c.n.Add(1)
+		}
+	}}
+	return c.next.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
 }
 
 // FullScanCost is the IAM calls of a full scan of every table in one
