@@ -664,17 +664,13 @@ func keyConstraints(ctx *sql.Context, n sql.Node, target sql.Node, t *table, m s
 				} else if col, ok := column(e.Right()); ok {
 					check(col, e.Left())
 				}
-			case *expression.InTuple:
-				if col, ok := column(e.Left()); ok {
-					if tuple, ok := e.Right().(expression.Tuple); ok {
-						check(col, tuple...)
-					} else {
-						check(col)
-					}
-				}
-			case *expression.HashInTuple:
-				if col, ok := column(e.Left()); ok {
-					if tuple, ok := e.Right().(expression.Tuple); ok {
+			case *expression.InTuple, *expression.HashInTuple:
+				in := e.(interface {
+					Left() sql.Expression
+					Right() sql.Expression
+				})
+				if col, ok := column(in.Left()); ok {
+					if tuple, ok := in.Right().(expression.Tuple); ok {
 						check(col, tuple...)
 					} else {
 						check(col)
