@@ -411,7 +411,7 @@ func (e *Engine) Delivered(ctx context.Context, s *Session, statement string, id
 // that are kept on purpose (serve --undelivered-keys keep): orphaned, in
 // the audit log and the journal.
 func (e *Engine) Undelivered(ctx context.Context, s *Session, ids []string) {
-	sctx := sql.NewContext(ctx, sql.WithSession(s), sql.WithQuery("-- kept undelivered"))
+	sctx := sql.NewContext(withAuditStatement(ctx, "(iamsql: kept, its secret never read)"), sql.WithSession(s))
 	for _, k := range s.Undelivered() {
 		if slices.Contains(ids, k.AccessKeyID) {
 			s.markOrphaned(k.AccessKeyID)
@@ -433,7 +433,7 @@ func (e *Engine) Withdraw(ctx context.Context, s *Session, ids []string, why str
 			keys = append(keys, k)
 		}
 	}
-	sctx := sql.NewContext(ctx, sql.WithSession(s), sql.WithQuery("-- withdraw undelivered keys: "+why))
+	sctx := sql.NewContext(withAuditStatement(ctx, "(iamsql: deleted again, "+why+")"), sql.WithSession(s))
 	if orphans := e.Provider.withdraw(sctx, keys); len(orphans) > 0 {
 		return fmt.Errorf("%s: keys %s could not be deleted again: they exist and nobody holds their secrets; delete them with DELETE FROM access_keys WHERE AccessKeyId IN ('%s') AND region = '%s'",
 			why, strings.Join(orphans, ", "), strings.Join(orphans, "', '"), keys[0].Region)

@@ -206,10 +206,28 @@ func (p *Provider) checkWritable(ctx *sql.Context, op string) error {
 // audit records a mutating IAM call, or the custody outcome of a key
 // (outcome: ok, or one of the Outcome constants). It never receives a
 // secret.
+type auditStatementKey struct{}
+
+// withAuditStatement names, in the audit log, work iamsql does on its own
+// rather than for a statement (deleting keys whose secrets were not
+// delivered): text is iamsql's, never a user's, so it is kept as is.
+func withAuditStatement(ctx context.Context, text string) context.Context {
+	return context.WithValue(ctx, auditStatementKey{}, text)
+}
+
+// auditStatement is what the audit log records as a call's statement:
+// the statement without its values, or iamsql's own words.
+func auditStatement(ctx *sql.Context) string {
+	if s, ok := ctx.Value(auditStatementKey{}).(string); ok {
+		return s
+	}
+	return redactLiterals(ctx.Query())
+}
+
 func (p *Provider) audit(ctx *sql.Context, op, keyID, outcome string, err error) {
 	rec := AuditRecord{
 		Time:        time.Now().UTC(),
-		Statement:   redactLiterals(ctx.Query()),
+		Statement:   auditStatement(ctx),
 		Operation:   op,
 		AccessKeyID: keyID,
 		Outcome:     outcome,

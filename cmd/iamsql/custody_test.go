@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/emulator/emutest"
+	"github.com/iamsql/iamsql/provider"
 )
 
 // awsEnv points the standard AWS configuration at an emulator, with a
@@ -212,7 +215,8 @@ func TestASecretThatCannotBeWrittenIsNotDelivered(t *testing.T) {
 			emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
 			awsEnv(t)
 			for _, sql := range []string{"CALL create_access_key('us-east-1', 'dave')", "INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1')"} {
-				cmd := exec.Command(binary(t), "--endpoint-url", url, "exec", sql)
+				audit := filepath.Join(t.TempDir(), "audit.jsonl")
+				cmd := exec.Command(binary(t), "--endpoint-url", url, "--audit-log", audit, "exec", sql)
 				cmd.Env = os.Environ()
 				stdout := tc.stdout(t)
 				var errOut strings.Builder
@@ -227,6 +231,24 @@ func TestASecretThatCannotBeWrittenIsNotDelivered(t *testing.T) {
 				}
 				if e := errOut.String(); strings.Contains(e, "Save the secret access key now") || !strings.Contains(e, "could not write the secret access key") {
 					t.Errorf("%s: stderr %q", sql, e)
+				}
+				// The audit log says what iamsql did on its own, and why.
+				b, err := os.ReadFile(audit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ops []string
+				for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+					var rec provider.AuditRecord
+					if err := json.Unmarshal([]byte(line), &rec); err != nil {
+						t.Fatalf("audit line %q: %v", line, err)
+					}
+					ops = append(ops, rec.Operation+" "+rec.Outcome+" "+rec.Statement)
+				}
+				want := []string{"DeleteAccessKey ok (iamsql: deleted again, its secret could not be written)",
+					"CreateAccessKey rolled_back (iamsql: deleted again, its secret could not be written)"}
+				if len(ops) != 3 || !slices.Equal(ops[1:], want) {
+					t.Errorf("%s: audit log %q, want a create then %q", sql, ops, want)
 				}
 			}
 		})
