@@ -412,6 +412,8 @@ func (c *planCheck) indexedAccess(n *plan.IndexedTableAccess, t *table) error {
 			return nil
 		}
 		for _, r := range coll {
+			// A range that reads nothing is no read (rewritePlan made
+			// sure the region of an empty lookup is pinned).
 			if len(r) == 0 || slices.ContainsFunc(r, emptyRange) {
 				continue
 			}

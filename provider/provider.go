@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -91,6 +92,10 @@ type Provider struct {
 	mu         sync.Mutex
 	calls      map[string]int
 	identities map[string]*identity
+	// rowsBuilt counts the rows built from IAM answers (see
+	// rowBuilder.materialize), for tests that show a plan cannot
+	// multiply that work either.
+	rowsBuilt atomic.Int64
 }
 
 var (

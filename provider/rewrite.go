@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -37,13 +38,22 @@ func rewriteNode(ctx *sql.Context, n sql.Node, pins []sql.Expression) (sql.Node,
 	switch nn := n.(type) {
 	case *plan.ResolvedTable:
 		return pinScan(ctx, nn, nn.Id(), pins)
+	case *plan.IndexedTableAccess:
+		if err := emptyLookupPinned(ctx, nn, nn.Id(), pins); err != nil {
+			return nil, err
+		}
 	case *plan.TableAlias:
-		if rt, ok := nn.Child.(*plan.ResolvedTable); ok {
-			child, err := pinScan(ctx, rt, nn.Id(), pins)
+		switch child := nn.Child.(type) {
+		case *plan.ResolvedTable:
+			pinned, err := pinScan(ctx, child, nn.Id(), pins)
 			if err != nil {
 				return nil, err
 			}
-			return nn.WithChildren(child)
+			return nn.WithChildren(pinned)
+		case *plan.IndexedTableAccess:
+			if err := emptyLookupPinned(ctx, child, nn.Id(), pins); err != nil {
+				return nil, err
+			}
 		}
 	case *plan.Filter:
 		if fixed := excludeNulls(nn); fixed != nil {
@@ -144,6 +154,34 @@ func pinScan(ctx *sql.Context, rt *plan.ResolvedTable, id sql.TableId, pins []sq
 	}
 	lookup := sql.IndexLookup{Index: idx, Ranges: ranges, IsEmptyRange: len(ranges) == 0}
 	return plan.NewStaticIndexedAccessForTableNode(ctx, rt, lookup)
+}
+
+// emptyLookupPinned refuses a lookup the planner proved empty (a
+// contradiction such as `AccessKeyId BETWEEN 'B' AND 'A'` empties every
+// column of its range, region included) when nothing pins the table's
+// region: the same query read as a full scan needs its region, so the
+// answer must not depend on the planner having seen the contradiction.
+func emptyLookupPinned(ctx *sql.Context, n *plan.IndexedTableAccess, id sql.TableId, pins []sql.Expression) error {
+	t, ok := innerTable(n.TableNode.UnderlyingTable())
+	if !ok || t.res.List == nil || !n.IsStatic() {
+		return nil
+	}
+	lookup, err := n.GetLookup(ctx, nil)
+	if err != nil {
+		return nil // the plan check reports it
+	}
+	coll, ok := lookup.Ranges.(sql.MySQLRangeCollection)
+	if !ok || (!lookup.IsEmptyRange && !slices.ContainsFunc(coll, func(r sql.MySQLRange) bool {
+		return len(r) == 0 || slices.ContainsFunc(r, emptyRange)
+	})) {
+		return nil
+	}
+	for _, p := range pins {
+		if col, _, ok := paramValues(ctx, p); ok && strings.EqualFold(col, "region") && refersTo(p, id) {
+			return nil
+		}
+	}
+	return paramError(&schema.MissingParam{Resource: t.res.Name, Param: "region", Method: t.selectMethod()})
 }
 
 // refersTo reports whether e's columns belong to the table id.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 
@@ -46,6 +47,75 @@ type statement struct {
 	// forget is set when the statement reads each answer once: answers
 	// are then dropped once read (see planCheck.readsOnce).
 	forget bool
+	// scans are the rows of the reads that ran to their end (see once).
+	scans map[scanKey][]sql.Row
+}
+
+// scanKey names one read of a table: its rows in one partition, with the
+// hydrated columns and the parameters (echoed, or a lookup's) of that read.
+type scanKey struct {
+	table, part, hydrates, prm string
+	lookup                     bool
+}
+
+// once builds the rows of a read once per statement: a statement that
+// reads a table more than once (a nested loop join opens its inner table
+// again for every outer row, a correlated subquery reads it per outer
+// row) replays the rows of a read that ran to its end, unless the
+// statement reads each answer once (then it keeps nothing).
+func (st *statement) once(k scanKey, read func() iter.Seq2[sql.Row, error]) iter.Seq2[sql.Row, error] {
+	if st == nil {
+		return read()
+	}
+	st.mu.Lock()
+	rows, ok := st.scans[k]
+	st.mu.Unlock()
+	if ok {
+		return func(yield func(sql.Row, error) bool) {
+			for _, r := range rows {
+				if !yield(slices.Clone(r), nil) {
+					return
+				}
+			}
+		}
+	}
+	return func(yield func(sql.Row, error) bool) {
+		keep := st.keepsAnswers()
+		var all []sql.Row
+		for row, err := range read() {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if keep {
+				all = append(all, slices.Clone(row))
+			}
+			if !yield(row, nil) {
+				return
+			}
+		}
+		if keep {
+			st.keepRows(k, all)
+		}
+	}
+}
+
+func (st *statement) keepRows(k scanKey, rows []sql.Row) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.forget {
+		return
+	}
+	if st.scans == nil {
+		st.scans = map[scanKey][]sql.Row{}
+	}
+	st.scans[k] = rows
+}
+
+func (st *statement) keepsAnswers() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return !st.forget
 }
 
 // forgetParent drops, in a statement that reads each answer once, what a

@@ -388,25 +388,33 @@ func (t *table) read(ctx *sql.Context, st *statement, p *partition) iter.Seq2[sq
 			return errSeq(err)
 		}
 		if ok {
-			return func(yield func(sql.Row, error) bool) {
-				rows, err := b.materialize(ctx, st, part, p.prm, items)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				for _, r := range rows {
-					// IAM finds 'Alice' for alice; the lookup of 'Alice'
-					// has only rows whose UserName is 'Alice'.
-					if t.matches(r, p.prm) && !yield(r, nil) {
-						return
-					}
-				}
-			}
+			return st.once(scanKey{table: t.res.Name, part: part, hydrates: strings.Join(b.hydrates, ","), prm: p.prm.String(), lookup: true}, func() iter.Seq2[sql.Row, error] {
+				return b.lookupRows(ctx, st, part, p.prm, items)
+			})
 		}
 		// The lookup can't be answered directly: scan, keep the matches.
 		return t.matching(b.scan(ctx, st, part, params{"region": p.prm["region"]}), p.prm)
 	}
 	return b.scan(ctx, st, part, p.prm)
+}
+
+// lookupRows builds the rows of a lookup's items: those whose pinned
+// parameters match (IAM finds 'Alice' for alice; the lookup of 'Alice'
+// has only rows whose UserName is 'Alice').
+func (b rowBuilder) lookupRows(ctx *sql.Context, st *statement, part string, prm params, items []any) iter.Seq2[sql.Row, error] {
+	t := b.t
+	return func(yield func(sql.Row, error) bool) {
+		rows, err := b.materialize(ctx, st, part, prm, items)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, r := range rows {
+			if t.matches(r, prm) && !yield(r, nil) {
+				return
+			}
+		}
+	}
 }
 
 // matching keeps the rows whose pinned parameters equal prm's.
@@ -466,6 +474,12 @@ func (t *table) needs(st *statement, col string) bool {
 
 // scan streams the full scan of a resource in one partition (one region).
 func (b rowBuilder) scan(ctx *sql.Context, st *statement, part string, prm params) iter.Seq2[sql.Row, error] {
+	return st.once(scanKey{table: b.t.res.Name, part: part, hydrates: strings.Join(b.hydrates, ","), prm: prm.String()},
+		func() iter.Seq2[sql.Row, error] { return b.fullScan(ctx, st, part, prm) })
+}
+
+// fullScan builds the rows of scan.
+func (b rowBuilder) fullScan(ctx *sql.Context, st *statement, part string, prm params) iter.Seq2[sql.Row, error] {
 	t := b.t
 	if l := t.res.List; l.Parent != "" {
 		return b.childScan(ctx, st, part, prm)
@@ -713,6 +727,7 @@ func (b rowBuilder) materialize(ctx *sql.Context, st *statement, part string, pr
 		}
 		rows = append(rows, row)
 	}
+	b.t.p.rowsBuilt.Add(int64(len(rows)))
 	return rows, nil
 }
 
