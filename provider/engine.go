@@ -763,7 +763,7 @@ func deleteTargets(n *plan.DeleteFrom) []sql.Node {
 }
 
 // namedTableNode finds the table node of a name below n (not in
-// subqueries).
+// subqueries); name "" finds the first.
 func namedTableNode(n sql.Node, name string) sql.Node {
 	var found sql.Node
 	transform.Inspect(n, func(n sql.Node) bool {
@@ -772,7 +772,7 @@ func namedTableNode(n sql.Node, name string) sql.Node {
 		}
 		switch n.(type) {
 		case *plan.TableAlias, *plan.ResolvedTable, *plan.IndexedTableAccess:
-			if strings.EqualFold(tableName(n), name) {
+			if name == "" || strings.EqualFold(tableName(n), name) {
 				found = n
 				return false
 			}
@@ -819,26 +819,12 @@ func updateTargets(n *plan.Update) []sql.Node {
 }
 
 // tableNode finds the table node at or below n (through filters and the
-// like, not into subqueries).
+// like, not into subqueries), or n itself.
 func tableNode(n sql.Node) sql.Node {
-	var found sql.Node
-	transform.Inspect(n, func(n sql.Node) bool {
-		if found != nil {
-			return false
-		}
-		switch n.(type) {
-		case *plan.TableAlias, *plan.ResolvedTable, *plan.IndexedTableAccess:
-			found = n
-			return false
-		case *plan.SubqueryAlias:
-			return false
-		}
-		return true
-	})
-	if found == nil {
-		return n
+	if found := namedTableNode(n, ""); found != nil {
+		return found
 	}
-	return found
+	return n
 }
 
 // isScan reports whether a table node reads its table without a lookup.

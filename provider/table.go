@@ -440,6 +440,23 @@ func (t *table) matches(row sql.Row, prm params) bool {
 	return true
 }
 
+// yieldRows hands rows, or err, to yield; it reports whether the reader
+// wants more.
+func yieldRows(yield func(sql.Row, error) bool) func([]sql.Row, error) bool {
+	return func(rows []sql.Row, err error) bool {
+		if err != nil {
+			yield(nil, err)
+			return false
+		}
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // errSeq yields err, or nothing when err is nil.
 func errSeq(err error) iter.Seq2[sql.Row, error] {
 	return func(yield func(sql.Row, error) bool) {
@@ -494,15 +511,8 @@ func (b rowBuilder) fullScan(ctx *sql.Context, st *statement, part string, prm p
 				yield(nil, err)
 				return
 			}
-			rows, err := b.materialize(ctx, st, part, prm, []any{item})
-			if err != nil {
-				yield(nil, err)
+			if !yieldRows(yield)(b.materialize(ctx, st, part, prm, []any{item})) {
 				return
-			}
-			for _, r := range rows {
-				if !yield(r, nil) {
-					return
-				}
 			}
 		}
 	}
@@ -619,16 +629,7 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 			yield(nil, err)
 			return
 		}
-		rows, err := b.materialize(ctx, st, part, prm, items)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		for _, r := range rows {
-			if !yield(r, nil) {
-				return
-			}
-		}
+		yieldRows(yield)(b.materialize(ctx, st, part, prm, items))
 	}
 }
 
