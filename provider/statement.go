@@ -55,7 +55,6 @@ type statement struct {
 // hydrated columns and the parameters (echoed, or a lookup's) of that read.
 type scanKey struct {
 	table, part, hydrates, prm string
-	lookup                     bool
 }
 
 // once builds the rows of a read once per statement: a statement that
@@ -67,13 +66,10 @@ func (st *statement) once(k scanKey, read func() iter.Seq2[sql.Row, error]) iter
 	if st == nil {
 		return read()
 	}
-	st.mu.Lock()
-	rows, ok := st.scans[k]
-	st.mu.Unlock()
-	if ok {
+	if rows, ok := st.built(k); ok {
 		return func(yield func(sql.Row, error) bool) {
 			for _, r := range rows {
-				if !yield(slices.Clone(r), nil) {
+				if !yield(r, nil) {
 					return
 				}
 			}
@@ -98,6 +94,24 @@ func (st *statement) once(k scanKey, read func() iter.Seq2[sql.Row, error]) iter
 			st.keepRows(k, all)
 		}
 	}
+}
+
+// built returns copies of the rows of a read that ran to its end.
+func (st *statement) built(k scanKey) ([]sql.Row, bool) {
+	if st == nil {
+		return nil, false
+	}
+	st.mu.Lock()
+	rows, ok := st.scans[k]
+	st.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	out := make([]sql.Row, len(rows))
+	for i, r := range rows {
+		out[i] = slices.Clone(r)
+	}
+	return out, true
 }
 
 func (st *statement) keepRows(k scanKey, rows []sql.Row) {

@@ -348,7 +348,16 @@ func (t *table) PartitionRows(ctx *sql.Context, part sql.Partition) (sql.RowIter
 		return sql.RowsToRowIter(t.project(t.local(ctx))...), nil
 	}
 	st := statementOf(ctx, t.p)
-	rows := t.read(ctx, st, p)
+	key, b := t.readOf(st, p.prm)
+	if rows, ok := st.built(key); ok {
+		// Read before in this statement (a nested loop's inner table, a
+		// join's lookup of the same key): no iterator machinery.
+		if p.sorted != nil {
+			p.sorted.sortRows(t.sch, rows)
+		}
+		return sql.RowsToRowIter(t.project(rows)...), nil
+	}
+	rows := st.once(key, func() iter.Seq2[sql.Row, error] { return t.fetch(ctx, st, b, key.part, p.prm) })
 	if p.sorted != nil {
 		// The order an index lookup promises.
 		var all []sql.Row
@@ -364,16 +373,23 @@ func (t *table) PartitionRows(ctx *sql.Context, part sql.Partition) (sql.RowIter
 	return newSeqIter(rows, t.projector()), nil
 }
 
-// read streams the full-schema rows of one partition.
-func (t *table) read(ctx *sql.Context, st *statement, p *partition) iter.Seq2[sql.Row, error] {
-	part, _ := schema.Partition(p.prm["region"])
+// readOf names the read of a partition (its rows are built once per
+// statement, see statement.once) and the builder of its rows.
+func (t *table) readOf(st *statement, prm params) (scanKey, rowBuilder) {
+	part, _ := schema.Partition(prm["region"])
 	b := rowBuilder{t: t, hydrates: t.hydrates(st)}
-	if len(p.prm) > 1 && t.b.lookup != nil {
-		items, ok, err := t.b.lookup(ctx, st, part, p.prm)
+	return scanKey{table: t.res.Name, part: part, hydrates: strings.Join(b.hydrates, ","), prm: prm.String()}, b
+}
+
+// fetch streams the full-schema rows of one partition: a lookup's, or a
+// full scan's.
+func (t *table) fetch(ctx *sql.Context, st *statement, b rowBuilder, part string, prm params) iter.Seq2[sql.Row, error] {
+	if len(prm) > 1 && t.b.lookup != nil {
+		items, ok, err := t.b.lookup(ctx, st, part, prm)
 		if err != nil && t.res.List.Parent != "" {
 			// As in a full scan: a user that does not exist has no rows,
 			// one IAM refuses to list is left out with a warning.
-			key := p.prm[t.res.List.ParentKey]
+			key := prm[t.res.List.ParentKey]
 			if code := iamCode(err); code == "NoSuchEntity" && key != "" {
 				st.note(ctx, &sql.Warning{Level: "Note", Code: NoteNoSuchValue,
 					Message: fmt.Sprintf("%s: there is no %s %s (no rows)", t.res.Name, strings.TrimSuffix(t.res.List.Parent, "s"), key)})
@@ -388,14 +404,14 @@ func (t *table) read(ctx *sql.Context, st *statement, p *partition) iter.Seq2[sq
 			return errSeq(err)
 		}
 		if ok {
-			return st.once(scanKey{table: t.res.Name, part: part, hydrates: strings.Join(b.hydrates, ","), prm: p.prm.String(), lookup: true}, func() iter.Seq2[sql.Row, error] {
-				return b.lookupRows(ctx, st, part, p.prm, items)
-			})
+			return b.lookupRows(ctx, st, part, prm, items)
 		}
 		// The lookup can't be answered directly: scan, keep the matches.
-		return t.matching(b.scan(ctx, st, part, params{"region": p.prm["region"]}), p.prm)
+		region := params{"region": prm["region"]}
+		key, _ := t.readOf(st, region)
+		return t.matching(st.once(key, func() iter.Seq2[sql.Row, error] { return b.scan(ctx, st, part, region) }), prm)
 	}
-	return b.scan(ctx, st, part, p.prm)
+	return b.scan(ctx, st, part, prm)
 }
 
 // lookupRows builds the rows of a lookup's items: those whose pinned
@@ -491,12 +507,6 @@ func (t *table) needs(st *statement, col string) bool {
 
 // scan streams the full scan of a resource in one partition (one region).
 func (b rowBuilder) scan(ctx *sql.Context, st *statement, part string, prm params) iter.Seq2[sql.Row, error] {
-	return st.once(scanKey{table: b.t.res.Name, part: part, hydrates: strings.Join(b.hydrates, ","), prm: prm.String()},
-		func() iter.Seq2[sql.Row, error] { return b.fullScan(ctx, st, part, prm) })
-}
-
-// fullScan builds the rows of scan.
-func (b rowBuilder) fullScan(ctx *sql.Context, st *statement, part string, prm params) iter.Seq2[sql.Row, error] {
 	t := b.t
 	if l := t.res.List; l.Parent != "" {
 		return b.childScan(ctx, st, part, prm)
