@@ -2,11 +2,15 @@ package oracle
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/dolthub/vitess/go/mysql"
 	"github.com/shopspring/decimal"
+
+	"github.com/iamsql/iamsql/provider"
 )
 
 func TestNormalizeGivesOneFormPerValue(t *testing.T) {
@@ -126,5 +130,23 @@ func TestSelectRendersAndDropsOnlyTheOuterLimit(t *testing.T) {
 	}
 	if got := s.SQLWithoutLimit(); got != want {
 		t.Errorf("SQLWithoutLimit:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestOnlyATimeoutIsRunAgainAlone(t *testing.T) {
+	timeout := mysql.NewSQLError(provider.ErrNumTimeout, "HY000", "Query execution was interrupted, maximum statement execution time exceeded")
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{timeout, true},
+		{fmt.Errorf("reading: %w", timeout), true},
+		{mysql.NewSQLError(1105, "HY000", "maximum statement execution time exceeded"), false},
+		{errors.New("access_keys: SELECT requires region"), false},
+		{nil, false},
+	} {
+		if got := timedOut(c.err); got != c.want {
+			t.Errorf("timedOut(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
