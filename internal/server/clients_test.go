@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamsql/iamsql/internal/termtest"
 )
 
 const (
@@ -16,6 +18,7 @@ const (
 	// The system Python has PyMySQL (python3-pymysql); a python3 earlier
 	// on PATH may not.
 	pythonPath = "/usr/bin/python3"
+	mycliPath  = "/usr/bin/mycli"
 )
 
 // mariadb runs the mariadb CLI in batch mode against w as user u and
@@ -143,5 +146,165 @@ func TestPyMySQLClient(t *testing.T) {
 	}
 	if st := keyStatus(w, "AKIABOB0000000000001"); st != "Inactive" {
 		t.Errorf("bob's key after EXEC: %s", st)
+	}
+}
+
+// cliKey finds, on a client's screen, the key created for user with its
+// secret: the row of created_access_keys the client printed.
+func cliKey(t *testing.T, w *world, screen, user string) string {
+	t.Helper()
+	for id, secret := range secretsOf(w) {
+		if regexp.MustCompile(`\|\s*` + regexp.QuoteMeta(id) + `\s*\|\s*` + regexp.QuoteMeta(user) + `\s*\|.*\|\s*` + regexp.QuoteMeta(secret) + `\s*\|`).MatchString(screen) {
+			return id
+		}
+	}
+	t.Fatalf("the screen shows no key of %s with the secret IAM issued:\n%s", user, screen)
+	return ""
+}
+
+// TestMariaDBCLIInATerminal is the mariadb CLI as people run it: in a
+// terminal, connected to iam, without -A, so that it reads the fields of
+// every table at connect for its completion (COM_FIELD_LIST). Reading
+// them makes no IAM call; then a query, Tab completion of a table name,
+// SQL-level PREPARE and EXECUTE, an UPDATE with its "Rows matched" line,
+// and an INSERT whose key and secret are read from created_access_keys
+// (so the key is kept when the client quits) each get their own answer.
+func TestMariaDBCLIInATerminal(t *testing.T) {
+	bin := requireTool(t, mariadbPath)
+	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser}}})
+	host, port, _ := net.SplitHostPort(w.addr)
+	cmd := exec.Command(bin, "--no-defaults", "--skip-ssl", "-h", host, "-P", port, "-u", rwUser.Name, "iam")
+	cmd.Env = append(os.Environ(), "MYSQL_PWD="+rwUser.Password, "TERM=xterm", "HOME="+t.TempDir())
+	term := termtest.Start(t, cmd, 50, 200)
+	const wait = 10 * time.Second
+	prompt := "MySQL [iam]> "
+
+	term.Expect("Reading table information for completion", wait)
+	term.Expect(prompt, wait)
+	if n := w.emu.TotalCalls(); n != 0 {
+		t.Errorf("reading the tables' fields at connect made %d IAM calls: %v", n, w.emu.Calls())
+	}
+
+	term.Type("SELECT UserName, AccessKeyId, Status FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice' ORDER BY AccessKeyId;\r")
+	out := term.Expect(prompt, wait)
+	for _, want := range []string{"| alice    | AKIAALICE00000000001 | Active   |", "| alice    | AKIAALICE00000000002 | Inactive |", "2 rows in set"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("SELECT: %q not on the screen:\n%s", want, out)
+		}
+	}
+
+	// Tab completes the table name from what the CLI read at connect.
+	term.Type("SELECT COUNT(*) AS created FROM created_acc\t")
+	term.Expect("created_access_keys", wait)
+	term.Type(";\r")
+	if out := term.Expect(prompt, wait); !regexp.MustCompile(`\|\s+0 \|`).MatchString(out) {
+		t.Errorf("SELECT COUNT(*) FROM the completed table name:\n%s", out)
+	}
+
+	term.Type("PREPARE s FROM 'SELECT UserName FROM access_keys WHERE region = ? AND AccessKeyId = ?';\r")
+	if out := term.Expect(prompt, wait); !strings.Contains(out, "Query OK, 0 rows affected") || !strings.Contains(out, "Statement prepared") || strings.Contains(out, "ERROR") {
+		t.Errorf("PREPARE:\n%s", out)
+	}
+	term.Type("SET @r = 'us-east-1', @k = 'AKIABOB0000000000001';\r")
+	term.Expect(prompt, wait)
+	term.Type("EXECUTE s USING @r, @k;\r")
+	if out := term.Expect(prompt, wait); !strings.Contains(out, "| bob      |") || !strings.Contains(out, "1 row in set") {
+		t.Errorf("EXECUTE:\n%s", out)
+	}
+	term.Type("DEALLOCATE PREPARE s;\r")
+	term.Expect(prompt, wait)
+
+	term.Type("UPDATE access_keys SET Status = 'Inactive' WHERE AccessKeyId = 'AKIABOB0000000000001' AND region = 'us-east-1';\r")
+	if out := term.Expect(prompt, wait); !strings.Contains(out, "Query OK, 1 row affected") || !strings.Contains(out, "Rows matched: 1  Changed: 1  Warnings: 0") {
+		t.Errorf("UPDATE:\n%s", out)
+	}
+	if st := keyStatus(w, "AKIABOB0000000000001"); st != "Inactive" {
+		t.Errorf("bob's key after the UPDATE: %q", st)
+	}
+
+	term.Type("INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1');\r")
+	if out := term.Expect(prompt, wait); !strings.Contains(out, "Query OK, 1 row affected, 1 warning") {
+		t.Errorf("INSERT:\n%s", out)
+	}
+	term.Type("SELECT * FROM created_access_keys;\r")
+	out = term.Expect(prompt, wait)
+	if !strings.Contains(out, "1 row in set") {
+		t.Errorf("SELECT * FROM created_access_keys:\n%s", out)
+	}
+	daveKey := cliKey(t, w, out, "dave")
+
+	term.Type("\\q\r")
+	term.Expect("Bye", wait)
+	if code := term.Exit(wait); code != 0 {
+		t.Errorf("mariadb exited %d", code)
+	}
+	w.logs.waitFor(t, wait, "client disconnected")
+	if st := keyStatus(w, daveKey); st != "Active" {
+		t.Errorf("dave's key, whose secret the CLI showed, is %q after the CLI quit; want it kept", st)
+	}
+	if strings.Contains(term.Screen(), "ERROR") {
+		t.Errorf("the session shows an error:\n%s", term.Screen())
+	}
+}
+
+// TestMycliInATerminal is mycli (Debian's package) in a terminal: it
+// connects to iam and refreshes its completions in the background (table
+// and column names from information_schema, and users and SHOW topics
+// from the mysql database, which iamsql does not have) without an IAM
+// call; then a query, Tab completion of a table name, and an INSERT read
+// back from created_access_keys.
+func TestMycliInATerminal(t *testing.T) {
+	bin := requireTool(t, mycliPath)
+	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser}}})
+	host, port, _ := net.SplitHostPort(w.addr)
+	home := t.TempDir()
+	cmd := exec.Command(bin, "-h", host, "-P", port, "-u", rwUser.Name, "--password", rwUser.Password, "iam")
+	// No cursor position requests: the test answers none.
+	cmd.Env = append(os.Environ(), "TERM=xterm", "HOME="+home, "PROMPT_TOOLKIT_NO_CPR=1", "LANG=C.UTF-8")
+	cmd.Dir = home
+	term := termtest.Start(t, cmd, 50, 200)
+	const wait = 15 * time.Second
+
+	term.Expect(":iam>", wait)
+
+	// Tab takes the table name from the completion menu, once mycli
+	// shows it: the tables were read.
+	term.Type("SELECT COUNT(*) AS created FROM created_acc")
+	term.Expect("created_access_keys", wait)
+	term.Type("\t")
+	term.Expect("ess_keys", wait) // what the terminal is told to add
+	term.Type(";\r")
+	out := term.Expect("Time: ", wait)
+	if !strings.Contains(out, "FROM created_access_keys;") || !regexp.MustCompile(`\| created \|\s+\+-+\+\s+\| 0\s+\|`).MatchString(out) {
+		t.Errorf("SELECT COUNT(*) FROM the completed table name:\n%s", out)
+	}
+	if n := w.emu.TotalCalls(); n != 0 {
+		t.Errorf("connecting and reading the completions made %d IAM calls: %v", n, w.emu.Calls())
+	}
+
+	term.Type("SELECT UserName, AccessKeyId, Status FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice' ORDER BY AccessKeyId;\r")
+	out = term.Expect("Time: ", wait)
+	for _, want := range []string{"| alice    | AKIAALICE00000000001 | Active   |", "| alice    | AKIAALICE00000000002 | Inactive |", "2 rows in set"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("SELECT: %q not on the screen:\n%s", want, out)
+		}
+	}
+
+	term.Type("INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1');\r")
+	if out := term.Expect("Time: ", wait); !strings.Contains(out, "Query OK, 1 row affected") {
+		t.Errorf("INSERT:\n%s", out)
+	}
+	term.Type("SELECT * FROM created_access_keys;\r")
+	out = term.Expect("Time: ", wait)
+	daveKey := cliKey(t, w, out, "dave")
+
+	term.Type("\x04") // Ctrl-D
+	term.Expect("Goodbye!", wait)
+	if code := term.Exit(wait); code != 0 {
+		t.Errorf("mycli exited %d", code)
+	}
+	w.logs.waitFor(t, wait, "client disconnected")
+	if st := keyStatus(w, daveKey); st != "Active" {
+		t.Errorf("dave's key, whose secret mycli showed, is %q after mycli quit; want it kept", st)
 	}
 }
