@@ -128,3 +128,20 @@ func (term *Terminal) Exit(within time.Duration) int {
 		return -1
 	}
 }
+
+// Wait is Expect that reports, instead of failing, whether want
+// appeared within the time given.
+func (term *Terminal) Wait(want string, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for {
+		screen := term.Screen()
+		if i := strings.Index(screen[term.seen:], want); i >= 0 {
+			term.seen += i + len(want)
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
