@@ -48,6 +48,9 @@ type connState struct {
 	// result, delivered once that result is known flushed (confirmSent).
 	sentMu sync.Mutex
 	sent   map[string][]string
+	// answers mends what the protocol library writes to the client
+	// (answers.go), once logged in.
+	answers *answerWriter
 }
 
 // Causes a statement's context is cancelled with.
@@ -115,7 +118,9 @@ func (s *Server) loggedIn(c *mysql.Conn, acct *account, method mysql.AuthMethodD
 	s.mu.Lock()
 	st := s.conns[c.ConnectionID]
 	s.mu.Unlock()
+	answers := guardAnswers(c)
 	if st != nil {
+		st.answers = answers
 		st.user.Store(acct)
 		st.authenticated.Store(true)
 		if st.tracked != nil {
@@ -368,8 +373,16 @@ func readsInformationSchema(query string) bool {
 }
 
 func (s *statement) counting(cb mysql.ResultSpoolFn) mysql.ResultSpoolFn {
+	first := true
 	return func(r *sqltypes.Result, more bool) error {
 		s.count(r)
+		if first && len(r.Fields) == 0 && r.Info != "" && s.conn.answers != nil {
+			// An OK packet with info text: see answerWriter.
+			if err := s.conn.answers.infoNext(s.c); err != nil {
+				return err
+			}
+		}
+		first = false
 		return cb(r, more)
 	}
 }
