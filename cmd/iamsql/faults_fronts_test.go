@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/iamsql/iamsql/internal/termtest"
 )
 
 // The front ends of the fault matrix, each run as the real binary: exec,
@@ -151,21 +153,7 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 		}
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
-	sh := &shellTerminal{t: t, cmd: cmd, tty: tty}
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			sh.mu.Lock()
-			sh.raw.Write(buf[:n])
-			sh.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	sh := termtest.Attach(t, cmd, tty)
 	p := &process{cmd: cmd, exited: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
@@ -183,18 +171,18 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 	})
 
 	const wait = 30 * time.Second
-	sh.expect("iam> ", wait)
-	sh.typeText(c.sql() + ";\r")
+	sh.Expect("iam> ", wait)
+	sh.Type(c.sql() + ";\r")
 	hungUp := false
 	atMoment(t, w, c, p.exited, func() {
 		key := map[faultKind]string{faultINT: "\x03", faultQUIT: "\x1c"}[c.fault]
 		switch {
 		case key != "":
-			sh.typeText(key)
+			sh.Type(key)
 			if c.second {
 				time.Sleep(300 * time.Millisecond)
 				p.secondAt = time.Now()
-				sh.typeText(key)
+				sh.Type(key)
 			}
 		case c.fault == faultHUP:
 			// The terminal goes away: the kernel sends SIGHUP, and
@@ -216,11 +204,11 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 	var afterSecond time.Duration
 	if c.fault == faultNone || c.fault == faultINT {
 		// The statement ended and the shell goes on: leave it.
-		sh.expect("iam> ", time.Minute)
+		sh.Expect("iam> ", time.Minute)
 		if !p.secondAt.IsZero() {
 			afterSecond = time.Since(p.secondAt)
 		}
-		sh.typeText("\\q\r")
+		sh.Type("\\q\r")
 	}
 	code := p.wait(t, "the shell", time.Minute)
 	if afterSecond == 0 {
@@ -228,11 +216,11 @@ func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
 	}
 	if !hungUp {
 		select {
-		case <-read:
+		case <-sh.Closed():
 		case <-time.After(5 * time.Second):
 		}
 	}
-	screen := sh.screen()
+	screen := sh.Screen()
 	return faultOutcome{
 		received: screen, told: screen,
 		exit: code, confirmed: hungUp, userGone: hungUp || c.fault == faultKILL,

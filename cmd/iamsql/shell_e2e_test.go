@@ -8,120 +8,24 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/iamsql/iamsql/internal/run"
+	"github.com/iamsql/iamsql/internal/termtest"
 )
 
 // These tests run the real iamsql binary in a pseudo-terminal, as a
 // person at a terminal would: they type, press Tab, Ctrl-C and Ctrl-D,
 // and read the screen. They wait by polling the output with a deadline.
 
-// shellBinary builds iamsql into a fresh directory.
-func shellBinary(t *testing.T) string { return binary(t) }
-
-// shellTerminal is iamsql running in a pseudo-terminal.
-type shellTerminal struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	tty  *os.File
-	mu   sync.Mutex
-	raw  bytes.Buffer
-	seen int // how far expect has read the screen text
-}
-
-func startShell(t *testing.T, stateDir string, args ...string) *shellTerminal {
+// startShell runs iamsql with args in a pseudo-terminal, its state in
+// stateDir.
+func startShell(t *testing.T, stateDir string, args ...string) *termtest.Terminal {
 	t.Helper()
-	bin := shellBinary(t)
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), "TERM=xterm", "HOME="+stateDir, "XDG_STATE_HOME="+filepath.Join(stateDir, "state"))
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 220})
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no pseudo-terminal: %v", err)
-		}
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	st := &shellTerminal{t: t, cmd: cmd, tty: tty}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			st.mu.Lock()
-			st.raw.Write(buf[:n])
-			st.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		tty.Close()
-	})
-	return st
-}
-
-var terminalControls = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]|\r|\a`)
-
-// screen is everything printed so far, without terminal control codes.
-func (s *shellTerminal) screen() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return terminalControls.ReplaceAllString(s.raw.String(), "")
-}
-
-func (s *shellTerminal) typeText(text string) {
-	s.t.Helper()
-	if _, err := s.tty.Write([]byte(text)); err != nil {
-		s.t.Fatalf("typing %q: %v", text, err)
-	}
-}
-
-// expect waits until want appears after what earlier expects consumed,
-// and consumes through it; it returns how long it waited.
-func (s *shellTerminal) expect(want string, within time.Duration) time.Duration {
-	s.t.Helper()
-	start := time.Now()
-	for {
-		screen := s.screen()
-		if i := strings.Index(screen[s.seen:], want); i >= 0 {
-			s.seen += i + len(want)
-			return time.Since(start)
-		}
-		if time.Since(start) > within {
-			s.t.Fatalf("waited %v for %q; the screen after the last match:\n%s", within, want, screen[s.seen:])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// exit waits for the shell to end and returns its exit code.
-func (s *shellTerminal) exit(within time.Duration) int {
-	s.t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			s.t.Fatalf("wait: %v", err)
-		}
-		return 0
-	case <-time.After(within):
-		s.t.Fatalf("the shell did not exit within %v; screen:\n%s", within, s.screen())
-		return -1
-	}
+	return termtest.Start(t, cmd, 50, 220)
 }
 
 // TestShellInATerminal is a new user's session: the prompt, help,
@@ -132,58 +36,58 @@ func TestShellInATerminal(t *testing.T) {
 	home := t.TempDir()
 	sh := startShell(t, home, "--sandbox")
 	const wait = 30 * time.Second
-	sh.expect("Type help or \\? for help, \\q to quit.", wait)
-	sh.expect("iam> ", wait)
+	sh.Expect("Type help or \\? for help, \\q to quit.", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("help access_keys\r")
-	sh.expect("Fields (* = API parameter, usable in WHERE):", wait)
-	sh.expect("update_access_key(AccessKeyId, Status, region[, UserName])", wait)
-	sh.expect("iam> ", wait)
+	sh.Type("help access_keys\r")
+	sh.Expect("Fields (* = API parameter, usable in WHERE):", wait)
+	sh.Expect("update_access_key(AccessKeyId, Status, region[, UserName])", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("DESCRIBE access_keys;\r")
-	sh.expect("| LastUsedServiceName | varchar(64)", wait)
-	sh.expect("iam> ", wait)
+	sh.Type("DESCRIBE access_keys;\r")
+	sh.Expect("| LastUsedServiceName | varchar(64)", wait)
+	sh.Expect("iam> ", wait)
 
 	// Tab completes the table name: the query runs only if it did.
-	sh.typeText("SELECT AccessKeyId, Status FROM access_k\t")
-	sh.expect("FROM access_keys", wait)
-	sh.typeText(" WHERE region = 'us-east-1' AND UserName = 'alice';\r")
-	sh.expect("| AKIAALICE00000000001 | Active   |", wait)
-	sh.expect("| AKIAALICE00000000002 | Inactive |", wait)
-	sh.expect("iam> ", wait)
+	sh.Type("SELECT AccessKeyId, Status FROM access_k\t")
+	sh.Expect("FROM access_keys", wait)
+	sh.Type(" WHERE region = 'us-east-1' AND UserName = 'alice';\r")
+	sh.Expect("| AKIAALICE00000000001 | Active   |", wait)
+	sh.Expect("| AKIAALICE00000000002 | Inactive |", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("SELECT * FROM access_keys;\r")
-	sh.expect("ERROR 1210 (HY000): access_keys: SELECT requires region (add WHERE region = '…')", wait)
-	sh.expect("iam> ", wait)
+	sh.Type("SELECT * FROM access_keys;\r")
+	sh.Expect("ERROR 1210 (HY000): access_keys: SELECT requires region (add WHERE region = '…')", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("SELECT UserName, Status\r")
-	sh.expect("  -> ", wait)
-	sh.typeText("FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIABOB0000000000001'\\G\r")
-	sh.expect("UserName: bob\n  Status: Active\n", wait)
-	sh.expect("iam> ", wait)
+	sh.Type("SELECT UserName, Status\r")
+	sh.Expect("  -> ", wait)
+	sh.Type("FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = 'AKIABOB0000000000001'\\G\r")
+	sh.Expect("UserName: bob\n  Status: Active\n", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("CALL create_access_key('us-east-1', 'dave');\r")
-	sh.expect(run.SecretReminder, wait)
-	screen := sh.screen()
+	sh.Type("CALL create_access_key('us-east-1', 'dave');\r")
+	sh.Expect(run.SecretReminder, wait)
+	screen := sh.Screen()
 	m := regexp.MustCompile(`\| (AKIA[A-Z0-9]{16}) \| dave +\| Active +\| [0-9-]+ [0-9:]+ +\| ([A-Za-z0-9/+]{40}) \|`).FindStringSubmatch(screen)
 	if m == nil {
 		t.Fatalf("CALL create_access_key printed no key with its secret:\n%s", screen)
 	}
 	id, secret := m[1], m[2]
-	sh.expect("iam> ", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("UPDATE access_keys SET Status = 'Inactive' WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1';\r")
-	sh.expect("Query OK, 1 row affected", wait)
-	sh.typeText("DELETE FROM access_keys WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1';\r")
-	sh.expect("Query OK, 1 row affected", wait)
-	sh.typeText("SELECT COUNT(*) AS dave_keys FROM access_keys WHERE region = 'us-east-1' AND UserName = 'dave';\r")
-	sh.expect("| dave_keys |", wait)
-	sh.expect("| 0         |", wait)
-	sh.expect("iam> ", wait)
+	sh.Type("UPDATE access_keys SET Status = 'Inactive' WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1';\r")
+	sh.Expect("Query OK, 1 row affected", wait)
+	sh.Type("DELETE FROM access_keys WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1';\r")
+	sh.Expect("Query OK, 1 row affected", wait)
+	sh.Type("SELECT COUNT(*) AS dave_keys FROM access_keys WHERE region = 'us-east-1' AND UserName = 'dave';\r")
+	sh.Expect("| dave_keys |", wait)
+	sh.Expect("| 0         |", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("\\q\r")
-	sh.expect("Bye", wait)
-	if code := sh.exit(wait); code != 0 {
+	sh.Type("\\q\r")
+	sh.Expect("Bye", wait)
+	if code := sh.Exit(wait); code != 0 {
 		t.Errorf("exit code %d after \\q", code)
 	}
 
@@ -217,33 +121,35 @@ func TestShellInATerminal(t *testing.T) {
 func TestShellInATerminalCtrlC(t *testing.T) {
 	sh := startShell(t, t.TempDir(), "--sandbox", "--sandbox-latency", "5s")
 	const wait = 30 * time.Second
-	sh.expect("iam> ", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob';\r")
-	sh.expect("UserName = 'bob';\n", wait) // the line was taken: the statement runs
-	sh.typeText("\x03")
-	if took := sh.expect("Query aborted by Ctrl-C", wait); took > 2*time.Second {
+	sh.Type("SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob';\r")
+	sh.Expect("UserName = 'bob';\n", wait) // the line was taken: the statement runs
+	sh.Type("\x03")
+	pressed := time.Now()
+	sh.Expect("Query aborted by Ctrl-C", wait)
+	if took := time.Since(pressed); took > 2*time.Second {
 		t.Errorf("Ctrl-C took %v to abort the statement", took)
 	}
-	sh.expect("iam> ", 2*time.Second)
-	if strings.Contains(sh.screen(), "AKIABOB0000000000001") {
+	sh.Expect("iam> ", 2*time.Second)
+	if strings.Contains(sh.Screen(), "AKIABOB0000000000001") {
 		t.Errorf("the aborted statement printed its result")
 	}
 
-	sh.typeText("SELECT 'still here' AS shell;\r")
-	sh.expect("| still here |", wait)
-	sh.expect("iam> ", wait)
+	sh.Type("SELECT 'still here' AS shell;\r")
+	sh.Expect("| still here |", wait)
+	sh.Expect("iam> ", wait)
 
-	sh.typeText("SELECT 'never run'")
-	sh.typeText("\x03")
-	sh.expect("^C", wait)
-	sh.expect("iam> ", wait)
-	sh.typeText("\x04")
-	sh.expect("Bye", wait)
-	if code := sh.exit(wait); code != 0 {
+	sh.Type("SELECT 'never run'")
+	sh.Type("\x03")
+	sh.Expect("^C", wait)
+	sh.Expect("iam> ", wait)
+	sh.Type("\x04")
+	sh.Expect("Bye", wait)
+	if code := sh.Exit(wait); code != 0 {
 		t.Errorf("exit code %d after Ctrl-D", code)
 	}
-	if strings.Contains(sh.screen(), "| never run") {
+	if strings.Contains(sh.Screen(), "| never run") {
 		t.Errorf("the line cleared with Ctrl-C ran")
 	}
 }
@@ -251,7 +157,7 @@ func TestShellInATerminalCtrlC(t *testing.T) {
 // TestExecCtrlCStillCancelsAndExitsNonZero: outside the shell, SIGINT
 // still cancels the command (and its IAM calls) and exits non-zero.
 func TestExecCtrlCStillCancelsAndExitsNonZero(t *testing.T) {
-	bin := shellBinary(t)
+	bin := binary(t)
 	cmd := exec.Command(bin, "--sandbox", "--sandbox-latency", "10s", "-o", "csv", "exec",
 		"SELECT 'ready' AS r; SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob'")
 	stdout, err := cmd.StdoutPipe()

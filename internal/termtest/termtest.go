@@ -41,6 +41,22 @@ func Start(t testing.TB, cmd *exec.Cmd, rows, cols uint16) *Terminal {
 		}
 		t.Skipf("no pseudo-terminal for %s: %v", cmd.Path, err)
 	}
+	term := Attach(t, cmd, tty)
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+		tty.Close()
+		<-term.done
+	})
+	return term
+}
+
+// Attach reads the screen of cmd, already started on the pseudo-terminal
+// tty; the caller waits for cmd and closes tty (a test that hangs up the
+// terminal, or waits for the program itself).
+func Attach(t testing.TB, cmd *exec.Cmd, tty *os.File) *Terminal {
 	term := &Terminal{t: t, cmd: cmd, tty: tty, done: make(chan struct{})}
 	go func() {
 		defer close(term.done)
@@ -55,16 +71,11 @@ func Start(t testing.TB, cmd *exec.Cmd, rows, cols uint16) *Terminal {
 			}
 		}
 	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-		tty.Close()
-		<-term.done
-	})
 	return term
 }
+
+// Closed is closed once the terminal's output has been read to its end.
+func (term *Terminal) Closed() <-chan struct{} { return term.done }
 
 // controls are the terminal control sequences a screen is read without:
 // CSI sequences (colours, cursor moves, erasing), character set
