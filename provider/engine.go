@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/mysql"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
 	"github.com/iamsql/iamsql/schema"
 )
@@ -125,7 +127,22 @@ func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Resu
 	if rerr != nil {
 		return &Result{Ctx: sctx, Stats: stats}, ToSQLError(rerr)
 	}
-	sch, rows, _, err := e.SQL.Query(sctx, rewritten)
+	// The statement is parsed once, here, and the engine runs what was
+	// parsed. One with nothing in it for the engine (comments only, or an
+	// executable comment for a later MySQL) is an error, as in MySQL,
+	// never a silent no-op.
+	var sch sql.Schema
+	var rows sql.RowIter
+	parsed, _, _, perr := sql.GlobalParser.ParseWithOptions(sctx, rewritten, ';', false, sql.LoadSqlMode(sctx).ParserOptions())
+	switch {
+	case errors.Is(perr, ast.ErrEmpty):
+		return &Result{Ctx: sctx, Stats: stats}, emptyStatementError(query)
+	case perr != nil:
+		// The engine reports the syntax error, with its number.
+		sch, rows, _, err = e.SQL.Query(sctx, rewritten)
+	default:
+		sch, rows, _, err = e.SQL.QueryWithBindings(sctx, rewritten, parsed, nil, nil)
+	}
 	if err != nil {
 		return &Result{Ctx: sctx, Stats: stats}, scrubSecrets(sctx, ToSQLError(err))
 	}
