@@ -151,8 +151,8 @@ func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Resu
 
 // gate is the engine's executor builder: every statement's final plan
 // passes here before it runs. It checks the plan before any IAM call
-// (required parameters, read-only, safe updates, UPDATE's new status),
-// learns what the statement needs (the columns it names, the join
+// (required parameters, read-only, safe updates, UPDATE's new status,
+// whose connection a KILL ends), learns what the statement needs (the columns it names, the join
 // lookups a parent scan should fetch ahead), and opens the statement's
 // scope of IAM answers (statement.go) for as long as its rows are read.
 type gate struct {
@@ -161,6 +161,11 @@ type gate struct {
 }
 
 func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, error) {
+	if k, ok := n.(*plan.Kill); ok {
+		if err := checkKill(ctx, k); err != nil {
+			return nil, err
+		}
+	}
 	s := sessionOf(ctx)
 	if s == nil {
 		return g.inner.Build(ctx, n, r)
