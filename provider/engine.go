@@ -161,10 +161,13 @@ type gate struct {
 }
 
 func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, error) {
-	if k, ok := n.(*plan.Kill); ok {
-		if err := checkKill(ctx, k); err != nil {
+	switch n := n.(type) {
+	case *plan.Kill:
+		if err := checkKill(ctx, n); err != nil {
 			return nil, err
 		}
+	case *plan.PrepareQuery, *plan.DeallocateQuery:
+		notePrepared(ctx, n)
 	}
 	s := sessionOf(ctx)
 	if s == nil {

@@ -502,8 +502,9 @@ func execMethods() []string {
 
 // redactLiterals is the first statement in q as the engine reads it, with
 // every literal replaced by ?, so that an audit record or log line shows
-// the statement's shape without its values: `/*!50000 INSERT INTO t (a)
-// VALUES ('x') */` is recorded as `INSERT INTO t (a) VALUES (?)`.
+// the statement's shape without its values, on one line: `/*!50000
+// INSERT INTO t (a) VALUES ('x') */` is recorded as `INSERT INTO t (a)
+// VALUES (?)`.
 func redactLiterals(q string) string {
 	var b strings.Builder
 	for _, t := range firstTokens(q) {
@@ -520,6 +521,10 @@ func redactLiterals(q string) string {
 			// Plain comments, hints, executable comments for a later
 			// MySQL: nothing the engine runs.
 			b.WriteString("/* */")
+		case t.kind == tokSpace:
+			if !strings.HasSuffix(b.String(), " ") {
+				b.WriteString(" ") // one line, one space
+			}
 		default:
 			b.WriteString(t.text)
 		}

@@ -134,11 +134,11 @@ func TestStatementsTheParserReadsDifferentlyAreRefused(t *testing.T) {
 func TestRedactLiteralsRecordsTheFirstStatementTheEngineReads(t *testing.T) {
 	for in, want := range map[string]string{
 		"/*!50000 INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1') */":                                    "INSERT INTO access_keys (UserName, region) VALUES (?, ?)",
-		"/*!CALL create_access_key('us-east-1', 'dave')*/ -- wJalrXUtnFEMI/K7MDENG":                                              "CALL create_access_key(?, ?)  /* */",
+		"/*!CALL create_access_key('us-east-1', 'dave')*/ -- wJalrXUtnFEMI/K7MDENG":                                              "CALL create_access_key(?, ?) /* */",
 		"DELETE FROM access_keys WHERE AccessKeyId = 'AKIA1' AND region = 'us-east-1'; SELECT 'x'":                               "DELETE FROM access_keys WHERE AccessKeyId = ? AND region = ?",
 		"/*!99999 SELECT 'secret' */ UPDATE access_keys SET Status = 'Inactive' WHERE UserName = 'bob' AND region = 'us-east-1'": "/* */ UPDATE access_keys SET Status = ? WHERE UserName = ? AND region = ?",
 		"SELECT 1 // 'a'": "SELECT ? / / ?",
-		"UPDATE access_keys SET Status = 'Inactive' /*!, x = 'y'*/": "UPDATE access_keys SET Status = ?  , x = ?",
+		"UPDATE access_keys SET Status = 'Inactive' /*!, x = 'y'*/": "UPDATE access_keys SET Status = ? , x = ?",
 	} {
 		if got := redactLiterals(in); got != want {
 			t.Errorf("redactLiterals(%q)\n got %q\nwant %q", in, got, want)
