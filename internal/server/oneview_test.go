@@ -8,6 +8,7 @@ package server
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,74 @@ func TestStatementKindLoggedIsTheEnginesReading(t *testing.T) {
 	line := w.logs.waitFor(t, 5*time.Second, "statement failed", "kind=KILL", "error_code=1094")
 	if strings.Contains(line, "4000001") {
 		t.Errorf("the log shows the statement: %s", line)
+	}
+}
+
+// TestReadOnlyUserIsRefusedMutationsWrittenAsExecutableComments: every
+// mutation of TestReadOnlyUserIsRefusedEveryMutationWithoutIAMCalls,
+// written inside executable comments, as one of several statements, and
+// prepared with PREPARE/EXECUTE, fails with 1290 before any IAM call.
+func TestReadOnlyUserIsRefusedMutationsWrittenAsExecutableComments(t *testing.T) {
+	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser, roUser}}})
+	ro, multi := w.conn(roUser), w.conn(roUser, "multiStatements=true")
+	before := w.emu.Snapshot()
+	refused := func(t *testing.T, q string, err error) {
+		t.Helper()
+		if errNum(err) != provider.ErrNumReadOnly {
+			t.Errorf("%q: %v, want 1290", q, err)
+		}
+		if n := w.emu.TotalCalls(); n != 0 {
+			t.Errorf("%q: %d IAM calls: %v", q, n, w.emu.Calls())
+		}
+	}
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			for _, wrap := range []string{"/*!%s*/", "/*!50000 %s */", "/* c */ /*!80031 %s */ -- c", "/*!%s */;"} {
+				q := fmt.Sprintf(wrap, m.query)
+				w.emu.ResetCalls()
+				_, err := ro.ExecContext(ctx, q, m.args...)
+				refused(t, q, err)
+			}
+			if m.args != nil {
+				return
+			}
+			q := "SELECT 1; /*!" + m.query + "*/"
+			w.emu.ResetCalls()
+			_, err := multi.ExecContext(ctx, q)
+			refused(t, q, err)
+
+			q = "PREPARE m FROM '/*!50000 " + strings.ReplaceAll(m.query, "'", "''") + " */'"
+			w.emu.ResetCalls()
+			if _, err := ro.ExecContext(ctx, q); err != nil && errNum(err) != provider.ErrNumReadOnly {
+				t.Fatalf("%s: %v", q, err)
+			} else if err == nil {
+				_, err = ro.ExecContext(ctx, "EXECUTE m")
+				refused(t, "EXECUTE m after "+q, err)
+			}
+		})
+	}
+	if after := w.emu.Snapshot(); !reflect.DeepEqual(before, after) {
+		t.Errorf("IAM changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+// TestSafeUpdatesApplyToExecutableCommentForms: an UPDATE or DELETE that
+// would change every key of the account is refused (1210) before any IAM
+// call however it is written, over the protocol.
+func TestSafeUpdatesApplyToExecutableCommentForms(t *testing.T) {
+	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser}}})
+	c := w.conn(rwUser)
+	for _, q := range []string{
+		"/*!DELETE FROM access_keys WHERE region = 'us-east-1'*/",
+		"/*!50000 UPDATE access_keys SET Status = 'Inactive' WHERE region = 'us-east-1' */",
+		"DELETE FROM access_keys WHERE region = 'us-east-1' /*!99999 AND AccessKeyId = 'AKIABOB0000000000001' */",
+		"/*!DELETE*/ FROM access_keys WHERE region = 'us-east-1' -- AND UserName = 'bob'",
+	} {
+		w.emu.ResetCalls()
+		_, err := c.ExecContext(ctx, q)
+		wantErr(t, err, provider.ErrNumBadParam, "would change every key of the account")
+		if n := w.emu.TotalCalls(); n != 0 {
+			t.Errorf("%q: %d IAM calls: %v", q, n, w.emu.Calls())
+		}
 	}
 }
