@@ -127,6 +127,10 @@ func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Resu
 	if rerr != nil {
 		return &Result{Ctx: sctx, Stats: stats}, ToSQLError(rerr)
 	}
+	if StatementKind(rewritten) == "DELIMITER" {
+		return &Result{Ctx: sctx, Stats: stats}, mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError,
+			"DELIMITER is a command of the mysql client that iamsql does not have: end each statement with ;")
+	}
 	// The statement is parsed once, here, and the engine runs what was
 	// parsed. One with nothing in it for the engine (comments only, or an
 	// executable comment for a later MySQL) is an error, as in MySQL,
