@@ -43,58 +43,62 @@ type token struct {
 // the end of the input and is left for the parser to reject.
 func tokenize(s string) []token {
 	out := make([]token, 0, len(s)/4+1)
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		start := i
-		switch {
-		case isSpaceByte(c):
-			for i < len(s) && isSpaceByte(s[i]) {
-				i++
-			}
-			out = append(out, token{kind: tokSpace, text: s[start:i], pos: start})
-		case c == '#' || IsDashComment(s[i:]):
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-			out = append(out, token{kind: tokComment, text: s[start:i], pos: start})
-		case c == '/' && strings.HasPrefix(s[i:], "/*"):
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				i = len(s)
-			} else {
-				i += 2 + end + 2
-			}
-			out = append(out, token{kind: tokComment, text: s[start:i], pos: start})
-		case c == '\'' || c == '"' || c == '`':
-			i, _ = QuoteEnd(s, i)
-			kind := tokString
-			if c == '`' {
-				kind = tokQuotedIdent
-			}
-			out = append(out, token{kind: kind, text: s[start:i], pos: start})
-		case isWordByte(c):
-			for i < len(s) && isWordByte(s[i]) {
-				i++
-			}
-			if i == start+1 && strings.IndexByte("xXbB", c) >= 0 && i < len(s) && s[i] == '\'' {
-				// A hex or bit literal, x'4A' or b'01': it ends at the
-				// next quote (no escapes), as for MySQL and the parser.
-				if end := strings.IndexByte(s[i+1:], '\''); end >= 0 {
-					i += 1 + end + 1
-				} else {
-					i = len(s)
-				}
-				out = append(out, token{kind: tokString, text: s[start:i], pos: start})
-				continue
-			}
-			out = append(out, token{kind: tokWord, text: s[start:i], pos: start})
-		default:
-			i++
-			out = append(out, token{kind: tokPunct, text: s[start:i], pos: start})
-		}
+	for i := 0; i < len(s); {
+		var t token
+		t, i = nextToken(s, i)
+		out = append(out, t)
 	}
 	return out
+}
+
+// nextToken returns the token that starts at s[i] and the offset past it.
+func nextToken(s string, i int) (token, int) {
+	c := s[i]
+	start := i
+	kind := tokPunct
+	switch {
+	case isSpaceByte(c):
+		kind = tokSpace
+		for i < len(s) && isSpaceByte(s[i]) {
+			i++
+		}
+	case c == '#' || IsDashComment(s[i:]):
+		kind = tokComment
+		for i < len(s) && s[i] != '\n' {
+			i++
+		}
+	case c == '/' && strings.HasPrefix(s[i:], "/*"):
+		kind = tokComment
+		if end := strings.Index(s[i+2:], "*/"); end < 0 {
+			i = len(s)
+		} else {
+			i += 2 + end + 2
+		}
+	case c == '\'' || c == '"' || c == '`':
+		kind = tokString
+		if c == '`' {
+			kind = tokQuotedIdent
+		}
+		i, _ = QuoteEnd(s, i)
+	case isWordByte(c):
+		kind = tokWord
+		for i < len(s) && isWordByte(s[i]) {
+			i++
+		}
+		if i == start+1 && strings.IndexByte("xXbB", c) >= 0 && i < len(s) && s[i] == '\'' {
+			// A hex or bit literal, x'4A' or b'01': it ends at the next
+			// quote (no escapes), as for MySQL and the parser.
+			kind = tokString
+			if end := strings.IndexByte(s[i+1:], '\''); end >= 0 {
+				i += 1 + end + 1
+			} else {
+				i = len(s)
+			}
+		}
+	default:
+		i++
+	}
+	return token{kind: kind, text: s[start:i], pos: start}, i
 }
 
 // IsDashComment reports whether s starts a `-- ` comment: MySQL needs a

@@ -257,20 +257,26 @@ func firstTokens(query string) []token {
 // StatementWords returns up to n words that begin the first statement in
 // query as the engine reads it (after any comments and opening
 // parentheses), upper-cased: what a log may show of a statement, never
-// its values.
+// its values. It reads no further into query than it needs.
 func StatementWords(query string, n int) []string {
 	var words []string
-	for _, t := range firstTokens(query) {
-		if len(words) == n {
-			break
+	for i := 0; i < len(query) && len(words) < n; {
+		var t token
+		t, i = nextToken(query, i)
+		toks := []token{t}
+		if t.kind == tokComment && strings.HasPrefix(t.text, "/*!") {
+			toks = read(t.text)
 		}
-		switch {
-		case t.kind == tokSpace || t.kind == tokComment:
-		case t.kind == tokPunct && t.text == "(" && len(words) == 0:
-		case t.kind == tokWord && (t.text[0] < '0' || t.text[0] > '9'):
-			words = append(words, strings.ToUpper(t.text))
-		default:
-			return words
+		for _, t := range toks {
+			switch {
+			case len(words) == n:
+			case t.kind == tokSpace || t.kind == tokComment:
+			case t.kind == tokPunct && t.text == "(" && len(words) == 0:
+			case t.kind == tokWord && (t.text[0] < '0' || t.text[0] > '9'):
+				words = append(words, strings.ToUpper(t.text))
+			default:
+				return words
+			}
 		}
 	}
 	return words
