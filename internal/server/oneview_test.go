@@ -253,3 +253,27 @@ func TestSafeUpdatesApplyToExecutableCommentForms(t *testing.T) {
 		}
 	}
 }
+
+// TestMariaDBCLIKillInAnExecutableComment: the report as it came, with the
+// real mariadb CLI (which sends executable comments on): an auditor's
+// /*!KILL n*/ of an admin's connection is refused, and KILL of an id
+// nobody has is "Unknown thread id".
+func TestMariaDBCLIKillInAnExecutableComment(t *testing.T) {
+	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser, roUser}}})
+	admin := w.conn(rwUser)
+	var adminID int
+	if err := admin.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&adminID); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := w.mariadb(t, roUser, "--skip-ssl", "-e", fmt.Sprintf("/*!KILL %d*/", adminID))
+	if code != 1 || !strings.Contains(errOut, fmt.Sprintf("ERROR 1095 (HY000) at line 1: You are not owner of thread %d", adminID)) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if err := admin.PingContext(ctx); err != nil {
+		t.Errorf("the admin's connection: %v", err)
+	}
+	_, errOut, code = w.mariadb(t, roUser, "--skip-ssl", "-e", "/*!50000 KILL QUERY 4000000 */")
+	if code != 1 || !strings.Contains(errOut, "ERROR 1094 (HY000) at line 1: Unknown thread id: 4000000") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
