@@ -200,7 +200,7 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 	}
 	var entry JournalEntry
 	if p.journal != nil {
-		in := CreateIntent{UserName: req.user, Region: req.region, Statement: redactLiterals(ctx.Query())}
+		in := CreateIntent{UserName: req.user, Region: req.region, Statement: statementShape(ctx)}
 		if _, err := p.callerIsRoot(ctx, part); err == nil {
 			in.Account = accountOfARN(p.identityOf(part).arn)
 		}

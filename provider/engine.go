@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/transform"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/mysql"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
 	"github.com/iamsql/iamsql/schema"
 )
@@ -125,7 +127,26 @@ func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Resu
 	if rerr != nil {
 		return &Result{Ctx: sctx, Stats: stats}, ToSQLError(rerr)
 	}
-	sch, rows, _, err := e.SQL.Query(sctx, rewritten)
+	if StatementKind(rewritten) == "DELIMITER" {
+		return &Result{Ctx: sctx, Stats: stats}, mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError,
+			"DELIMITER is a command of the mysql client that iamsql does not have: end each statement with ;")
+	}
+	// The statement is parsed once, here, and the engine runs what was
+	// parsed. One with nothing in it for the engine (comments only, or an
+	// executable comment for a later MySQL) is an error, as in MySQL,
+	// never a silent no-op.
+	var sch sql.Schema
+	var rows sql.RowIter
+	parsed, _, _, perr := sql.GlobalParser.ParseWithOptions(sctx, rewritten, ';', false, sql.LoadSqlMode(sctx).ParserOptions())
+	switch {
+	case errors.Is(perr, ast.ErrEmpty):
+		return &Result{Ctx: sctx, Stats: stats}, emptyStatementError(query)
+	case perr != nil:
+		// The engine reports the syntax error, with its number.
+		sch, rows, _, err = e.SQL.Query(sctx, rewritten)
+	default:
+		sch, rows, _, err = e.SQL.QueryWithBindings(sctx, rewritten, parsed, nil, nil)
+	}
 	if err != nil {
 		return &Result{Ctx: sctx, Stats: stats}, scrubSecrets(sctx, ToSQLError(err))
 	}
@@ -134,8 +155,8 @@ func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Resu
 
 // gate is the engine's executor builder: every statement's final plan
 // passes here before it runs. It checks the plan before any IAM call
-// (required parameters, read-only, safe updates, UPDATE's new status),
-// learns what the statement needs (the columns it names, the join
+// (required parameters, read-only, safe updates, UPDATE's new status,
+// whose connection a KILL ends), learns what the statement needs (the columns it names, the join
 // lookups a parent scan should fetch ahead), and opens the statement's
 // scope of IAM answers (statement.go) for as long as its rows are read.
 type gate struct {
@@ -144,6 +165,14 @@ type gate struct {
 }
 
 func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, error) {
+	switch n := n.(type) {
+	case *plan.Kill:
+		if err := checkKill(ctx, n); err != nil {
+			return nil, err
+		}
+	case *plan.PrepareQuery, *plan.DeallocateQuery:
+		notePrepared(ctx, n)
+	}
 	s := sessionOf(ctx)
 	if s == nil {
 		return g.inner.Build(ctx, n, r)

@@ -31,6 +31,9 @@ const (
 	ErrNumInterrupted     = 1317 // ER_QUERY_INTERRUPTED: cancelled
 	ErrNumTimeout         = 3024 // ER_QUERY_TIMEOUT
 	ErrNumNoSuchProcedure = 1305 // ER_SP_DOES_NOT_EXIST: CALL of an unknown procedure
+	ErrNumEmptyQuery      = 1065 // ER_EMPTY_QUERY: nothing the engine runs
+	ErrNumNoSuchThread    = 1094 // ER_NO_SUCH_THREAD: KILL of an unknown connection
+	ErrNumKillDenied      = 1095 // ER_KILL_DENIED_ERROR: KILL of another user's connection
 	ErrNumUnknown         = 1105 // ER_UNKNOWN_ERROR: anything else
 
 	// NoteCreatedKeys is the code of the note an INSERT that created keys
@@ -166,6 +169,10 @@ func ToSQLError(err error) error {
 	var unknownProc *UnknownProcedureError
 	if errors.As(err, &unknownProc) {
 		return mysql.NewSQLError(ErrNumNoSuchProcedure, "42000", "%s", err.Error())
+	}
+	var reading *ReadingError
+	if errors.As(err, &reading) {
+		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", err.Error())
 	}
 	var ro *ReadOnlyError
 	if errors.As(err, &ro) {

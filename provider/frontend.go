@@ -22,7 +22,8 @@ type tokKind int
 const (
 	tokSpace tokKind = iota
 	tokComment
-	tokString // '...' or "..."
+	tokString // '...' or "...", or a hex or bit literal x'...', b'...'
+
 	tokQuotedIdent
 	tokWord // identifiers, keywords, numbers
 	tokPunct
@@ -31,65 +32,85 @@ const (
 type token struct {
 	kind tokKind
 	text string
+	// pos is where the token starts in the text read; exec marks a token
+	// of an executable comment (see read).
+	pos  int
+	exec bool
 }
 
 // tokenize splits SQL into tokens; concatenating their text gives back the
 // input exactly. It never fails: an unterminated string or comment runs to
 // the end of the input and is left for the parser to reject.
 func tokenize(s string) []token {
-	var out []token
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		start := i
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			for i < len(s) && strings.IndexByte(" \t\n\r\f\v", s[i]) >= 0 {
-				i++
-			}
-			out = append(out, token{tokSpace, s[start:i]})
-		case c == '#' || IsDashComment(s[i:]):
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-			out = append(out, token{tokComment, s[start:i]})
-		case c == '/' && strings.HasPrefix(s[i:], "/*"):
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				i = len(s)
-			} else {
-				i += 2 + end + 2
-			}
-			out = append(out, token{tokComment, s[start:i]})
-		case c == '\'' || c == '"' || c == '`':
-			i, _ = QuoteEnd(s, i)
-			kind := tokString
-			if c == '`' {
-				kind = tokQuotedIdent
-			}
-			out = append(out, token{kind, s[start:i]})
-		case isWordByte(c):
-			for i < len(s) && isWordByte(s[i]) {
-				i++
-			}
-			out = append(out, token{tokWord, s[start:i]})
-		default:
-			i++
-			out = append(out, token{tokPunct, s[start:i]})
-		}
+	out := make([]token, 0, len(s)/4+1)
+	for i := 0; i < len(s); {
+		var t token
+		t, i = nextToken(s, i)
+		out = append(out, t)
 	}
 	return out
 }
 
+// nextToken returns the token that starts at s[i] and the offset past it.
+func nextToken(s string, i int) (token, int) {
+	c := s[i]
+	start := i
+	kind := tokPunct
+	switch {
+	case isSpaceByte(c):
+		kind = tokSpace
+		for i < len(s) && isSpaceByte(s[i]) {
+			i++
+		}
+	case c == '#' || IsDashComment(s[i:]):
+		kind = tokComment
+		for i < len(s) && s[i] != '\n' {
+			i++
+		}
+	case c == '/' && strings.HasPrefix(s[i:], "/*"):
+		kind = tokComment
+		if end := strings.Index(s[i+2:], "*/"); end < 0 {
+			i = len(s)
+		} else {
+			i += 2 + end + 2
+		}
+	case c == '\'' || c == '"' || c == '`':
+		kind = tokString
+		if c == '`' {
+			kind = tokQuotedIdent
+		}
+		i, _ = QuoteEnd(s, i)
+	case isWordByte(c):
+		kind = tokWord
+		for i < len(s) && isWordByte(s[i]) {
+			i++
+		}
+		if i == start+1 && strings.IndexByte("xXbB", c) >= 0 && i < len(s) && s[i] == '\'' {
+			// A hex or bit literal, x'4A' or b'01': it ends at the next
+			// quote (no escapes), as for MySQL and the parser.
+			kind = tokString
+			if end := strings.IndexByte(s[i+1:], '\''); end >= 0 {
+				i += 1 + end + 1
+			} else {
+				i = len(s)
+			}
+		}
+	default:
+		i++
+	}
+	return token{kind: kind, text: s[start:i], pos: start}, i
+}
+
 // IsDashComment reports whether s starts a `-- ` comment: MySQL needs a
-// space, tab or end of line after the dashes (`--x` is not a comment).
+// space or a control character (tab, end of line, ...) after the dashes
+// (`--x` is not a comment: the engine reads it as MySQL does, see read).
 // The shell's reader and completer share this and QuoteEnd with the
 // front-end, so all three agree on where SQL text ends.
 func IsDashComment(s string) bool {
 	if !strings.HasPrefix(s, "--") {
 		return false
 	}
-	return len(s) == 2 || s[2] == ' ' || s[2] == '\t' || s[2] == '\n' || s[2] == '\r'
+	return len(s) == 2 || s[2] <= ' ' || s[2] == 0x7f
 }
 
 // QuoteEnd returns the offset just past the string or quoted identifier
@@ -116,6 +137,10 @@ func QuoteEnd(s string, i int) (int, bool) {
 	return len(s), false
 }
 
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
 func isWordByte(c byte) bool {
 	return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80
 }
@@ -133,35 +158,13 @@ func identText(t token) (string, bool) {
 	return "", false
 }
 
-// SplitStatements splits a script into statements at semicolons outside
-// strings and comments. Empty statements (and comment-only ones) are dropped.
-func SplitStatements(script string) []string {
-	var out []string
-	var b strings.Builder
-	meaningful := false
-	flush := func() {
-		if meaningful {
-			out = append(out, strings.TrimSpace(b.String()))
-		}
-		b.Reset()
-		meaningful = false
-	}
-	for _, t := range tokenize(script) {
-		if t.kind == tokPunct && t.text == ";" {
-			flush()
-			continue
-		}
-		if t.kind != tokSpace && t.kind != tokComment {
-			meaningful = true
-		}
-		b.WriteString(t.text)
-	}
-	flush()
-	return out
-}
-
-// Rewrite turns one or more StackQL-flavoured statements into MySQL.
+// Rewrite turns one or more StackQL-flavoured statements into MySQL, in
+// the engine's reading of them (engineText).
 func Rewrite(query string) (string, error) {
+	query = engineText(query)
+	if err := checkReading(query); err != nil {
+		return "", err
+	}
 	if plainMySQL(query) {
 		return query, nil
 	}
@@ -501,11 +504,14 @@ func execMethods() []string {
 	return out
 }
 
-// redactLiterals replaces every literal in a statement with ?, so that an
-// audit record or log line can show the statement without its values.
+// redactLiterals is the first statement in q as the engine reads it, with
+// every literal replaced by ?, so that an audit record or log line shows
+// the statement's shape without its values, on one line: `/*!50000
+// INSERT INTO t (a) VALUES ('x') */` is recorded as `INSERT INTO t (a)
+// VALUES (?)`.
 func redactLiterals(q string) string {
 	var b strings.Builder
-	for _, t := range tokenize(q) {
+	for _, t := range firstTokens(q) {
 		switch {
 		case t.kind == tokString:
 			b.WriteString("?")
@@ -515,17 +521,19 @@ func redactLiterals(q string) string {
 			// An identifier can carry a value too (an alias, a column
 			// name made up of a secret).
 			b.WriteString("`?`")
-		case t.kind == tokComment && strings.HasPrefix(t.text, "/*!") && strings.HasSuffix(t.text, "*/"):
-			// An executable comment is part of the statement: keep its
-			// shape, redact its values.
-			b.WriteString("/*!" + redactLiterals(t.text[3:len(t.text)-2]) + "*/")
 		case t.kind == tokComment:
+			// Plain comments, hints, executable comments for a later
+			// MySQL: nothing the engine runs.
 			b.WriteString("/* */")
+		case t.kind == tokSpace:
+			if !strings.HasSuffix(b.String(), " ") {
+				b.WriteString(" ") // one line, one space
+			}
 		default:
 			b.WriteString(t.text)
 		}
 	}
-	return b.String()
+	return strings.TrimSpace(b.String())
 }
 
 // frontEnd is the engine's parser: Rewrite, then MySQL's parser.
@@ -569,17 +577,4 @@ func (f frontEnd) ParseOneWithOptions(ctx context.Context, query string, opts as
 	}
 	stmt, _, err := f.inner.ParseOneWithOptions(ctx, q, opts)
 	return stmt, next, err
-}
-
-// firstStatement returns the text of the first statement and the index
-// just past its terminating semicolon (or len(query) when it has none).
-func firstStatement(query string) (string, int) {
-	pos := 0
-	for _, t := range tokenize(query) {
-		if t.kind == tokPunct && t.text == ";" {
-			return query[:pos], pos + 1
-		}
-		pos += len(t.text)
-	}
-	return query, len(query)
 }

@@ -49,10 +49,10 @@ func TestRewrite(t *testing.T) {
 }
 
 func TestSplitStatements(t *testing.T) {
-	got := SplitStatements("SELECT 1; SELECT ';' -- ; comment\n; /* ; */ SELECT \"a;b\";;\n-- only a comment\n")
+	got, err := SplitStatements("SELECT 1; SELECT ';' -- ; comment\n; /* ; */ SELECT \"a;b\";;\n-- only a comment\n")
 	want := []string{"SELECT 1", "SELECT ';' -- ; comment", "/* ; */ SELECT \"a;b\""}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q\nwant %q", got, want)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, %v\nwant %q", got, err, want)
 	}
 }
 
@@ -62,8 +62,9 @@ func TestRedactLiterals(t *testing.T) {
 		// Identifiers can carry values too.
 		"UPDATE access_keys SET Status = 'Inactive' WHERE UserName = 'x' AND `wJalrXUtnFEMI/K7MDENG` IS NULL": "UPDATE access_keys SET Status = ? WHERE UserName = ? AND `?` IS NULL",
 		"SELECT 1 AS wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY":                                                  "SELECT ? AS `?`",
-		// An executable comment runs: its shape stays, its values go.
-		"/*!50000 INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1') */": "/*!? INSERT INTO access_keys (UserName, region) VALUES (?, ?) */",
+		// An executable comment runs: the statement it holds is recorded,
+		// without its values.
+		"/*!50000 INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1') */": "INSERT INTO access_keys (UserName, region) VALUES (?, ?)",
 	} {
 		if got := redactLiterals(in); got != want {
 			t.Errorf("redactLiterals(%q) = %q, want %q", in, got, want)
@@ -95,10 +96,10 @@ func FuzzRewrite(f *testing.F) {
 			}
 		}
 		out, err := Rewrite(s)
-		if lower := strings.ToLower(s); err == nil && !strings.Contains(lower, "exec") && !strings.Contains(lower, "aws") && !strings.Contains(lower, "procedure") && out != s {
+		if lower := strings.ToLower(s); err == nil && !strings.Contains(lower, "exec") && !strings.Contains(lower, "aws") && !strings.Contains(lower, "procedure") && out != engineText(s) {
 			t.Fatalf("Rewrite changed %q to %q", s, out)
 		}
-		_ = SplitStatements(s)
+		_, _ = SplitStatements(s)
 		if utf8.ValidString(s) {
 			_ = redactLiterals(s)
 		}

@@ -226,7 +226,7 @@ func auditStatement(ctx *sql.Context) string {
 	if s, ok := ctx.Value(auditStatementKey{}).(string); ok {
 		return s
 	}
-	return redactLiterals(ctx.Query())
+	return statementShape(ctx)
 }
 
 func (p *Provider) audit(ctx *sql.Context, op, keyID, outcome string, err error) {

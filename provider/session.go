@@ -61,6 +61,9 @@ type Session struct {
 	// secretFragments): kept after a key is deleted, so an echo of its
 	// secret is still scrubbed.
 	fragments map[string]bool
+	// prepared holds, by name, the shape of each statement prepared with
+	// PREPARE (shape.go).
+	prepared map[string]string
 }
 
 // Incomplete is a part of the account a statement could not read: its

@@ -45,7 +45,11 @@ func cmdExec(ctx context.Context, env *environment, args []string) error {
 	default:
 		return errUsage{`exec: no SQL given (iamsql exec "SELECT ..." or iamsql exec -f FILE)`}
 	}
-	stmts := provider.SplitStatements(script)
+	stmts, err := provider.SplitStatements(script)
+	if err != nil {
+		fmt.Fprintln(env.stderr, provider.FormatError(err))
+		return errReported{err}
+	}
 	if len(stmts) == 0 {
 		return errUsage{"exec: the SQL contains no statement"}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -318,9 +317,6 @@ func (h *handler) begin(ctx context.Context, c *mysql.Conn, query string) (*stat
 	if h.srv.opts.RequireTLS && !c.TLSEnabled() {
 		return nil, nil, errInsecureTransport()
 	}
-	if err := h.checkKill(c, query); err != nil {
-		return nil, nil, err
-	}
 	h.confirmSent(st) // the previous result was flushed: this command came after it
 	st.running.Store(true)
 	st.statements.Add(1)
@@ -360,12 +356,13 @@ func readsInformationSchema(query string) bool {
 	if strings.Contains(q, "information_schema") {
 		return true
 	}
-	if statementKind(query) != "SHOW" {
+	words := provider.StatementWords(query, 4)
+	if len(words) == 0 || words[0] != "SHOW" {
 		return false
 	}
-	q = strings.Join(strings.Fields(q), " ")
-	for _, show := range []string{"procedure status", "function status", "collation", "engines", "plugins", "character set", "charset"} {
-		if strings.Contains(q, show) {
+	show := strings.Join(words[1:], " ")
+	for _, what := range []string{"PROCEDURE STATUS", "FUNCTION STATUS", "COLLATION", "ENGINES", "STORAGE ENGINES", "PLUGINS", "CHARACTER SET", "CHARSET"} {
+		if strings.HasPrefix(show, what) {
 			return true
 		}
 	}
@@ -496,42 +493,6 @@ func (s *statement) end(err error) error {
 		log.Debug("statement", append(attrs, "rows", s.rows, "affected", s.affected)...)
 	}
 	return err
-}
-
-// checkKill lets a user KILL only their own connections and statements,
-// as MySQL does for users without CONNECTION_ADMIN (go-mysql-server
-// alone lets anyone kill anything).
-func (h *handler) checkKill(c *mysql.Conn, query string) error {
-	if statementKind(query) != "KILL" {
-		return nil
-	}
-	stmt, _, err := sqlparser.ParseOne(context.Background(), query)
-	if err != nil {
-		return nil // the engine reports the syntax error
-	}
-	kill, ok := stmt.(*sqlparser.Kill)
-	if !ok {
-		return nil
-	}
-	var id uint64
-	if v, ok := kill.ConnID.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal {
-		id, err = strconv.ParseUint(string(v.Val), 10, 32)
-	}
-	if id == 0 || err != nil {
-		return mysql.NewSQLError(mysql.ERKillDenied, "HY000", "KILL takes a connection id (a number)")
-	}
-	if id == uint64(c.ConnectionID) {
-		return nil
-	}
-	h.srv.mu.Lock()
-	target := h.srv.conns[uint32(id)]
-	h.srv.mu.Unlock()
-	if target != nil {
-		if owner := target.user.Load(); owner == nil || owner.name != c.User {
-			return mysql.NewSQLError(mysql.ERKillDenied, "HY000", "You are not owner of thread %d", id)
-		}
-	}
-	return nil
 }
 
 func errShutdownSQL() error {

@@ -11,6 +11,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	vtlog "github.com/dolthub/vitess/go/vt/log"
 	"github.com/sirupsen/logrus"
+
+	"github.com/iamsql/iamsql/provider"
 )
 
 const levelDebug = slog.LevelDebug
@@ -107,32 +109,6 @@ func withoutValues(msg string) string {
 }
 
 // statementKind is a statement's first keyword (SELECT, INSERT, CALL,
-// EXEC, ...): what the logs show of a statement, never its values.
-func statementKind(q string) string {
-	for {
-		q = strings.TrimLeft(q, " \t\r\n\f\v(")
-		switch {
-		case strings.HasPrefix(q, "/*"):
-			end := strings.Index(q[2:], "*/")
-			if end < 0 {
-				return "?"
-			}
-			q = q[2+end+2:]
-		case strings.HasPrefix(q, "#"), strings.HasPrefix(q, "-- "):
-			end := strings.IndexByte(q, '\n')
-			if end < 0 {
-				return "?"
-			}
-			q = q[end+1:]
-		default:
-			n := 0
-			for n < len(q) && n < 16 && (q[n] >= 'a' && q[n] <= 'z' || q[n] >= 'A' && q[n] <= 'Z') {
-				n++
-			}
-			if n == 0 {
-				return "?"
-			}
-			return strings.ToUpper(q[:n])
-		}
-	}
-}
+// EXEC, ...) as the engine reads it (an executable comment's content
+// counts): what the logs show of a statement, never its values.
+func statementKind(q string) string { return provider.StatementKind(q) }

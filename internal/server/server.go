@@ -352,6 +352,12 @@ type ownProcesses struct {
 	user string
 }
 
+// AllProcesses lists every connection, for KILL to tell another user's
+// connection ("not owner") from none at all ("unknown thread id").
+func (p ownProcesses) AllProcesses() []sql.Process { return p.ProcessList.Processes() }
+
+var _ provider.AllProcesses = ownProcesses{}
+
 func (p ownProcesses) Processes() []sql.Process {
 	all := p.ProcessList.Processes()
 	own := all[:0:0]

@@ -9,7 +9,10 @@ import (
 // The shell reads SQL the way the mysql client does: a statement may span
 // lines and ends at a top-level `;`, `\g` or `\G` (outside strings, quoted
 // identifiers and comments); `\c` throws the statement typed so far away;
-// a line that starts a statement with a backslash is a meta-command.
+// a line that starts a statement with a backslash is a meta-command. An
+// executable comment (/*! … */) is read whole, as SQL, and what the
+// engine reads in a unit is split into statements by the engine's reading
+// (provider.SplitStatements), so a script runs here as it does in exec.
 
 // unit is one complete piece of input: a statement to run or a
 // meta-command.
@@ -58,6 +61,10 @@ func scan(text string) (units []unit, rest string, open openState) {
 				i++
 			}
 		case c == '/' && strings.HasPrefix(text[i:], "/*"):
+			if strings.HasPrefix(text[i:], "/*!") && meaningful < 0 {
+				// An executable comment is a statement, or part of one.
+				meaningful = i
+			}
 			end := strings.Index(text[i+2:], "*/")
 			if end < 0 {
 				return units, text[start:], openComment

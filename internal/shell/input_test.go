@@ -35,6 +35,11 @@ func TestScanSplitsStatementsLikeMysql(t *testing.T) {
 		{"closed block comment", "/* c */ SELECT 1;", []unit{{text: "SELECT 1", offset: 8}}, "", openNone},
 		{"minus minus without space is not a comment", "SELECT 1--1;", []unit{{text: "SELECT 1--1"}}, "", openNone},
 		{"empty statements", ";;\n", nil, "", openNone},
+		// An executable comment is SQL: the engine runs its content.
+		{"executable comment", "/*!50000 INSERT INTO t VALUES (1) */;\n", []unit{{text: "/*!50000 INSERT INTO t VALUES (1) */"}}, "", openNone},
+		{"executable comment after a comment", "/* c */ /*!KILL 5*/;", []unit{{text: "/*!KILL 5*/", offset: 8}}, "", openNone},
+		{"semicolon in an executable comment", "/*!SELECT 1; SELECT 2*/;", []unit{{text: "/*!SELECT 1; SELECT 2*/"}}, "", openNone},
+		{"open executable comment", "/*!SELECT 1;\n", nil, "/*!SELECT 1;\n", openComment},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -303,23 +303,40 @@ func (s *Shell) runUnit(ctx context.Context, u unit, line int) (quit, ok, aborte
 		}
 		return q, true, false
 	}
-	aborted, err := s.runStatement(ctx, u.text, u.vertical)
-	switch {
-	case aborted:
-		fmt.Fprintln(s.cfg.Err, "Query aborted by Ctrl-C")
-		if !provider.CancelOnly(err) {
-			// What happened to the keys it created (deleted again, or
-			// its outcome unknown) is the user's to know.
+	stmts, err := provider.SplitStatements(u.text)
+	if err != nil {
+		s.report(err, line)
+		return false, false, false
+	}
+	ok = true
+	for _, stmt := range stmts {
+		aborted, err := s.runStatement(ctx, stmt, u.vertical)
+		switch {
+		case aborted:
+			fmt.Fprintln(s.cfg.Err, "Query aborted by Ctrl-C")
+			if !provider.CancelOnly(err) {
+				// What happened to the keys it created (deleted again, or
+				// its outcome unknown) is the user's to know.
+				s.report(err, line)
+			}
+			s.failed = true
+		case err != nil:
 			s.report(err, line)
 		}
-		s.failed = true
-	case err != nil:
-		s.report(err, line)
+		if s.timing {
+			s.printTiming()
+		}
+		if aborted {
+			return false, false, true
+		}
+		if err != nil {
+			ok = false
+			if s.cfg.Batch && !s.cfg.Force {
+				break
+			}
+		}
 	}
-	if s.timing {
-		s.printTiming()
-	}
-	return false, err == nil, aborted
+	return false, ok, false
 }
 
 // runStatement runs one statement with a context that Ctrl-C cancels. A

@@ -422,3 +422,29 @@ func TestScriptStopsAtFirstErrorWithItsLineUnlessForced(t *testing.T) {
 	}
 	r.wantErr("ERROR 1064 (42000) at line 2: ")
 }
+
+// A script's statements written as executable comments run, each as the
+// engine reads it (a semicolon inside one ends a statement), and one
+// that is empty for the engine (for a later MySQL) fails loudly, with
+// its line: never a silent skip.
+func TestScriptRunsExecutableCommentStatements(t *testing.T) {
+	r := newRig(t, typed(
+		"/*!40101 SET @x = 1 */;",
+		"/*!50000 INSERT INTO access_keys (UserName, region) VALUES ('dave', 'us-east-1') */;",
+		"/*!SELECT @x AS one; SELECT 2 AS two*/;",
+		"/*!99999 DELETE FROM access_keys WHERE AccessKeyId = 'AKIABOB0000000000001' AND region = 'us-east-1' */;",
+		"SELECT 3 AS three;",
+	))
+	r.cfg.Batch = true
+	if err := r.run(); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Run: %v, want ErrFailed", err)
+	}
+	r.wantOut("| dave ", "| one |", "| two |")
+	r.wantErr("ERROR 1065 (42000) at line 4: Query was empty: /*!99999 … */ runs only on MySQL 9.99.99 and later")
+	if strings.Contains(r.out.String(), "three") {
+		t.Errorf("the script went on after the error:\n%s", r.out)
+	}
+	if calls := r.emu.Calls(); calls["CreateAccessKey"] != 1 || calls["DeleteAccessKey"] != 0 {
+		t.Errorf("IAM calls %v: want one CreateAccessKey, no DeleteAccessKey", calls)
+	}
+}
