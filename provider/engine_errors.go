@@ -34,6 +34,7 @@ var engineErrors = []engineError{
 	{planbuilder.ErrUnionSchemasDifferentLength, 1222, "21000"}, // ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT
 	{sql.ErrCreateTableNotSupported, 1235, "42000"},             // ER_NOT_SUPPORTED_YET
 	{sql.ErrDropTableNotSupported, 1235, "42000"},               // ER_NOT_SUPPORTED_YET
+	{sql.ErrUnknownPreparedStatement, 1243, "HY000"},            // ER_UNKNOWN_STMT_HANDLER
 }
 
 // engineErrorPatterns match the messages of engineErrors' kinds, for errors

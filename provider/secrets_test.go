@@ -125,6 +125,7 @@ func TestEngineErrorsCarryMySQLNumbers(t *testing.T) {
 		{name: "union column count", query: "SELECT 1 UNION SELECT 1, 2", wantErr: "different lengths", errNum: 1222},
 		{name: "create table", query: "CREATE TABLE t (a int)", wantErr: "tables cannot be created on database iam", errNum: 1235},
 		{name: "drop table", query: "DROP TABLE access_keys", wantErr: "tables cannot be dropped on database iam", errNum: 1235},
+		{name: "execute an unknown prepared statement", query: "EXECUTE nosuch", wantErr: "Unknown prepared statement handler (nosuch)", errNum: 1243},
 		{name: "unknown procedure", query: "CALL nosuch('us-east-1')", wantErr: "PROCEDURE iam.nosuch does not exist; iamsql's procedures are create_access_key, delete_access_key, update_access_key", errNum: ErrNumNoSuchProcedure},
 		{name: "unknown procedure, qualified", query: "call IAM.NoSuch()", wantErr: "PROCEDURE iam.NoSuch does not exist", errNum: ErrNumNoSuchProcedure},
 	})
