@@ -55,7 +55,7 @@ func registerVariables() {
 			Dynamic: true,
 			Type:    types.NewSystemBoolType(varAllowRootKeys),
 			Default: int8(0),
-		}})
+		}, callBudgetVariable()})
 	})
 }
 
@@ -152,6 +152,7 @@ func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, erro
 	if !fresh {
 		return g.inner.Build(ctx, n, r) // a subquery of the running statement
 	}
+	st.budget = g.p.budgetFor(ctx)
 	n, err := rewritePlan(ctx, n)
 	if err != nil {
 		s.endStatement(st)
@@ -202,6 +203,8 @@ type planCheck struct {
 	// with the parent table its key comes from.
 	lookups   []pendingLookup
 	instances map[sql.TableId]*tableInstance
+	// need is what the plan is known to cost before it runs.
+	need neededCalls
 }
 
 func (c *planCheck) check(n sql.Node) error {
@@ -212,6 +215,9 @@ func (c *planCheck) check(n sql.Node) error {
 		}
 	}
 	if err := c.walk(n); err != nil {
+		return err
+	}
+	if err := c.st.budget.refuse(c.need.calls()); err != nil {
 		return err
 	}
 	c.linkLookups()
@@ -274,6 +280,7 @@ func (c *planCheck) walk(n sql.Node) error {
 			if err := c.insertInto(t); err != nil {
 				return err
 			}
+			c.noteCreates(n.Source)
 		}
 		// Its destination is written, not read: only the source is.
 		for _, e := range n.Expressions() {
@@ -423,6 +430,7 @@ func (c *planCheck) indexedAccess(n *plan.IndexedTableAccess, t *table) error {
 				return paramError(err)
 			}
 		}
+		c.noteFetches(n, t, lookup)
 		return nil
 	}
 	l := t.res.List

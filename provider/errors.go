@@ -167,6 +167,10 @@ func ToSQLError(err error) error {
 	if errors.As(err, &unknownProc) {
 		return mysql.NewSQLError(ErrNumNoSuchProcedure, "42000", "%s", err.Error())
 	}
+	var be *BudgetError
+	if errors.As(err, &be) {
+		return budgetSQLError(be)
+	}
 	var ro *ReadOnlyError
 	if errors.As(err, &ro) {
 		return mysql.NewSQLError(ErrNumReadOnly, "HY000", "%s", err.Error())

@@ -46,6 +46,8 @@ type statement struct {
 	// forget is set when the statement reads each answer once: answers
 	// are then dropped once read (see planCheck.readsOnce).
 	forget bool
+	// budget counts the statement's IAM calls (budget.go).
+	budget *callBudget
 }
 
 // forgetParent drops, in a statement that reads each answer once, what a
@@ -99,11 +101,12 @@ type future struct {
 
 func newStatement(p *Provider) *statement {
 	return &statement{
-		p:     p,
-		sem:   make(chan struct{}, p.concurrency),
-		memo:  map[memoKey]*future{},
-		lists: map[memoKey]*sharedList{},
-		refs:  map[string]bool{},
+		p:      p,
+		sem:    make(chan struct{}, p.concurrency),
+		memo:   map[memoKey]*future{},
+		lists:  map[memoKey]*sharedList{},
+		refs:   map[string]bool{},
+		budget: &callBudget{p: p},
 	}
 }
 
@@ -150,6 +153,10 @@ func isCancellation(err error) bool {
 
 // call makes one IAM call within the statement's concurrency bound.
 func stmtCall[T any](ctx context.Context, st *statement, op string, f func() (T, error)) (T, error) {
+	if err := st.budget.spend(); err != nil {
+		var zero T
+		return zero, err
+	}
 	select {
 	case st.sem <- struct{}{}:
 	case <-ctx.Done():
