@@ -181,6 +181,9 @@ func ToSQLError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return mysql.NewSQLError(ErrNumTimeout, "HY000", "query execution was interrupted, maximum statement execution time exceeded")
 	}
+	if num, state, ok := limitErrorNumber(err.Error()); ok {
+		return mysql.NewSQLError(num, state, "%s", err.Error())
+	}
 	if sql.ErrSyntaxError.Is(err) {
 		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", err.Error())
 	}
