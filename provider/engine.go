@@ -36,7 +36,8 @@ func NewEngine(cfg Config) *Engine {
 	a := analyzer.NewBuilder(p).Build()
 	// Every statement's plan passes the gate on its way to execution: the
 	// server's, the shell's, prepared ones, simple DML alike.
-	a.ExecBuilder = &gate{inner: a.ExecBuilder, p: p}
+	// Its row sources check the statement's context (guard.go).
+	a.ExecBuilder = &gate{inner: newGuardedBuilder(), p: p}
 	e := sqle.New(a, &sqle.Config{})
 	e.Parser = frontEnd{inner: sql.GlobalParser}
 	return &Engine{SQL: e, Provider: p}
