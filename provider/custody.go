@@ -127,7 +127,9 @@ func (p *Provider) custodyContext(ctx context.Context) (context.Context, context
 // rollbackContext bounds deleting keys again: the custody bound from now,
 // whatever happened to the statement, cut short by the hard stop.
 func (p *Provider) rollbackContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.custodyWait)
+	// Deleting again what a statement created is never refused by its
+	// call budget: custody comes first.
+	cctx, cancel := context.WithTimeout(exemptFromBudget(context.WithoutCancel(ctx)), p.custodyWait)
 	stopHard := context.AfterFunc(p.hardStopOf(ctx), cancel)
 	return cctx, func() {
 		stopHard()
@@ -196,6 +198,9 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 	}
 	api, err := p.clients.For(ctx, req.region)
 	if err != nil {
+		return CreatedKey{}, err
+	}
+	if err := p.charge(ctx); err != nil {
 		return CreatedKey{}, err
 	}
 	var entry JournalEntry
@@ -654,6 +659,9 @@ func (p *Provider) updateKey(ctx *sql.Context, keyID, status, region, user strin
 	if err != nil {
 		return err
 	}
+	if err := p.charge(ctx); err != nil {
+		return err
+	}
 	_, err = call(ctx, p, "UpdateAccessKey", func() (*iam.UpdateAccessKeyOutput, error) {
 		return api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
 			AccessKeyId: aws.String(keyID), Status: iamStatus(status), UserName: userParam(user),
@@ -674,6 +682,9 @@ func (p *Provider) deleteKey(ctx *sql.Context, keyID, region, user string) error
 	}
 	api, err := p.clients.For(ctx, region)
 	if err != nil {
+		return err
+	}
+	if err := p.charge(ctx); err != nil {
 		return err
 	}
 	_, err = call(ctx, p, "DeleteAccessKey", func() (*iam.DeleteAccessKeyOutput, error) {

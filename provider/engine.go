@@ -38,7 +38,8 @@ func NewEngine(cfg Config) *Engine {
 	a := analyzer.NewBuilder(p).Build()
 	// Every statement's plan passes the gate on its way to execution: the
 	// server's, the shell's, prepared ones, simple DML alike.
-	a.ExecBuilder = &gate{inner: a.ExecBuilder, p: p}
+	// Its row sources check the statement's context (guard.go).
+	a.ExecBuilder = &gate{inner: newGuardedBuilder(), p: p}
 	e := sqle.New(a, &sqle.Config{})
 	e.Parser = frontEnd{inner: sql.GlobalParser}
 	return &Engine{SQL: e, Provider: p}
@@ -57,7 +58,7 @@ func registerVariables() {
 			Dynamic: true,
 			Type:    types.NewSystemBoolType(varAllowRootKeys),
 			Default: int8(0),
-		}})
+		}, callBudgetVariable()})
 	})
 }
 
@@ -137,10 +138,13 @@ func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Resu
 	// never a silent no-op.
 	var sch sql.Schema
 	var rows sql.RowIter
-	parsed, _, _, perr := sql.GlobalParser.ParseWithOptions(sctx, rewritten, ';', false, sql.LoadSqlMode(sctx).ParserOptions())
+	parsed, _, _, perr := e.SQL.Parser.ParseWithOptions(sctx, rewritten, ';', false, sql.LoadSqlMode(sctx).ParserOptions())
 	switch {
 	case errors.Is(perr, ast.ErrEmpty):
 		return &Result{Ctx: sctx, Stats: stats}, emptyStatementError(query)
+	case errors.As(perr, new(*LimitError)) || errors.As(perr, new(*PacketTooLargeError)):
+		// Beyond a statement limit (limits.go): refused without planning.
+		return &Result{Ctx: sctx, Stats: stats}, ToSQLError(perr)
 	case perr != nil:
 		// The engine reports the syntax error, with its number.
 		sch, rows, _, err = e.SQL.Query(sctx, rewritten)
@@ -181,6 +185,7 @@ func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, erro
 	if !fresh {
 		return g.inner.Build(ctx, n, r) // a subquery of the running statement
 	}
+	st.budget = g.p.budgetFor(ctx)
 	n, err := rewritePlan(ctx, n)
 	if err != nil {
 		s.endStatement(st)
@@ -231,6 +236,8 @@ type planCheck struct {
 	// with the parent table its key comes from.
 	lookups   []pendingLookup
 	instances map[sql.TableId]*tableInstance
+	// need is what the plan is known to cost before it runs.
+	need neededCalls
 }
 
 func (c *planCheck) check(n sql.Node) error {
@@ -241,6 +248,9 @@ func (c *planCheck) check(n sql.Node) error {
 		}
 	}
 	if err := c.walk(n); err != nil {
+		return err
+	}
+	if err := c.st.budget.refuse(c.need.calls()); err != nil {
 		return err
 	}
 	c.linkLookups()
@@ -303,6 +313,7 @@ func (c *planCheck) walk(n sql.Node) error {
 			if err := c.insertInto(t); err != nil {
 				return err
 			}
+			c.noteCreates(n.Source)
 		}
 		// Its destination is written, not read: only the source is.
 		for _, e := range n.Expressions() {
@@ -454,6 +465,7 @@ func (c *planCheck) indexedAccess(n *plan.IndexedTableAccess, t *table) error {
 				return paramError(err)
 			}
 		}
+		c.noteFetches(n, t, lookup)
 		return nil
 	}
 	l := t.res.List

@@ -66,6 +66,9 @@ func Renumber(err error) error {
 	if strings.HasPrefix(sqlErr.Message, "syntax error at position ") {
 		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", sqlErr.Message)
 	}
+	if num, state, ok := limitErrorNumber(sqlErr.Message); ok {
+		return mysql.NewSQLError(num, state, "%s", sqlErr.Message)
+	}
 	for i, p := range engineErrorPatterns() {
 		if p.MatchString(sqlErr.Message) {
 			e := engineErrors[i]

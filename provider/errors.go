@@ -174,6 +174,10 @@ func ToSQLError(err error) error {
 	if errors.As(err, &reading) {
 		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", err.Error())
 	}
+	var be *BudgetError
+	if errors.As(err, &be) {
+		return budgetSQLError(be)
+	}
 	var ro *ReadOnlyError
 	if errors.As(err, &ro) {
 		return mysql.NewSQLError(ErrNumReadOnly, "HY000", "%s", err.Error())
@@ -183,6 +187,9 @@ func ToSQLError(err error) error {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return mysql.NewSQLError(ErrNumTimeout, "HY000", "query execution was interrupted, maximum statement execution time exceeded")
+	}
+	if num, state, ok := limitErrorNumber(err.Error()); ok {
+		return mysql.NewSQLError(num, state, "%s", err.Error())
 	}
 	if sql.ErrSyntaxError.Is(err) {
 		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", err.Error())

@@ -543,38 +543,67 @@ type frontEnd struct {
 
 var _ sql.Parser = frontEnd{}
 
+// Every parse refuses a statement beyond the statement limits
+// (limits.go) before go-mysql-server plans it.
 func (f frontEnd) ParseSimple(query string) (ast.Statement, error) {
+	if err := CheckStatementSize(query); err != nil {
+		return nil, err
+	}
 	q, err := Rewrite(query)
 	if err != nil {
 		return nil, err
 	}
-	return f.inner.ParseSimple(q)
+	stmt, err := f.inner.ParseSimple(q)
+	if err == nil {
+		err = checkLimits(stmt)
+	}
+	return stmt, err
 }
 
 func (f frontEnd) Parse(ctx *sql.Context, query string, multi bool) (ast.Statement, string, string, error) {
+	if err := CheckStatementSize(query); err != nil {
+		return nil, "", "", err
+	}
 	q, err := Rewrite(query)
 	if err != nil {
 		return nil, "", "", err
 	}
-	return f.inner.Parse(ctx, q, multi)
+	stmt, parsed, rest, err := f.inner.Parse(ctx, q, multi)
+	if err == nil {
+		err = checkLimits(stmt)
+	}
+	return stmt, parsed, rest, err
 }
 
 func (f frontEnd) ParseWithOptions(ctx context.Context, query string, delim rune, multi bool, opts ast.ParserOptions) (ast.Statement, string, string, error) {
+	if err := CheckStatementSize(query); err != nil {
+		return nil, "", "", err
+	}
 	q, err := Rewrite(query)
 	if err != nil {
 		return nil, "", "", err
 	}
-	return f.inner.ParseWithOptions(ctx, q, delim, multi, opts)
+	stmt, parsed, rest, err := f.inner.ParseWithOptions(ctx, q, delim, multi, opts)
+	if err == nil {
+		err = checkLimits(stmt)
+	}
+	return stmt, parsed, rest, err
 }
 
 // ParseOneWithOptions parses the first statement. The index it returns
 // points into the caller's original text, not the rewritten one.
 func (f frontEnd) ParseOneWithOptions(ctx context.Context, query string, opts ast.ParserOptions) (ast.Statement, int, error) {
+	if err := CheckStatementSize(query); err != nil {
+		return nil, 0, err
+	}
 	first, next := firstStatement(query)
 	q, err := Rewrite(first)
 	if err != nil {
 		return nil, 0, err
 	}
 	stmt, _, err := f.inner.ParseOneWithOptions(ctx, q, opts)
+	if err == nil {
+		err = checkLimits(stmt)
+	}
 	return stmt, next, err
 }

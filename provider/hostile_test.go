@@ -9,7 +9,9 @@ import (
 // parameter of a call (a mutation, a procedure, a region), and in a
 // SELECT's lookup, where no row can have them, no row (with a note).
 func TestHostileValuesNeverReachIAM(t *testing.T) {
-	big := strings.Repeat("A", 10<<20)
+	// The longest value a statement can carry: max_allowed_packet less
+	// the rest of the statement (a longer statement is refused whole).
+	big := strings.Repeat("A", MaxStatementBytes-200)
 	runScriptTests(t, []scriptTest{
 		{name: "injection-looking UserName", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice'' OR ''1''=''1'",
 			want: [][]string{}},
@@ -21,12 +23,14 @@ func TestHostileValuesNeverReachIAM(t *testing.T) {
 			wantErr: "invalid UserName", errNum: ErrNumBadParam},
 		{name: "Unicode region", query: "SELECT * FROM access_keys WHERE region = 'us‐east‐1'",
 			wantErr: "invalid region", errNum: ErrNumBadParam},
-		{name: "10 MB UserName literal", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = '" + big + "'",
+		{name: "4 MB UserName literal", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = '" + big + "'",
 			want: [][]string{}},
-		{name: "10 MB UserName literal in DELETE", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND UserName = '" + big + "'",
+		{name: "4 MB UserName literal in DELETE", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND UserName = '" + big + "'",
 			wantErr: "must be 1-64 characters", errNum: ErrNumBadParam},
-		{name: "10 MB AccessKeyId in a procedure", query: "CALL update_access_key('" + big + "', 'Active', 'us-east-1')",
+		{name: "4 MB AccessKeyId in a procedure", query: "CALL update_access_key('" + big + "', 'Active', 'us-east-1')",
 			wantErr: "must be 16-128 characters", errNum: ErrNumBadParam},
+		{name: "10 MB UserName literal", query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = '" + big + big + big + "'",
+			wantErr: "Got a packet bigger than 'max_allowed_packet' bytes", errNum: ErrNumPacketTooLarge},
 		{name: "NULL region in INSERT", query: "INSERT INTO access_keys (UserName, region) VALUES ('dave', NULL)",
 			wantErr: "INSERT requires region", errNum: ErrNumBadParam},
 		{name: "NULL AccessKeyId in DELETE", query: "DELETE FROM access_keys WHERE region = 'us-east-1' AND AccessKeyId = NULL",

@@ -138,6 +138,7 @@ func (st *statement) api(ctx context.Context, part string) (awsiam.API, error) {
 // readers need it, once per statement.
 func (st *statement) users(part string) *sharedList {
 	var marker *string
+	var listed int64
 	return st.list(memoKey{"ListUsers", part, ""}, func(ctx context.Context) ([]any, bool, error) {
 		api, err := st.api(ctx, part)
 		if err != nil {
@@ -152,6 +153,9 @@ func (st *statement) users(part string) *sharedList {
 		for i, u := range out.Users {
 			page[i] = u
 		}
+		// The default call budget grows with the account (budget.go).
+		listed += int64(len(page))
+		st.p.noteUsers(part, listed)
 		next := aws.ToString(out.Marker)
 		more := out.IsTruncated && next != "" && next != aws.ToString(marker) // a repeated marker ends the listing
 		marker = aws.String(next)

@@ -70,6 +70,9 @@ type Config struct {
 	HardStop context.Context
 	// AllowRootKeys lets a root caller create root access keys.
 	AllowRootKeys bool
+	// CallBudget bounds the IAM calls of each statement (budget.go); 0
+	// is the default, which scales with the account.
+	CallBudget int
 }
 
 // Provider is the GMS database provider: the iam database plus the stored
@@ -85,6 +88,8 @@ type Provider struct {
 	custodyWait time.Duration
 	hardStop    context.Context
 	allowRoot   bool
+	callBudget  int
+	size        accountSize
 
 	db    *database
 	procs sql.ExternalStoredProcedureRegistry
@@ -117,6 +122,7 @@ func NewProvider(cfg Config) *Provider {
 		custodyWait: cfg.CustodyWait,
 		hardStop:    cfg.HardStop,
 		allowRoot:   cfg.AllowRootKeys,
+		callBudget:  cfg.CallBudget,
 		calls:       map[string]int{},
 		identities:  map[string]*identity{},
 	}

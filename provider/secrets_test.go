@@ -39,6 +39,7 @@ func TestASecretIsNeverSentToIAMOrEchoedInErrors(t *testing.T) {
 	}
 	// A computed secret as a lookup key in a SELECT: no error is needed
 	// (no row can match), but no IAM call may carry a piece of it.
+	w.emu.SetCallLog(true)
 	w.emu.ResetCalls()
 	for _, q := range []string{
 		"SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = (SELECT UPPER(SUBSTRING(SecretAccessKey, 1, 30)) FROM created_access_keys LIMIT 1)",

@@ -49,6 +49,8 @@ type statement struct {
 	forget bool
 	// scans are the rows of the reads that ran to their end (see once).
 	scans map[scanKey][]sql.Row
+	// budget counts the statement's IAM calls (budget.go).
+	budget *callBudget
 }
 
 // scanKey names one read of a table: its rows in one partition, with the
@@ -183,11 +185,12 @@ type future struct {
 
 func newStatement(p *Provider) *statement {
 	return &statement{
-		p:     p,
-		sem:   make(chan struct{}, p.concurrency),
-		memo:  map[memoKey]*future{},
-		lists: map[memoKey]*sharedList{},
-		refs:  map[string]bool{},
+		p:      p,
+		sem:    make(chan struct{}, p.concurrency),
+		memo:   map[memoKey]*future{},
+		lists:  map[memoKey]*sharedList{},
+		refs:   map[string]bool{},
+		budget: &callBudget{p: p},
 	}
 }
 
@@ -234,6 +237,10 @@ func isCancellation(err error) bool {
 
 // call makes one IAM call within the statement's concurrency bound.
 func stmtCall[T any](ctx context.Context, st *statement, op string, f func() (T, error)) (T, error) {
+	if err := st.budget.spend(); err != nil {
+		var zero T
+		return zero, err
+	}
 	select {
 	case st.sem <- struct{}{}:
 	case <-ctx.Done():

@@ -67,6 +67,7 @@ func (e *environment) engine(readOnly bool) (*provider.Engine, error) {
 		Journal:     journal,
 		Clients:     clients,
 		Concurrency: e.concurrency,
+		CallBudget:  e.callBudget,
 		ReadOnly:    readOnly,
 		Logger:      e.logger(),
 		Audit:       audit,

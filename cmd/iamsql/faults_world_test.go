@@ -40,7 +40,7 @@ type faultWorld struct {
 
 func newFaultWorld(t *testing.T) *faultWorld {
 	t.Helper()
-	emu, err := emulator.New(emulator.Options{Seed: "demo"})
+	emu, err := emulator.New(emulator.Options{Seed: "demo", CallLog: true})
 	if err != nil {
 		t.Fatal(err)
 	}

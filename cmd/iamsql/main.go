@@ -32,6 +32,8 @@ Global flags (before or after the subcommand):
   --profile NAME          AWS shared-config profile (default: AWS_PROFILE or the default chain)
   --endpoint-url URL      IAM endpoint override (also AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL)
   --concurrency N         parallel IAM calls per statement (default 16)
+  --call-budget N         IAM calls one statement may make; a statement that needs more is refused or stopped
+                          (default 0: three full scans of the account, at least 10,000; also SET iamsql_call_budget = N)
   --audit-log FILE        append one JSON line per mutating IAM call (never a secret)
   -o, --output FORMAT     table (default), vertical, json, jsonl, csv, markdown; html for report
   --allow-partial         exit 0, not 4, when a part of the account could not be read (the warning still says what)
@@ -155,6 +157,7 @@ type globals struct {
 	profile        string
 	endpointURL    string
 	concurrency    int
+	callBudget     int
 	auditLog       string
 	output         string
 	debug          bool
@@ -174,6 +177,7 @@ func parseGlobals(args []string) (globals, []string, error) {
 	fs.StringVar(&g.profile, "profile", "", "")
 	fs.StringVar(&g.endpointURL, "endpoint-url", "", "")
 	fs.IntVar(&g.concurrency, "concurrency", 16, "")
+	fs.IntVar(&g.callBudget, "call-budget", 0, "")
 	fs.StringVar(&g.auditLog, "audit-log", "", "")
 	fs.StringVar(&g.output, "o", "table", "")
 	fs.StringVar(&g.output, "output", "table", "")
@@ -209,6 +213,9 @@ func parseGlobals(args []string) (globals, []string, error) {
 	}
 	if g.concurrency < 1 || g.concurrency > 1000 {
 		return g, nil, fmt.Errorf("--concurrency must be between 1 and 1000, got %d", g.concurrency)
+	}
+	if g.callBudget < 0 {
+		return g, nil, fmt.Errorf("--call-budget must not be negative (0 is the default budget), got %d", g.callBudget)
 	}
 	return g, rest, nil
 }

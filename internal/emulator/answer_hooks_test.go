@@ -60,7 +60,7 @@ func wantNoAnswer(t *testing.T, err error) {
 func TestAnswerDelay(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a client that waits gets the answer after the delay", func(t *testing.T) {
-		e, endpoint := start(t, emulator.Options{})
+		e, endpoint := start(t, emulator.Options{CallLog: true})
 		addUsers(t, e, "amy")
 		e.SetAnswerDelay("CreateAccessKey", 150*time.Millisecond)
 		begin := time.Now()
@@ -79,7 +79,7 @@ func TestAnswerDelay(t *testing.T) {
 		}
 	})
 	t.Run("a client that gives up during the delay gets its cancellation and the key exists", func(t *testing.T) {
-		e, endpoint := start(t, emulator.Options{})
+		e, endpoint := start(t, emulator.Options{CallLog: true})
 		addUsers(t, e, "amy")
 		e.SetAnswerDelay("CreateAccessKey", 24*time.Hour) // an answer that never comes
 		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -162,7 +162,7 @@ func TestAnswerDelay(t *testing.T) {
 		}
 	})
 	t.Run("closing the server ends a held answer without one", func(t *testing.T) {
-		e, err := emulator.New(emulator.Options{})
+		e, err := emulator.New(emulator.Options{CallLog: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +191,7 @@ func TestAnswerDelay(t *testing.T) {
 func TestDropNextAnswer(t *testing.T) {
 	ctx := context.Background()
 	t.Run("the next n calls are carried out and their answers dropped", func(t *testing.T) {
-		e, endpoint := start(t, emulator.Options{})
+		e, endpoint := start(t, emulator.Options{CallLog: true})
 		addUsers(t, e, "amy", "ben", "cat")
 		e.DropNextAnswer("CreateAccessKey", 2)
 		c := client(t, endpoint, noRetry)
@@ -295,7 +295,7 @@ func TestTransportAnswerHooks(t *testing.T) {
 
 func TestInvokeAnswerHooks(t *testing.T) {
 	ctx := context.Background()
-	e, err := emulator.New(emulator.Options{RandSeed: 1})
+	e, err := emulator.New(emulator.Options{CallLog: true, RandSeed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

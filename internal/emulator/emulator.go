@@ -86,6 +86,12 @@ type Options struct {
 	// Logger receives one record per request (operation, status, request
 	// id); nil discards. Secrets are never logged.
 	Logger *slog.Logger
+	// CallLog records every counted call with its parameters and status,
+	// for CallLog (see SetCallLog). It is off unless asked for: an
+	// emulator that runs for long (serve --sandbox, a benchmark) would
+	// hold its last maxCallLog calls for nothing. The counters (Calls,
+	// TotalCalls) are always kept.
+	CallLog bool
 }
 
 // User is an IAM user.
@@ -161,6 +167,7 @@ type Emulator struct {
 	// counters
 	calls   map[string]int
 	total   int
+	logging bool // Options.CallLog, SetCallLog
 	callLog []Call
 	logBase int // calls dropped from the front of callLog (see maxCallLog)
 	logSeq  int // sequence number of the next call
@@ -191,6 +198,7 @@ func New(opts Options) (*Emulator, error) {
 		answerDelay: map[string]time.Duration{},
 		dropAnswers: map[string]int{},
 		calls:       map[string]int{},
+		logging:     opts.CallLog,
 		ops:         maps.Clone(operations),
 	}
 	e.throttleRate = clampRate(opts.ThrottleRate)
@@ -430,11 +438,28 @@ func (e *Emulator) TotalCalls() int {
 	return e.total
 }
 
+// SetCallLog turns the call log on or off (Options.CallLog). Turning it
+// off drops what it holds.
+func (e *Emulator) SetCallLog(on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.logging = on
+	if !on {
+		e.callLog = nil
+		e.logBase = e.logSeq
+	}
+}
+
 // CallLog returns a copy of the counted calls in arrival order (the most
-// recent maxCallLog of them; the counters are always exact).
+// recent maxCallLog of them; the counters are always exact) since the
+// call log was turned on. It panics when the call log is off, so that a
+// test reading it cannot pass on an empty log it forgot to ask for.
 func (e *Emulator) CallLog() []Call {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.logging {
+		panic("emulator: CallLog needs the call log on (Options.CallLog or SetCallLog(true))")
+	}
 	out := make([]Call, len(e.callLog))
 	for i, c := range e.callLog {
 		c.Params = cloneValues(c.Params)

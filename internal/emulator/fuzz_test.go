@@ -46,7 +46,7 @@ func FuzzRequest(f *testing.F) {
 	creds := aws.Credentials{AccessKeyID: emulator.DefaultRootAccessKeyID, SecretAccessKey: emulator.DefaultRootSecretAccessKey}
 	now := func() time.Time { return testNow }
 	f.Fuzz(func(t *testing.T, post bool, rawQuery string, body []byte, contentType string, sign bool) {
-		e, err := emulator.New(emulator.Options{Seed: "demo", Now: now, RandSeed: 1})
+		e, err := emulator.New(emulator.Options{CallLog: true, Seed: "demo", Now: now, RandSeed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

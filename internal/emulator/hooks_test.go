@@ -24,7 +24,7 @@ import (
 func TestThrottling(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a throttled call is counted and changes nothing", func(t *testing.T) {
-		e, endpoint := start(t, emulator.Options{ThrottleRate: 1})
+		e, endpoint := start(t, emulator.Options{CallLog: true, ThrottleRate: 1})
 		_, err := client(t, endpoint, noRetry).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("amy")})
 		wantAPIError(t, err, "Throttling", 400, "Rate exceeded")
 		if n := len(e.Snapshot().Users); n != 0 {
@@ -76,7 +76,7 @@ func TestThrottling(t *testing.T) {
 func TestDrop(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a dropped call fails with a connection error and is still carried out", func(t *testing.T) {
-		e, endpoint := start(t, emulator.Options{DropRate: 1})
+		e, endpoint := start(t, emulator.Options{CallLog: true, DropRate: 1})
 		addUsers(t, e, "amy")
 		_, err := client(t, endpoint, noRetry).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("amy")})
 		if err == nil {
@@ -148,7 +148,7 @@ func TestLatency(t *testing.T) {
 		}
 	})
 	t.Run("a cancelled context ends a call waiting on latency", func(t *testing.T) {
-		e, endpoint := start(t, emulator.Options{Latency: time.Minute})
+		e, endpoint := start(t, emulator.Options{CallLog: true, Latency: time.Minute})
 		c := client(t, endpoint, noRetry)
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -343,7 +343,7 @@ func TestFailNext(t *testing.T) {
 
 func TestCallCounters(t *testing.T) {
 	ctx := context.Background()
-	e, endpoint := start(t, emulator.Options{Seed: "demo"})
+	e, endpoint := start(t, emulator.Options{CallLog: true, Seed: "demo"})
 	c := client(t, endpoint, noRetry)
 	if _, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dave")}); err != nil {
 		t.Fatal(err)

@@ -140,6 +140,7 @@ func TestIdentity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			e.SetCallLog(true)
 			signed, _, err := v4.NewSigner().PresignHTTP(ctx, aws.Credentials{AccessKeyID: emulator.DefaultRootAccessKeyID, SecretAccessKey: emulator.DefaultRootSecretAccessKey},
 				req, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "iam", "eu-central-1", time.Now())
 			if err != nil {

@@ -28,7 +28,7 @@ func signedRequest(t *testing.T, form string) *http.Request {
 }
 
 func TestPanicInAnOperationIsInternalFailureAndReleasesTheLock(t *testing.T) {
-	e, err := New(Options{})
+	e, err := New(Options{CallLog: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestCallLogKeepsTheMostRecentCalls(t *testing.T) {
 	old := maxCallLog
 	maxCallLog = 10
 	defer func() { maxCallLog = old }()
-	e, err := New(Options{})
+	e, err := New(Options{CallLog: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +85,53 @@ func TestCallLogKeepsTheMostRecentCalls(t *testing.T) {
 	}
 }
 
+// TestCallLogIsOffUnlessAskedFor: an emulator keeps no call log unless
+// asked (serve --sandbox answers calls for as long as it runs), while its
+// counters always count; reading a log nobody asked for is a test's
+// mistake and panics rather than passing on an empty log.
+func TestCallLogIsOffUnlessAskedFor(t *testing.T) {
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, signedRequest(t, "Action=GetUser&Version=2010-05-08"))
+		if rec.Code != 200 {
+			t.Fatalf("GetUser: %d", rec.Code)
+		}
+	}
+	call()
+	if e.TotalCalls() != 1 || len(e.callLog) != 0 {
+		t.Fatalf("total %d, log %d entries; want 1 and none", e.TotalCalls(), len(e.callLog))
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("CallLog with the log off did not panic")
+			}
+		}()
+		e.CallLog()
+	}()
+	e.SetCallLog(true)
+	call()
+	if log := e.CallLog(); len(log) != 1 || log[0].Op != "GetUser" || log[0].Status != 200 || e.TotalCalls() != 2 {
+		t.Fatalf("log %+v, total %d", log, e.TotalCalls())
+	}
+	e.SetCallLog(false)
+	call()
+	if len(e.callLog) != 0 || e.TotalCalls() != 3 {
+		t.Fatalf("log %d entries after turning it off, total %d", len(e.callLog), e.TotalCalls())
+	}
+}
+
 // Invoke answers as an HTTP request would, with the same call log: an
 // operation's panic is InternalFailure and leaves the emulator working, an
 // unknown Action is InvalidAction, a key that is not an active one is
 // InvalidClientTokenId (and no call).
 func TestInvokeFailuresAnswerAsHTTPDoes(t *testing.T) {
-	e, err := New(Options{})
+	e, err := New(Options{CallLog: true})
 	if err != nil {
 		t.Fatal(err)
 	}

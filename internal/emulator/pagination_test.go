@@ -34,7 +34,7 @@ func TestListUsersPaginatesAtBoundaries(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range pageCases {
 		t.Run(fmt.Sprintf("%d users in pages of %d take %d calls", tc.items, tc.pageSize, tc.wantCalls), func(t *testing.T) {
-			e, url := start(t, emulator.Options{})
+			e, url := start(t, emulator.Options{CallLog: true})
 			var want []string
 			for i := 0; i < tc.items; i++ {
 				name := fmt.Sprintf("user%04d", i)

@@ -329,6 +329,9 @@ func (x *exchange) admit(sig *sigRequest, action string, known bool, params url.
 }
 
 func (e *Emulator) appendCallLocked(x *exchange, c Call) {
+	if !e.logging {
+		return
+	}
 	if len(e.callLog) >= maxCallLog {
 		half := len(e.callLog) / 2
 		e.callLog = append([]Call(nil), e.callLog[half:]...)

@@ -305,7 +305,7 @@ func TestDirectStateAccess(t *testing.T) {
 // created is distinct and every call is counted.
 func TestConcurrentCalls(t *testing.T) {
 	ctx := context.Background()
-	e, endpoint := start(t, emulator.Options{Latency: time.Millisecond})
+	e, endpoint := start(t, emulator.Options{CallLog: true, Latency: time.Millisecond})
 	const workers = 8
 	for i := 0; i < workers; i++ {
 		addUsers(t, e, fmt.Sprintf("user%d", i))

@@ -61,7 +61,7 @@ func TestTransport(t *testing.T) {
 		}
 	})
 	t.Run("an in-process call waiting on latency ends with its context", func(t *testing.T) {
-		e := newEmulator(t, emulator.Options{Latency: time.Minute})
+		e := newEmulator(t, emulator.Options{CallLog: true, Latency: time.Minute})
 		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
 		begin := time.Now()

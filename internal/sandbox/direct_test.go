@@ -34,7 +34,7 @@ var epoch = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
 func newEmulator(t *testing.T) *emulator.Emulator {
 	t.Helper()
 	now := epoch
-	emu, err := emulator.New(emulator.Options{Seed: "demo", RandSeed: 7, Now: func() time.Time {
+	emu, err := emulator.New(emulator.Options{Seed: "demo", RandSeed: 7, CallLog: true, Now: func() time.Time {
 		now = now.Add(1500 * time.Millisecond) // sub-second parts must not leak
 		return now
 	}})

@@ -48,6 +48,8 @@ type worldOptions struct {
 	// readOnly builds a read-only engine (serve --read-only).
 	readOnly bool
 	latency  time.Duration
+	// callBudget is the engine's IAM call budget (--call-budget).
+	callBudget int
 }
 
 // users used by most tests.
@@ -64,7 +66,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	}
 	// Throttling is retried, briefly.
 	clients := sandbox.Clients(emu, awsiam.Options{MaxAttempts: 3, MaxBackoff: time.Millisecond})
-	eng := provider.NewEngine(provider.Config{Clients: clients, ReadOnly: o.readOnly})
+	eng := provider.NewEngine(provider.Config{Clients: clients, ReadOnly: o.readOnly, CallBudget: o.callBudget})
 	logs := &logRecorder{}
 	opts := o.Options
 	if opts.Addr == "" {

@@ -403,6 +403,7 @@ func TestConcurrentConnectionsGetTheirOwnResults(t *testing.T) {
 
 func TestStatementTimeoutCancelsSlowStatement(t *testing.T) {
 	w := newWorld(t, worldOptions{latency: 3 * time.Second, Options: Options{Users: []User{rwUser}, StatementTimeout: 200 * time.Millisecond}})
+	w.emu.SetCallLog(true)
 	start := time.Now()
 	_, err := tryRows(w.db(rwUser), "SELECT AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice'")
 	wantErr(t, err, provider.ErrNumTimeout, "statement-timeout")
@@ -420,6 +421,7 @@ func TestStatementTimeoutCancelsSlowStatement(t *testing.T) {
 
 func TestClientDisconnectCancelsStatement(t *testing.T) {
 	w := newWorld(t, worldOptions{latency: 10 * time.Second, Options: Options{Users: []User{rwUser}, disconnectPoll: 50 * time.Millisecond}})
+	w.emu.SetCallLog(true)
 	qctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	// go-sql-driver closes the connection when the context ends.

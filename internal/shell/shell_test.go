@@ -236,6 +236,7 @@ func TestCtrlCAtThePromptClearsTheInput(t *testing.T) {
 func TestCtrlCCancelsTheRunningStatementAndItsIAMCalls(t *testing.T) {
 	r := newRig(t, typed(aliceKeys+"; SELECT 2 AS two;", "SELECT 1 AS one;"))
 	r.emu.SetOperationLatency("ListAccessKeys", time.Minute)
+	r.emu.SetCallLog(true)
 	go func() {
 		deadline := time.Now().Add(30 * time.Second)
 		for r.emu.Calls()["ListAccessKeys"] == 0 && time.Now().Before(deadline) {
