@@ -58,7 +58,7 @@ func registerVariables() {
 			Dynamic: true,
 			Type:    types.NewSystemBoolType(varAllowRootKeys),
 			Default: int8(0),
-		}, callBudgetVariable()})
+		}, callBudgetVariable(), maxAllowedPacketVariable()})
 	})
 }
 
