@@ -26,13 +26,16 @@ Flags:
   --addr HOST:PORT          listen address (default 127.0.0.1:3306; port 0 picks a free port)
   --user NAME               a read-write user (also IAMSQL_USER)
   --password PW             its password (also IAMSQL_PASSWORD, which keeps it out of ps)
-  --users-file FILE         users, one per line: name:password:ro|rw (ro = read-only;
-                            # comments and blank lines are ignored; keep the file mode 0600)
+  --users-file FILE         users, one per line: name:password:ro|rw (ro = read-only),
+                            optionally followed by max_user_connections=N for that user;
+                            # comments and blank lines are ignored; keep the file mode 0600
   --read-only               no statement may change IAM, whoever the user
   --tls-cert FILE           PEM certificate (chain): enables TLS and caching_sha2_password
   --tls-key FILE            its PEM private key
   --require-tls             refuse clients that do not use TLS
   --max-connections N       concurrent connections (default 151; 0 = no limit)
+  --max-user-connections N  concurrent connections of each user (default 0 = no limit
+                            beyond --max-connections); a users-file entry may set its own
   --statement-timeout D     cancel statements running longer than D, e.g. 30s (default: none)
   --shutdown-timeout D      on SIGINT/SIGTERM, let running statements finish for up to D (default 10s)
   --log-level LEVEL         debug, info (default), warn or error; logs go to stderr
@@ -64,6 +67,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	tlsKey := fs.String("tls-key", "", "")
 	requireTLS := fs.Bool("require-tls", false, "")
 	maxConns := fs.Int("max-connections", 151, "")
+	maxUserConns := fs.Int("max-user-connections", 0, "")
 	stmtTimeout := fs.Duration("statement-timeout", 0, "")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 10*time.Second, "")
 	logLevel := fs.String("log-level", "info", "")
@@ -81,8 +85,8 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if *undelivered != "delete" && *undelivered != "keep" {
 		return errUsage{fmt.Sprintf("serve: --undelivered-keys %q: use delete or keep", *undelivered)}
 	}
-	if *maxConns < 0 || *stmtTimeout < 0 || *shutdownTimeout < 0 {
-		return errUsage{"serve: --max-connections, --statement-timeout and --shutdown-timeout must not be negative"}
+	if *maxConns < 0 || *maxUserConns < 0 || *stmtTimeout < 0 || *shutdownTimeout < 0 {
+		return errUsage{"serve: --max-connections, --max-user-connections, --statement-timeout and --shutdown-timeout must not be negative"}
 	}
 
 	level := slog.LevelInfo
@@ -99,14 +103,15 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	opts := server.Options{
-		Addr:             *addr,
-		Users:            users,
-		RequireTLS:       *requireTLS,
-		MaxConnections:   *maxConns,
-		StatementTimeout: *stmtTimeout,
-		Logger:           logger,
-		KeepUndelivered:  *undelivered == "keep",
-		CustodyStop:      provider.HardStop(ctx),
+		Addr:               *addr,
+		Users:              users,
+		RequireTLS:         *requireTLS,
+		MaxConnections:     *maxConns,
+		MaxUserConnections: *maxUserConns,
+		StatementTimeout:   *stmtTimeout,
+		Logger:             logger,
+		KeepUndelivered:    *undelivered == "keep",
+		CustodyStop:        provider.HardStop(ctx),
 	}
 	switch {
 	case (*tlsCert == "") != (*tlsKey == ""):
