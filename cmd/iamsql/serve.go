@@ -54,6 +54,9 @@ StackQL names (aws.iam_api.access_keys) and EXEC work in plain queries; in
 server-side prepared statements use the MySQL names (access_keys, CALL).
 `
 
+// serveMemoryLimit is serve's soft memory limit (GOMEMLIMIT).
+const serveMemoryLimit = 384 << 20
+
 // cmdServe runs the MySQL-protocol server until ctx is cancelled.
 func cmdServe(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -125,9 +128,15 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	}
 
 	// A server allocates per statement from a small live heap: collect
-	// garbage less often than GOGC=100 would, unless the user chose.
+	// garbage less often than GOGC=100 would, unless the user chose; and
+	// hold the heap to serveMemoryLimit, above what statements may hold
+	// (provider.MaxHeldMemory) and read (max_allowed_packet), so that a
+	// heap grown under load is collected, not kept for GOGC's sake.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
 	}
 	eng, err := env.engine(*readOnly)
 	if err != nil {

@@ -122,6 +122,15 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Close gives back what the connection holds of the pool of long
+// commands (packets.go).
+func (c *trackedConn) Close() error {
+	if c.limit != nil {
+		c.limit.close()
+	}
+	return c.Conn.Close()
+}
+
 func (c *trackedConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.draining {
@@ -138,7 +147,15 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 		if over, toCome := c.limit.scan(p[:n]); over {
 			c.log.Warn("a client sent more than max_allowed_packet in one command: error 1153, connection closed",
 				"remote", c.RemoteAddr().String(), "max_allowed_packet", c.limit.max, "tls", c.limit.tls)
-			c.limit.refuse(c.Conn, toCome)
+			c.limit.close()
+			c.limit.refuse(c.Conn, toCome, errPacketTooLarge)
+			return 0, io.EOF
+		}
+		if !c.limit.take(n) {
+			c.log.Warn("a client's long command waited too long for memory other long commands held: error 1041, connection closed",
+				"remote", c.RemoteAddr().String(), "waited", inflightWait)
+			c.limit.close()
+			c.limit.refuse(c.Conn, c.limit.left, errBusy)
 			return 0, io.EOF
 		}
 	}

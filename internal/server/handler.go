@@ -233,6 +233,9 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 	fields, err := guard(h, c, statementKind(query), func() ([]*querypb.Field, error) {
 		return h.inner.ComPrepare(ctx, c, query, prepare)
 	})
+	if st := h.state(c); st != nil && st.session.Load() != nil {
+		st.session.Load().ReleaseParse()
+	}
 	if err != nil {
 		err = provider.Renumber(h.state(c).scrub(err))
 		h.srv.log.Info("prepare failed", "conn", c.ConnectionID, "user", c.User, "kind", statementKind(query), "error_code", errorCode(err))
@@ -466,6 +469,9 @@ func (s *statement) noteSecrets(r *sqltypes.Result) {
 func (s *statement) end(err error) error {
 	for _, f := range s.cleanups {
 		f()
+	}
+	if sess := s.conn.session.Load(); sess != nil {
+		sess.ReleaseParse()
 	}
 	cause := context.Cause(s.ctx)
 	s.cancel(nil)

@@ -1,13 +1,16 @@
 package server
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/dolthub/vitess/go/mysql"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/iamsql/iamsql/provider"
 )
@@ -41,6 +44,22 @@ const (
 	discardTimeout = 30 * time.Second
 )
 
+// What clients send between two answers is bounded together too: the
+// first freeBytes of a command are free, and every byte beyond comes out
+// of a pool of inflightBytes shared by all connections; a connection
+// whose client sends more waits (it is not read, so its client waits)
+// until another's command is answered, up to inflightWait, and is then
+// answered with error 1041 (Out of resources) and hung up on. So at most a few commands of megabytes are read, parsed and
+// planned at once, whatever the number of connections; ordinary
+// statements never wait.
+const (
+	freeBytes     = 64 << 10
+	inflightBytes = 32 << 20
+	inflightWait  = 20 * time.Second
+)
+
+var inflight = semaphore.NewWeighted(inflightBytes)
+
 // packetLimit follows what a client sends (see above).
 type packetLimit struct {
 	max int
@@ -63,6 +82,11 @@ type packetLimit struct {
 	// its capabilities, CLIENT_SSL among them.
 	flags    []byte
 	longData int
+	// sinceAnswerAll counts what the client sent since the server last
+	// answered, and pooled how much of it came out of the pool.
+	poolMu         sync.Mutex
+	sinceAnswerAll int64
+	pooled         int64
 	// loggedIn is set once the client has logged in: before, a client
 	// that sends more than max_allowed_packet is not a MySQL client
 	// waiting for an answer, and is hung up on at once.
@@ -71,9 +95,42 @@ type packetLimit struct {
 
 func newPacketLimit(max int) *packetLimit { return &packetLimit{max: max, cmd: -1} }
 
-// answered is called when the server writes to the client: over TLS,
-// counting starts again.
-func (l *packetLimit) answered() { l.sinceAnswer.Store(0) }
+// answered is called when the server writes to the client: counting
+// starts again, and what the command took from the pool goes back.
+func (l *packetLimit) answered() {
+	l.sinceAnswer.Store(0)
+	l.poolMu.Lock()
+	pooled := l.pooled
+	l.sinceAnswerAll, l.pooled = 0, 0
+	l.poolMu.Unlock()
+	if pooled > 0 {
+		inflight.Release(pooled)
+	}
+}
+
+// take counts n more bytes from the client and waits until the pool
+// covers what is beyond freeBytes; false when it did not in time.
+func (l *packetLimit) take(n int) bool {
+	l.poolMu.Lock()
+	l.sinceAnswerAll += int64(n)
+	need := l.sinceAnswerAll - freeBytes - l.pooled
+	l.poolMu.Unlock()
+	if need <= 0 {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), inflightWait)
+	defer cancel()
+	if inflight.Acquire(ctx, need) != nil {
+		return false
+	}
+	l.poolMu.Lock()
+	l.pooled += need
+	l.poolMu.Unlock()
+	return true
+}
+
+// close gives back what the connection holds of the pool.
+func (l *packetLimit) close() { l.answered() }
 
 // scan follows b, bytes just read from the client. When they hold more
 // than max_allowed_packet of one command it reports over, and how many
@@ -141,11 +198,19 @@ func (l *packetLimit) end() bool {
 	return false
 }
 
-// refuse answers an oversized packet: it reads and drops the rest of it
-// (toCome bytes, then any chunks continuing it), sends error 1153 and
-// closes the connection. Over TLS, or before the client logged in, it
-// only closes the connection.
-func (l *packetLimit) refuse(c net.Conn, toCome int) {
+// errPacketTooLarge and errBusy are what refuse answers.
+var (
+	errPacketTooLarge = mysql.NewSQLError(provider.ErrNumPacketTooLarge, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes")
+	errBusy           = mysql.NewSQLError(provider.ErrNumOutOfResources, "HY000",
+		"Out of resources: other connections' long statements held the server's %d MiB for statement text for %s; the connection is closed: send the statement again later, or a shorter one",
+		inflightBytes>>20, inflightWait)
+)
+
+// refuse answers a command the server will not read: it reads and drops
+// the rest of it (toCome bytes, then any chunks continuing it), sends the
+// error and closes the connection. Over TLS, or before the client logged
+// in, it only closes the connection.
+func (l *packetLimit) refuse(c net.Conn, toCome int, e *mysql.SQLError) {
 	defer c.Close()
 	if l.tls || !l.loggedIn.Load() {
 		return
@@ -168,10 +233,9 @@ func (l *packetLimit) refuse(c net.Conn, toCome int) {
 			return
 		}
 	}
-	msg := "Got a packet bigger than 'max_allowed_packet' bytes"
 	payload := []byte{0xff, 0, 0, '#'}
-	binary.LittleEndian.PutUint16(payload[1:], uint16(provider.ErrNumPacketTooLarge))
-	payload = append(append(payload, "08S01"...), msg...)
+	binary.LittleEndian.PutUint16(payload[1:], uint16(e.Num))
+	payload = append(append(payload, e.State...), e.Message...)
 	header := []byte{byte(len(payload)), byte(len(payload) >> 8), byte(len(payload) >> 16), l.seq + 1}
 	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = c.Write(append(header, payload...))
