@@ -30,19 +30,10 @@ func BenchmarkMySQLProtocol(b *testing.B) {
 	}
 	for _, conns := range []int{1, 8} {
 		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
-			db, err := sql.Open("mysql", "bench@tcp("+srv.Addr+")/iam")
-			if err != nil {
-				b.Fatal(err)
-			}
+			db, cs := openConns(b, srv.Addr, conns)
 			defer db.Close()
-			db.SetMaxOpenConns(conns)
-			db.SetMaxIdleConns(conns)
 			ctx := context.Background()
-			cs := make([]*sql.Conn, conns)
 			for i := range cs {
-				if cs[i], err = db.Conn(ctx); err != nil {
-					b.Fatal(err)
-				}
 				defer cs[i].Close()
 				for range 20 { // warm-up
 					if err := lookup(ctx, cs[i]); err != nil {
@@ -113,20 +104,8 @@ func BenchmarkServerMemory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				db, err := sql.Open("mysql", "bench@tcp("+srv.Addr+")/iam")
-				if err != nil {
-					b.Fatal(err)
-				}
-				db.SetMaxOpenConns(conns)
-				db.SetMaxIdleConns(conns)
-				ctx := context.Background()
-				cs := make([]*sql.Conn, conns)
-				for i := range cs {
-					if cs[i], err = db.Conn(ctx); err != nil {
-						b.Fatal(err)
-					}
-				}
-				lat, elapsed, err := closedLoop(ctx, cs, dur)
+				db, cs := openConns(b, srv.Addr, conns)
+				lat, elapsed, err := closedLoop(context.Background(), cs, dur)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -149,6 +128,24 @@ func BenchmarkServerMemory(b *testing.B) {
 			b.ReportMetric(qps/n, "queries/s")
 		})
 	}
+}
+
+// openConns opens conns connections to the server at addr.
+func openConns(b *testing.B, addr string, conns int) (*sql.DB, []*sql.Conn) {
+	b.Helper()
+	db, err := sql.Open("mysql", "bench@tcp("+addr+")/iam")
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	cs := make([]*sql.Conn, conns)
+	for i := range cs {
+		if cs[i], err = db.Conn(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db, cs
 }
 
 // lookup runs the lookup by UserName and reads its rows.
