@@ -73,6 +73,9 @@ type Config struct {
 	// CallBudget bounds the IAM calls of each statement (budget.go); 0
 	// is the default, which scales with the account.
 	CallBudget int
+	// Org, when set, turns org mode on (org.go): the tables span several
+	// accounts, and Concurrency bounds the calls of all of them.
+	Org *OrgConfig
 }
 
 // Provider is the GMS database provider: the iam database plus the stored
@@ -90,6 +93,8 @@ type Provider struct {
 	allowRoot   bool
 	callBudget  int
 	size        accountSize
+	org         *orgMode
+	orgOn       bool
 
 	db    *database
 	procs sql.ExternalStoredProcedureRegistry
@@ -125,6 +130,8 @@ func NewProvider(cfg Config) *Provider {
 		callBudget:  cfg.CallBudget,
 		calls:       map[string]int{},
 		identities:  map[string]*identity{},
+		org:         newOrgMode(cfg.Org),
+		orgOn:       cfg.Org != nil,
 	}
 	if p.concurrency <= 0 {
 		p.concurrency = 16

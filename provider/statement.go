@@ -51,6 +51,8 @@ type statement struct {
 	scans map[scanKey][]sql.Row
 	// budget counts the statement's IAM calls (budget.go).
 	budget *callBudget
+	// accountSems bound each account's calls in flight in org mode.
+	accountSems map[string]chan struct{}
 }
 
 // scanKey names one read of a table: its rows in one partition, with the
@@ -235,11 +237,21 @@ func isCancellation(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || iamCode(err) == "Canceled" || iamCode(err) == "Timeout"
 }
 
-// call makes one IAM call within the statement's concurrency bound.
-func stmtCall[T any](ctx context.Context, st *statement, op string, f func() (T, error)) (T, error) {
+// call makes one IAM call of a scope within the statement's concurrency
+// bounds: the scope's account's in org mode, then the global one.
+func stmtCall[T any](ctx context.Context, st *statement, scope, op string, f func() (T, error)) (T, error) {
 	if err := st.budget.spend(); err != nil {
 		var zero T
 		return zero, err
+	}
+	if sem := st.accountSem(scope); sem != nil {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			var zero T
+			return zero, iamError(op, ctx.Err())
+		}
+		defer func() { <-sem }()
 	}
 	select {
 	case st.sem <- struct{}{}:
@@ -410,6 +422,11 @@ func (st *statement) denyListing() {
 // for SHOW WARNINGS (a Note) and for callers that act on it (the partial
 // exit status, the report's incomplete list).
 func (st *statement) incomplete(ctx *sql.Context, in Incomplete) {
+	if a, ok := ctx.Value(accountKey{}).(Account); ok && in.Account == "" {
+		// Read in org mode: say which account.
+		in.Account, in.AccountName = a.Id, a.Name
+		in.Reason = "account " + a.label() + ": " + in.Reason
+	}
 	st.note(ctx, &sql.Warning{Level: "Warning", Code: WarnPartial, Message: "partial result: " + in.Reason})
 	if s := sessionOf(ctx); s != nil {
 		s.addIncomplete(in)

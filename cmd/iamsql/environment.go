@@ -63,10 +63,15 @@ func (e *environment) engine(readOnly bool) (*provider.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	org, err := e.orgConfig()
+	if err != nil {
+		return nil, err
+	}
 	return provider.NewEngine(provider.Config{
+		Org:         org,
 		Journal:     journal,
 		Clients:     clients,
-		Concurrency: e.concurrency,
+		Concurrency: e.engineConcurrency(),
 		CallBudget:  e.callBudget,
 		ReadOnly:    readOnly,
 		Logger:      e.logger(),
@@ -82,6 +87,9 @@ func (e *environment) clients() (*awsiam.Clients, error) {
 	}
 	if e.endpointURL != "" || e.profile != "" {
 		return nil, errUsage{"--sandbox cannot be combined with --endpoint-url or --profile"}
+	}
+	if e.org {
+		return e.sandboxOrg()
 	}
 	emu, err := emulator.New(emulator.Options{Seed: "demo", Logger: e.logger()})
 	if err != nil {

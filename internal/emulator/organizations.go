@@ -695,7 +695,7 @@ func (e *Emulator) seedUsers(n int) error {
 //	345678901234 prod     (Workloads)  svc-backup: a key 30 days old, used today;
 //	                                   old-admin: an inactive key 900 days old
 //	456789012345 sandbox  (Sandbox)    tester: a key 10 days old, never used
-//	567890123456 archive  (Sandbox)    SUSPENDED
+//	567890123456 archive  (Sandbox)    no users
 //
 // Every account has its root key (AKIAROOT + the account id); members
 // have OrganizationAccountAccessRole trusting the management account.
@@ -752,5 +752,5 @@ func (o *Org) seedDemoOrg() error {
 			}
 		}
 	}
-	return o.SetAccountStatus("567890123456", AccountSuspended)
+	return nil
 }

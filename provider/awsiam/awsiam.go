@@ -89,6 +89,8 @@ type Clients struct {
 	cfgErr  error
 	mu      sync.Mutex
 	clients map[string]API
+	// wrapped is the API of NewClientsFor.
+	wrapped API
 }
 
 // NewClients prepares a client factory; nothing is loaded until For.
@@ -99,7 +101,7 @@ func NewClients(opts Options) *Clients {
 // NewClientsFor wraps an existing API (a test double, the sandbox) for
 // every partition; of o only the retry bounds apply.
 func NewClientsFor(api API, o ...Options) *Clients {
-	c := &Clients{clients: map[string]API{}}
+	c := &Clients{clients: map[string]API{}, wrapped: api}
 	if len(o) > 0 {
 		c.opts = o[0]
 	}

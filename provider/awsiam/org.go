@@ -1,0 +1,137 @@
+package awsiam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// IdentityAPI says who the caller is (STS).
+type IdentityAPI interface {
+	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// OrganizationsAPI is the part of AWS Organizations iamsql reads.
+type OrganizationsAPI interface {
+	organizations.ListAccountsAPIClient
+	ListParents(context.Context, *organizations.ListParentsInput, ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
+}
+
+var (
+	_ IdentityAPI      = (*sts.Client)(nil)
+	_ OrganizationsAPI = (*organizations.Client)(nil)
+)
+
+// globalRegion is where STS and Organizations are called when the
+// configuration names no region (both have a global endpoint there).
+const globalRegion = "us-east-1"
+
+// Identity returns the STS client of the caller's credentials. Clients
+// wrapping an API (NewClientsFor) answer with it when it has
+// GetCallerIdentity.
+func (c *Clients) Identity(ctx context.Context) (IdentityAPI, error) {
+	if fixed, ok := c.fixed(); ok {
+		if id, ok := fixed.(IdentityAPI); ok {
+			return id, nil
+		}
+		return nil, errors.New("these IAM clients have no STS (GetCallerIdentity)")
+	}
+	if err := c.load(ctx); err != nil {
+		return nil, err
+	}
+	return sts.NewFromConfig(c.cfg, func(o *sts.Options) {
+		if o.Region == "" {
+			o.Region = globalRegion
+		}
+		o.Retryer = NewRetryer(c.opts)
+		o.HTTPClient = bodyGuard{o.HTTPClient}
+		if c.opts.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
+		}
+	}), nil
+}
+
+// Organizations returns the AWS Organizations client of the caller's
+// credentials (the management account's, in org mode).
+func (c *Clients) Organizations(ctx context.Context) (OrganizationsAPI, error) {
+	if fixed, ok := c.fixed(); ok {
+		if o, ok := fixed.(OrganizationsAPI); ok {
+			return o, nil
+		}
+		return nil, errors.New("these IAM clients have no AWS Organizations client")
+	}
+	if err := c.load(ctx); err != nil {
+		return nil, err
+	}
+	return organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
+		if o.Region == "" {
+			o.Region = globalRegion
+		}
+		o.Retryer = NewRetryer(c.opts)
+		o.HTTPClient = bodyGuard{o.HTTPClient}
+		if c.opts.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
+		}
+	}), nil
+}
+
+// AssumeRole returns the clients of another account: its role roleArn
+// assumed with these clients' credentials (an external id when set),
+// the temporary credentials cached and refreshed before they expire.
+// maxAttempts, when positive, is the new clients' retry budget.
+func (c *Clients) AssumeRole(ctx context.Context, roleArn, externalID string, maxAttempts int) (*Clients, error) {
+	if _, ok := c.fixed(); ok {
+		return nil, errors.New("these IAM clients cannot assume a role")
+	}
+	stsc, err := c.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	assumer, ok := stsc.(stscreds.AssumeRoleAPIClient)
+	if !ok {
+		return nil, fmt.Errorf("internal: %T cannot assume a role", stsc)
+	}
+	cfg := c.cfg.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(assumer, roleArn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "iamsql"
+		if externalID != "" {
+			o.ExternalID = aws.String(externalID)
+		}
+	}))
+	opts := c.opts
+	opts.Config = &cfg
+	if maxAttempts > 0 {
+		opts.MaxAttempts = maxAttempts
+	}
+	return NewClients(opts), nil
+}
+
+// Credentials retrieves the clients' credentials (for assumed-role
+// clients: the AssumeRole call, unless cached), so that an account whose
+// role cannot be assumed is known before its first IAM call.
+func (c *Clients) Credentials(ctx context.Context) error {
+	if _, ok := c.fixed(); ok {
+		return nil
+	}
+	if err := c.load(ctx); err != nil {
+		return err
+	}
+	if c.cfg.Credentials == nil {
+		return errors.New("no AWS credentials")
+	}
+	_, err := c.cfg.Credentials.Retrieve(ctx)
+	return err
+}
+
+// fixed is the API NewClientsFor wraps.
+func (c *Clients) fixed() (API, bool) {
+	if c.wrapped == nil {
+		return nil, false
+	}
+	return c.wrapped, true
+}
