@@ -432,13 +432,14 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 				go func() {
 					defer wg.Done()
 					defer func() { <-slots }()
-					actx := ctx.WithContext(context.WithValue(runCtx, accountKey{}, Account{Id: id, Name: names[id]}))
+					scope := scopeOf(part, id)
+					actx := ctx.WithContext(awsiam.WithAttemptLimit(context.WithValue(runCtx, accountKey{}, Account{Id: id, Name: names[id]}),
+						st.accountSem(scope), st.sem))
 					aprm := params{}
 					for k, v := range prm {
 						aprm[k] = v
 					}
 					aprm[schema.AccountIDColumn] = id
-					scope := scopeOf(part, id)
 					send := func(it item) bool {
 						select {
 						case out <- it:

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/iamsql/iamsql/provider/awsiam"
 )
 
 // statement is one statement's view of IAM. It remembers every answer the
@@ -238,20 +240,17 @@ func isCancellation(err error) bool {
 }
 
 // call makes one IAM call of a scope within the statement's concurrency
-// bounds: the scope's account's in org mode, then the global one.
+// bound (in org mode, its account's and the global one, per attempt).
 func stmtCall[T any](ctx context.Context, st *statement, scope, op string, f func() (T, error)) (T, error) {
 	if err := st.budget.spend(); err != nil {
 		var zero T
 		return zero, err
 	}
-	if sem := st.accountSem(scope); sem != nil {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			var zero T
-			return zero, iamError(op, ctx.Err())
-		}
-		defer func() { <-sem }()
+	if awsiam.HasAttemptLimit(ctx) {
+		// Org mode: an account's bound and the global one are taken per
+		// HTTP attempt (acrossAccounts), so a call waiting out
+		// throttling holds neither.
+		return call(ctx, st.p, op, f)
 	}
 	select {
 	case st.sem <- struct{}{}:

@@ -236,6 +236,14 @@ const DefaultMaxAttempts = 15
 type bodyGuard struct{ next iam.HTTPClient }
 
 func (g bodyGuard) Do(r *http.Request) (*http.Response, error) {
+	for _, sem := range attemptLimits(r.Context()) {
+		select {
+		case sem <- struct{}{}:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+		defer func() { <-sem }()
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r2 := *r
 		r2.Body = readCloser{r.Body}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -134,4 +135,24 @@ func (c *Clients) fixed() (API, bool) {
 		return nil, false
 	}
 	return c.wrapped, true
+}
+
+type attemptLimitKey struct{}
+
+// WithAttemptLimit makes every HTTP attempt of the calls made with ctx
+// hold a slot of each of sems, taken in order, while it is sent and
+// answered, and only then: a call waiting out its retry backoff holds
+// none, so an account IAM throttles keeps no other from calling, and
+// sends no more than its own bound at once.
+func WithAttemptLimit(ctx context.Context, sems ...chan struct{}) context.Context {
+	all := append(slices.Clone(attemptLimits(ctx)), sems...)
+	return context.WithValue(ctx, attemptLimitKey{}, all)
+}
+
+// HasAttemptLimit reports whether ctx carries WithAttemptLimit's bounds.
+func HasAttemptLimit(ctx context.Context) bool { return len(attemptLimits(ctx)) > 0 }
+
+func attemptLimits(ctx context.Context) []chan struct{} {
+	sems, _ := ctx.Value(attemptLimitKey{}).([]chan struct{})
+	return sems
 }
