@@ -410,6 +410,10 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 		for _, a := range accts {
 			names[a.Id] = a.Name
 		}
+		stats := statsOf(ctx)
+		if stats != nil {
+			stats.accountsTotal.Add(int64(len(ids)))
+		}
 		runCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		type item struct {
@@ -432,6 +436,9 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 				go func() {
 					defer wg.Done()
 					defer func() { <-slots }()
+					if stats != nil {
+						defer stats.accountsDone.Add(1)
+					}
 					scope := scopeOf(part, id)
 					actx := ctx.WithContext(awsiam.WithAttemptLimit(context.WithValue(runCtx, accountKey{}, Account{Id: id, Name: names[id]}),
 						st.accountSem(scope), st.sem))

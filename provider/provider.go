@@ -294,10 +294,24 @@ func errorCode(err error) string {
 	return "error"
 }
 
-// CallStats counts the IAM calls one statement made, by operation.
+// CallStats counts the IAM calls one statement made, by operation, and
+// in org mode the accounts it has read and has to read.
 type CallStats struct {
 	mu    sync.Mutex
 	Calls map[string]int
+
+	accountsDone, accountsTotal atomic.Int64
+}
+
+// Accounts is how many accounts the statement has read, of how many it
+// is reading (org mode; 0, 0 otherwise).
+func (s *CallStats) Accounts() (done, total int) {
+	return int(s.accountsDone.Load()), int(s.accountsTotal.Load())
+}
+
+func statsOf(ctx context.Context) *CallStats {
+	s, _ := ctx.Value(statsKey{}).(*CallStats)
+	return s
 }
 
 // Total is the number of IAM calls made.

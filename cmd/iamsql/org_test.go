@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,5 +78,96 @@ func TestOrgFlagsAreCheckedFirst(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, exitUsage, tc.want)
 		}
+	}
+}
+
+// orgReport is the JSON document of `report --org -o json`.
+type orgReport struct {
+	Accounts []struct {
+		Account  string
+		Name     *string
+		Users    *int
+		Keys     int
+		RootKeys *bool
+		Findings int
+	} `json:"accounts"`
+	Findings []struct {
+		Finding, Account, UserName string
+		AccessKeyID                *string `json:"AccessKeyId"`
+	} `json:"findings"`
+	Incomplete []struct{ Source, Reason string } `json:"incomplete"`
+}
+
+func TestReportOrgBreaksDownEveryAccount(t *testing.T) {
+	out, errOut, code := cli(t, "", "--sandbox", "report", "--org", "-o", "json")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var doc orgReport
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, a := range doc.Accounts {
+		name := "-"
+		if a.Name != nil {
+			name = *a.Name
+		}
+		rows = append(rows, fmt.Sprintf("%s %s users=%d keys=%d root=%v findings=%d", a.Account, name, *a.Users, a.Keys, *a.RootKeys, a.Findings))
+	}
+	want := []string{
+		"123456789012 management users=6 keys=8 root=true findings=10",
+		"210987654321 dev users=2 keys=3 root=true findings=5",
+		"345678901234 prod users=2 keys=2 root=false findings=1",
+		"456789012345 sandbox users=1 keys=1 root=false findings=0",
+		"567890123456 archive users=0 keys=0 root=false findings=0",
+		"total - users=11 keys=14 root=true findings=16",
+	}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("accounts:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	// Findings name their account by id and name: dev's root keys, known
+	// only from its account summary, and ada's old key in dev.
+	found := map[string]bool{}
+	for _, f := range doc.Findings {
+		found[f.Finding+" "+f.Account+" "+f.UserName] = true
+	}
+	for _, w := range []string{"root-keys 210987654321 (dev) root", "root-keys 123456789012 (management) root", "old-keys 210987654321 (dev) ada", "inactive-keys 345678901234 (prod) old-admin"} {
+		if !found[w] {
+			t.Errorf("no finding %q in %v", w, found)
+		}
+	}
+	html, _, code := cli(t, "", "--sandbox", "--org", "report", "-o", "html")
+	if code != 0 || !strings.Contains(html, `<table class="accounts" id="account-table">`) ||
+		!strings.Contains(html, `<tr data-account="345678901234"><td class="id">345678901234</td><td>prod</td>`) ||
+		!strings.Contains(html, "Organization: <b>5 accounts</b>") {
+		t.Fatalf("exit %d; the HTML lacks the account breakdown", code)
+	}
+}
+
+func TestReportOrgListsUnreadableAccountsAsIncomplete(t *testing.T) {
+	org, url := orgEnv(t, "org:3x2")
+	org.Account("100000000001").RemoveRole(emulator.DefaultOrgRole)
+	out, _, code := cli(t, "", "--org", "--endpoint-url", url, "report", "-o", "json")
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d", code, exitPartial)
+	}
+	var doc orgReport
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, in := range doc.Incomplete {
+		named = named || strings.Contains(in.Reason, "account 100000000001 (account-002) could not be read")
+	}
+	if !named {
+		t.Fatalf("incomplete %+v does not name the account", doc.Incomplete)
+	}
+	var ids []string
+	for _, a := range doc.Accounts {
+		ids = append(ids, a.Account)
+	}
+	if !slices.Equal(ids, []string{"100000000000", "100000000002", "total"}) {
+		t.Fatalf("accounts %v", ids)
 	}
 }

@@ -697,8 +697,9 @@ func (e *Emulator) seedUsers(n int) error {
 //	456789012345 sandbox  (Sandbox)    tester: a key 10 days old, never used
 //	567890123456 archive  (Sandbox)    no users
 //
-// Every account has its root key (AKIAROOT + the account id); members
-// have OrganizationAccountAccessRole trusting the management account.
+// Members have OrganizationAccountAccessRole trusting the management
+// account, and no root access key except dev's (AKIAROOT + its id), as
+// accounts created in an organization start without one.
 func (o *Org) seedDemoOrg() error {
 	if _, err := o.AddAccount(AccountInfo{Name: "management", Email: "aws-management@example.com"}, Options{Seed: "demo"}); err != nil {
 		return err
@@ -736,6 +737,9 @@ func (o *Org) seedDemoOrg() error {
 		if err != nil {
 			return err
 		}
+		if m.name != "dev" {
+			e.removeRootKey()
+		}
 		now := e.nowUTC()
 		for _, u := range m.users {
 			if err := e.AddUser(User{UserName: u, UserID: deterministicUserID(m.id + "/" + u), CreateDate: now.Add(-1000 * day)}); err != nil {
@@ -753,4 +757,12 @@ func (o *Org) seedDemoOrg() error {
 		}
 	}
 	return nil
+}
+
+// removeRootKey deletes the root user's access key (the account is then
+// reached only through roles).
+func (e *Emulator) removeRootKey() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.keys, e.rootKeyID)
 }
