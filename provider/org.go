@@ -56,7 +56,16 @@ type OrgConfig struct {
 	// (awsiam.DefaultMaxAttempts when 0): an account that runs out is
 	// left out with a warning, and slows no other.
 	MaxAttempts int
+	// MaxBackoff caps the jittered wait between two tries of a member
+	// account's call (DefaultAccountMaxBackoff when 0).
+	MaxBackoff time.Duration
 }
+
+// DefaultAccountMaxBackoff caps the wait between two tries of a throttled
+// call in a member account. The SDK's 20 s suits one account; across
+// accounts each read streams its users' keys in order, and a call
+// waiting 20 s holds back the ones behind it.
+const DefaultAccountMaxBackoff = 2 * time.Second
 
 // ProfileAccount is one account of --profiles.
 type ProfileAccount struct {
@@ -111,6 +120,9 @@ func newOrgMode(cfg *OrgConfig) *orgMode {
 	if m.cfg.AccountConcurrency <= 0 {
 		m.cfg.AccountConcurrency = DefaultAccountConcurrency
 	}
+	if m.cfg.MaxBackoff <= 0 {
+		m.cfg.MaxBackoff = DefaultAccountMaxBackoff
+	}
 	return m
 }
 
@@ -160,7 +172,7 @@ func (p *Provider) clientsOf(ctx context.Context, scope string) (*awsiam.Clients
 	if c, ok := o.members[account]; ok {
 		return c, nil
 	}
-	c, err := p.clients.AssumeRole(ctx, "arn:aws:iam::"+account+":role/"+o.cfg.Role, o.cfg.ExternalID, o.cfg.MaxAttempts)
+	c, err := p.clients.AssumeRole(ctx, "arn:aws:iam::"+account+":role/"+o.cfg.Role, o.cfg.ExternalID, o.cfg.MaxAttempts, o.cfg.MaxBackoff)
 	if err != nil {
 		return nil, err
 	}

@@ -764,5 +764,5 @@ func (o *Org) seedDemoOrg() error {
 func (e *Emulator) removeRootKey() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	delete(e.keys, e.rootKeyID)
+	e.dropKeyLocked(e.rootKeyID)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -84,8 +85,9 @@ func (c *Clients) Organizations(ctx context.Context) (OrganizationsAPI, error) {
 // AssumeRole returns the clients of another account: its role roleArn
 // assumed with these clients' credentials (an external id when set),
 // the temporary credentials cached and refreshed before they expire.
-// maxAttempts, when positive, is the new clients' retry budget.
-func (c *Clients) AssumeRole(ctx context.Context, roleArn, externalID string, maxAttempts int) (*Clients, error) {
+// maxAttempts and maxBackoff, when positive, are the new clients' retry
+// budget and longest wait between tries.
+func (c *Clients) AssumeRole(ctx context.Context, roleArn, externalID string, maxAttempts int, maxBackoff time.Duration) (*Clients, error) {
 	if _, ok := c.fixed(); ok {
 		return nil, errors.New("these IAM clients cannot assume a role")
 	}
@@ -108,6 +110,9 @@ func (c *Clients) AssumeRole(ctx context.Context, roleArn, externalID string, ma
 	opts.Config = &cfg
 	if maxAttempts > 0 {
 		opts.MaxAttempts = maxAttempts
+	}
+	if maxBackoff > 0 {
+		opts.MaxBackoff = maxBackoff
 	}
 	return NewClients(opts), nil
 }
