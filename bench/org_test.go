@@ -2,9 +2,7 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/provider"
@@ -35,8 +34,20 @@ const (
 	orgCSVInventory = orgInventorySQL
 )
 
-// orgSeed is the generated organization the benchmarks read.
-func orgSeed(accounts, users int) string { return fmt.Sprintf("org:%dx%d", accounts, users) }
+// benchOrg is the generated organization the benchmarks read: 100
+// accounts of 1,000 users with a key each (20 accounts with -quick), at
+// latency per call.
+func benchOrg(b *testing.B, latency time.Duration) (org *emulator.Org, accounts, users int) {
+	accounts, users = orgAccounts, orgUsers
+	if Quick() {
+		accounts = 20
+	}
+	org, err := emulator.NewOrg(emulator.OrgOptions{Seed: fmt.Sprintf("org:%dx%d", accounts, users), Latency: latency})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return org, accounts, users
+}
 
 // orgCalls is the fewest calls of the org-wide inventory and the calls of
 // its slowest account, one after another at its own concurrency: the
@@ -92,24 +103,29 @@ func runOrgInventory(ctx context.Context, org *emulator.Org) (orgRun, error) {
 	if err != nil {
 		return r, err
 	}
-	for {
-		row, err := res.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			res.Close()
-			return r, err
-		}
+	err = drain(res, func(row sql.Row) {
 		r.rows++
 		r.finished[fmt.Sprint(row[0])] = time.Since(start)
-	}
-	if err := res.Close(); err != nil {
+	})
+	if err != nil {
 		return r, err
 	}
 	r.wall = time.Since(start)
 	r.partial = len(sess.Incomplete())
 	return r, nil
+}
+
+// runCompleteInventory runs the inventory, which must have every row.
+func runCompleteInventory(b *testing.B, ctx context.Context, org *emulator.Org, rows int) orgRun {
+	org.ResetCalls()
+	r, err := runOrgInventory(ctx, org)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r.rows != rows || r.partial != 0 {
+		b.Fatalf("%d rows (%d accounts incomplete), want %d", r.rows, r.partial, rows)
+	}
+	return r
 }
 
 // BenchmarkOrgInventory times the org-wide key inventory of 100 accounts
@@ -119,14 +135,7 @@ func runOrgInventory(ctx context.Context, org *emulator.Org) (orgRun, error) {
 // finish within 10% of their fault-free time.
 func BenchmarkOrgInventory(b *testing.B) {
 	ctx := context.Background()
-	accounts, users := orgAccounts, orgUsers
-	if Quick() {
-		accounts = 20
-	}
-	org, err := emulator.NewOrg(emulator.OrgOptions{Seed: orgSeed(accounts, users), Latency: orgLatency})
-	if err != nil {
-		b.Fatal(err)
-	}
+	org, accounts, users := benchOrg(b, orgLatency)
 	total, slowest := orgCalls(accounts, users)
 	byGlobal := time.Duration(ceilDiv(total, orgGlobalConc)) * orgLatency
 	byAccount := time.Duration(slowest) * orgLatency
@@ -140,14 +149,7 @@ func BenchmarkOrgInventory(b *testing.B) {
 	b.Run("fault_free", func(b *testing.B) {
 		var wall time.Duration
 		for i := 0; i < b.N; i++ {
-			org.ResetCalls()
-			r, err := runOrgInventory(ctx, org)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if r.rows != rows || r.partial != 0 {
-				b.Fatalf("%d rows (%d accounts incomplete), want %d", r.rows, r.partial, rows)
-			}
+			r := runCompleteInventory(b, ctx, org, rows)
 			if got := org.TotalCalls(); got != total {
 				b.Logf("%d calls, the minimum is %d", got, total)
 			}
@@ -177,14 +179,7 @@ func BenchmarkOrgInventory(b *testing.B) {
 		}()
 		var worst, throttledWall float64
 		for i := 0; i < b.N; i++ {
-			org.ResetCalls()
-			r, err := runOrgInventory(ctx, org)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if r.rows != rows || r.partial != 0 {
-				b.Fatalf("%d rows (%d accounts incomplete), want %d", r.rows, r.partial, rows)
-			}
+			r := runCompleteInventory(b, ctx, org, rows)
 			// The unthrottled accounts: the latest finish, against the
 			// fault-free run's.
 			var others, before time.Duration
@@ -210,14 +205,7 @@ func BenchmarkOrgInventory(b *testing.B) {
 func BenchmarkOrgInventoryCSVPeakRSS(b *testing.B) {
 	bin := binary(b)
 	ctx := context.Background()
-	accounts, users := orgAccounts, orgUsers
-	if Quick() {
-		accounts = 20
-	}
-	org, err := emulator.NewOrg(emulator.OrgOptions{Seed: orgSeed(accounts, users)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	org, accounts, users := benchOrg(b, 0)
 	srv, err := org.Listen("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -1,9 +1,6 @@
 package provider
 
 import (
-	"context"
-	"errors"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -12,11 +9,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/emulator/emutest"
-	"github.com/iamsql/iamsql/internal/output"
 	"github.com/iamsql/iamsql/provider/awsiam"
 )
 
@@ -78,33 +73,7 @@ func newOrgWorld(t testing.TB, o orgWorldOptions) *orgWorld {
 func (w *orgWorld) exec(query string) result {
 	w.t.Helper()
 	w.org.ResetCalls()
-	var r result
-	res, err := w.eng.Query(context.Background(), w.sess, query)
-	if err == nil {
-		for {
-			row, err2 := res.Next()
-			if errors.Is(err2, io.EOF) {
-				break
-			}
-			if err2 != nil {
-				err = err2
-				break
-			}
-			cells := make([]string, len(row))
-			for i, v := range row {
-				cells[i] = output.Text(v)
-			}
-			r.rows = append(r.rows, cells)
-		}
-		if cerr := res.Close(); err == nil {
-			err = cerr
-		}
-	}
-	r.err = err
-	var sqlErr *mysql.SQLError
-	if errors.As(err, &sqlErr) {
-		r.errNum = sqlErr.Num
-	}
+	r := runStatement(w.eng, w.sess, query)
 	r.calls = w.calls()
 	return r
 }

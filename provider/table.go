@@ -551,12 +551,12 @@ func (b rowBuilder) scan(ctx *sql.Context, st *statement, part string, prm param
 }
 
 // window is how far a scan of a scope fetches ahead of its reader: twice
-// the bound of its calls in flight; in org mode eight times its account's,
+// the bound of its calls in flight; in org mode four times its account's,
 // so that a call waiting out throttling (or a ListUsers page) seldom
 // holds back the calls behind it.
 func (p *Provider) window(scope string) int {
 	if _, account := splitScope(scope); account != "" {
-		return 8 * p.org.cfg.AccountConcurrency
+		return 4 * p.org.cfg.AccountConcurrency
 	}
 	return 2 * p.concurrency
 }

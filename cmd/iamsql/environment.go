@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/output"
@@ -95,13 +94,11 @@ func (e *environment) clients() (*awsiam.Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.sandboxLatency != "" {
-		d, err := time.ParseDuration(e.sandboxLatency)
-		if err != nil || d < 0 {
-			return nil, errUsage{fmt.Sprintf("--sandbox-latency: %q is not a duration like 200ms", e.sandboxLatency)}
-		}
-		emu.SetLatency(d)
+	d, err := e.sandboxLatencyValue()
+	if err != nil {
+		return nil, err
 	}
+	emu.SetLatency(d)
 	return sandbox.Clients(emu, awsiam.Options{}), nil
 }
 

@@ -98,14 +98,12 @@ func (e *environment) sandboxOrg() (*awsiam.Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.sandboxLatency != "" {
-		d, err := time.ParseDuration(e.sandboxLatency)
-		if err != nil || d < 0 {
-			return nil, errUsage{fmt.Sprintf("--sandbox-latency: %q is not a duration like 200ms", e.sandboxLatency)}
-		}
-		for _, a := range org.Accounts() {
-			org.Account(a.ID).SetLatency(d)
-		}
+	d, err := e.sandboxLatencyValue()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range org.Accounts() {
+		org.Account(a.ID).SetLatency(d)
 	}
 	id, secret := org.Management().RootCredentials()
 	return awsiam.NewClients(awsiam.Options{
@@ -116,4 +114,16 @@ func (e *environment) sandboxOrg() (*awsiam.Clients, error) {
 			HTTPClient:  &http.Client{Transport: org.Transport()},
 		},
 	}), nil
+}
+
+// sandboxLatencyValue is --sandbox-latency (0 when not given).
+func (e *environment) sandboxLatencyValue() (time.Duration, error) {
+	if e.sandboxLatency == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(e.sandboxLatency)
+	if err != nil || d < 0 {
+		return 0, errUsage{fmt.Sprintf("--sandbox-latency: %q is not a duration like 200ms", e.sandboxLatency)}
+	}
+	return d, nil
 }

@@ -40,11 +40,32 @@ const (
 )
 
 var orgOperations = map[string]opFunc{
-	"DescribeOrganization":             opDescribeOrganization,
-	"ListAccounts":                     opListAccounts,
-	"ListRoots":                        opListRoots,
-	"ListParents":                      opListParents,
-	"ListOrganizationalUnitsForParent": opListOUsForParent,
+	"DescribeOrganization":             orgOp(opDescribeOrganization, false),
+	"ListAccounts":                     orgOp(opListAccounts, true),
+	"ListRoots":                        orgOp(opListRoots, true),
+	"ListParents":                      orgOp(opListParents, true),
+	"ListOrganizationalUnitsForParent": orgOp(opListOUsForParent, true),
+}
+
+// orgOp is an Organizations operation: it runs with the directory locked,
+// for a caller in an organization — in its management account when
+// management is set, as Organizations allows its listings only there.
+func orgOp(op func(c *reqCtx, o *orgState) (result, *APIError), management bool) opFunc {
+	return func(c *reqCtx) (result, *APIError) {
+		d := c.e.dir
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		o, aerr := c.orgOf()
+		if aerr != nil {
+			return nil, aerr
+		}
+		if management {
+			if aerr := c.managementOnly(o); aerr != nil {
+				return nil, aerr
+			}
+		}
+		return op(c, o)
+	}
 }
 
 // AccountInfo is a member account as Organizations describes it. Parent
@@ -475,14 +496,7 @@ func nextToken(end, total int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("next:" + strconv.Itoa(end)))
 }
 
-func opDescribeOrganization(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
+func opDescribeOrganization(c *reqCtx, o *orgState) (result, *APIError) {
 	m := o.accounts[o.mgmt]
 	return jsonAnswer{"Organization": map[string]any{
 		"Id": o.id, "Arn": "arn:aws:organizations::" + o.mgmt + ":organization/" + o.id, "FeatureSet": "ALL",
@@ -491,17 +505,7 @@ func opDescribeOrganization(c *reqCtx) (result, *APIError) {
 	}}, nil
 }
 
-func opListAccounts(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
+func opListAccounts(c *reqCtx, o *orgState) (result, *APIError) {
 	start, end, aerr := orgPage(c, len(o.order))
 	if aerr != nil {
 		return nil, aerr
@@ -521,31 +525,11 @@ func opListAccounts(c *reqCtx) (result, *APIError) {
 	return res, nil
 }
 
-func opListRoots(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
+func opListRoots(c *reqCtx, o *orgState) (result, *APIError) {
 	return jsonAnswer{"Roots": []any{map[string]any{"Id": o.rootID, "Arn": o.arn("root", o.rootID), "Name": "Root", "PolicyTypes": []any{}}}}, nil
 }
 
-func opListParents(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
+func opListParents(c *reqCtx, o *orgState) (result, *APIError) {
 	child := c.params.Get("ChildId")
 	var parent string
 	if a, ok := o.accounts[child]; ok {
@@ -564,17 +548,7 @@ func opListParents(c *reqCtx) (result, *APIError) {
 	return jsonAnswer{"Parents": []any{map[string]any{"Id": parent, "Type": typ}}}, nil
 }
 
-func opListOUsForParent(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
+func opListOUsForParent(c *reqCtx, o *orgState) (result, *APIError) {
 	parent := c.params.Get("ParentId")
 	if _, ok := o.ous[parent]; !ok && parent != o.rootID {
 		return nil, newError("ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")

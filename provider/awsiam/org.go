@@ -47,15 +47,22 @@ func (c *Clients) Identity(ctx context.Context) (IdentityAPI, error) {
 		return nil, err
 	}
 	return sts.NewFromConfig(c.cfg, func(o *sts.Options) {
-		if o.Region == "" {
-			o.Region = globalRegion
-		}
-		o.Retryer = NewRetryer(c.opts)
+		c.globalService(&o.Region, &o.Retryer, &o.BaseEndpoint)
 		o.HTTPClient = bodyGuard{o.HTTPClient}
-		if c.opts.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
-		}
 	}), nil
+}
+
+// globalService sets what iamsql sets on an STS or Organizations client:
+// a region when the configuration has none (both have a global endpoint
+// there), the retry policy of reads, and the endpoint override.
+func (c *Clients) globalService(region *string, retryer *aws.Retryer, endpoint **string) {
+	if *region == "" {
+		*region = globalRegion
+	}
+	*retryer = NewRetryer(c.opts)
+	if c.opts.EndpointURL != "" {
+		*endpoint = aws.String(c.opts.EndpointURL)
+	}
 }
 
 // Organizations returns the AWS Organizations client of the caller's
@@ -71,14 +78,8 @@ func (c *Clients) Organizations(ctx context.Context) (OrganizationsAPI, error) {
 		return nil, err
 	}
 	return organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
-		if o.Region == "" {
-			o.Region = globalRegion
-		}
-		o.Retryer = NewRetryer(c.opts)
+		c.globalService(&o.Region, &o.Retryer, &o.BaseEndpoint)
 		o.HTTPClient = bodyGuard{o.HTTPClient}
-		if c.opts.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(c.opts.EndpointURL)
-		}
 	}), nil
 }
 
