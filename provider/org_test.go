@@ -263,3 +263,19 @@ func TestSingleAccountRowsCarryTheSignersAccount(t *testing.T) {
 	wantRows(t, r, "user-00001")
 	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListUsers": 1})
 }
+
+func TestOrgDefaultCallBudgetGrowsWithTheAccountsRead(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:4x30"})
+	if got := w.eng.Provider.fullScanCost(); got != 0 {
+		t.Fatalf("full-scan cost %d before any read", got)
+	}
+	if r := w.exec(inventory); r.err != nil {
+		t.Fatal(r.err)
+	}
+	// Each account read: a ListUsers page, a ListAccessKeys and (at most)
+	// two GetAccessKeyLastUsed per user and for the root user, and a
+	// GetAccountSummary: 1 + 3 × 31 + 1 = 95 calls.
+	if got, want := w.eng.Provider.fullScanCost(), int64(4*95); got != want {
+		t.Fatalf("full-scan cost %d, want %d (4 accounts of 30 users)", got, want)
+	}
+}
