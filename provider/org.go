@@ -80,7 +80,7 @@ type orgMode struct {
 	mu sync.Mutex
 	// members are the clients of each account by id (assumed-role
 	// clients cache and refresh their credentials).
-	members map[string]*awsiam.Clients
+	members map[string]*onceValue[*awsiam.Clients]
 	// profileIDs is each profile's account id, asked once.
 	profileIDs map[string]*onceValue[string]
 	// accountIDs is, per scope, the signer's account id (single-account
@@ -110,7 +110,7 @@ func (o *onceValue[T]) get(f func() (T, error)) (T, error) {
 }
 
 func newOrgMode(cfg *OrgConfig) *orgMode {
-	m := &orgMode{members: map[string]*awsiam.Clients{}, profileIDs: map[string]*onceValue[string]{}, accountIDs: map[string]*onceValue[string]{}}
+	m := &orgMode{members: map[string]*onceValue[*awsiam.Clients]{}, profileIDs: map[string]*onceValue[string]{}, accountIDs: map[string]*onceValue[string]{}}
 	if cfg != nil {
 		m.cfg = *cfg
 	}
@@ -168,16 +168,17 @@ func (p *Provider) clientsOf(ctx context.Context, scope string) (*awsiam.Clients
 		return p.clients, nil
 	}
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	if c, ok := o.members[account]; ok {
-		return c, nil
+	v, ok := o.members[account]
+	if !ok {
+		v = &onceValue[*awsiam.Clients]{}
+		o.members[account] = v
 	}
-	c, err := p.clients.AssumeRole(ctx, "arn:aws:iam::"+account+":role/"+o.cfg.Role, o.cfg.ExternalID, o.cfg.MaxAttempts, o.cfg.MaxBackoff)
-	if err != nil {
-		return nil, err
-	}
-	o.members[account] = c
-	return c, nil
+	o.mu.Unlock()
+	// Each account's role is assumed once (a failure is asked again),
+	// accounts at once.
+	return v.get(func() (*awsiam.Clients, error) {
+		return p.clients.AssumeRole(ctx, "arn:aws:iam::"+account+":role/"+o.cfg.Role, o.cfg.ExternalID, o.cfg.MaxAttempts, o.cfg.MaxBackoff)
+	})
 }
 
 // apiOf is the IAM client of a scope.
@@ -505,12 +506,16 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 // so that an account whose role cannot be assumed is told apart.
 func (p *Provider) reachAccount(ctx context.Context, scope string) error {
 	c, err := p.clientsOf(ctx, scope)
-	if err != nil {
-		return err
+	if err == nil {
+		err = c.Credentials(ctx)
 	}
-	if err := c.Credentials(ctx); err != nil {
+	if err != nil {
 		_, account := splitScope(scope)
-		return &accountError{why: fmt.Sprintf("could not assume %s in it", p.org.cfg.Role), err: err, account: account}
+		why := fmt.Sprintf("could not assume %s in it", p.org.cfg.Role)
+		if len(p.org.cfg.Profiles) > 0 {
+			why = "could not reach it"
+		}
+		return &accountError{why: why, err: err, account: account}
 	}
 	return nil
 }

@@ -3,14 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/sandbox"
 	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/provider/awsiam"
 )
@@ -90,9 +87,8 @@ func (e *environment) engineConcurrency() int {
 	return e.concurrency
 }
 
-// sandboxOrg is --sandbox --org: the demo organization in process, reached
-// through the real SDK clients (STS, Organizations and IAM) without a
-// socket, signed as its management account's root user.
+// sandboxOrg is --sandbox --org: the demo organization in process, as
+// its management account's root user (sandbox.OrgClients).
 func (e *environment) sandboxOrg() (*awsiam.Clients, error) {
 	org, err := emulator.NewOrg(emulator.OrgOptions{Seed: "org:demo", Logger: e.logger()})
 	if err != nil {
@@ -105,15 +101,7 @@ func (e *environment) sandboxOrg() (*awsiam.Clients, error) {
 	for _, a := range org.Accounts() {
 		org.Account(a.ID).SetLatency(d)
 	}
-	id, secret := org.Management().RootCredentials()
-	return awsiam.NewClients(awsiam.Options{
-		EndpointURL: "http://sandbox.iamsql.invalid",
-		Config: &aws.Config{
-			Region:      "us-east-1",
-			Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
-			HTTPClient:  &http.Client{Transport: org.Transport()},
-		},
-	}), nil
+	return sandbox.OrgClients(org, awsiam.Options{}), nil
 }
 
 // sandboxLatencyValue is --sandbox-latency (0 when not given).

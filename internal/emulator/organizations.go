@@ -498,7 +498,7 @@ func nextToken(end, total int) string {
 
 func opDescribeOrganization(c *reqCtx, o *orgState) (result, *APIError) {
 	m := o.accounts[o.mgmt]
-	return jsonAnswer{"Organization": map[string]any{
+	return JSONAnswer{"Organization": map[string]any{
 		"Id": o.id, "Arn": "arn:aws:organizations::" + o.mgmt + ":organization/" + o.id, "FeatureSet": "ALL",
 		"MasterAccountArn": o.arn("account", o.mgmt), "MasterAccountId": o.mgmt, "MasterAccountEmail": m.Email,
 		"AvailablePolicyTypes": []any{},
@@ -518,7 +518,7 @@ func opListAccounts(c *reqCtx, o *orgState) (result, *APIError) {
 			"Status": a.Status, "JoinedMethod": a.JoinedMethod, "JoinedTimestamp": a.Joined.Unix(),
 		})
 	}
-	res := jsonAnswer{"Accounts": accounts}
+	res := JSONAnswer{"Accounts": accounts}
 	if t := nextToken(end, len(o.order)); t != "" {
 		res["NextToken"] = t
 	}
@@ -526,7 +526,7 @@ func opListAccounts(c *reqCtx, o *orgState) (result, *APIError) {
 }
 
 func opListRoots(c *reqCtx, o *orgState) (result, *APIError) {
-	return jsonAnswer{"Roots": []any{map[string]any{"Id": o.rootID, "Arn": o.arn("root", o.rootID), "Name": "Root", "PolicyTypes": []any{}}}}, nil
+	return JSONAnswer{"Roots": []any{map[string]any{"Id": o.rootID, "Arn": o.arn("root", o.rootID), "Name": "Root", "PolicyTypes": []any{}}}}, nil
 }
 
 func opListParents(c *reqCtx, o *orgState) (result, *APIError) {
@@ -545,7 +545,7 @@ func opListParents(c *reqCtx, o *orgState) (result, *APIError) {
 	if parent == o.rootID {
 		typ = "ROOT"
 	}
-	return jsonAnswer{"Parents": []any{map[string]any{"Id": parent, "Type": typ}}}, nil
+	return JSONAnswer{"Parents": []any{map[string]any{"Id": parent, "Type": typ}}}, nil
 }
 
 func opListOUsForParent(c *reqCtx, o *orgState) (result, *APIError) {
@@ -568,18 +568,19 @@ func opListOUsForParent(c *reqCtx, o *orgState) (result, *APIError) {
 	for _, ou := range ous[start:end] {
 		items = append(items, map[string]any{"Id": ou.ID, "Arn": o.arn("ou", ou.ID), "Name": ou.Name})
 	}
-	res := jsonAnswer{"OrganizationalUnits": items}
+	res := JSONAnswer{"OrganizationalUnits": items}
 	if t := nextToken(end, len(ous)); t != "" {
 		res["NextToken"] = t
 	}
 	return res, nil
 }
 
-// jsonAnswer is an Organizations answer, marshalled as it is.
-type jsonAnswer map[string]any
+// JSONAnswer is an Organizations answer, marshalled as it is (Invoke
+// returns it as it is).
+type JSONAnswer map[string]any
 
-func (a jsonAnswer) jsonValue() any        { return map[string]any(a) }
-func (a jsonAnswer) writeXML(w *xmlWriter) {} // never: Organizations answers JSON
+func (a JSONAnswer) jsonValue() any        { return map[string]any(a) }
+func (a JSONAnswer) writeXML(w *xmlWriter) {} // never: Organizations answers JSON
 
 // deterministicID derives n characters of a stable id from s.
 func deterministicID(s string, n int) string {

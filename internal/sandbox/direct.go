@@ -69,7 +69,13 @@ func (d *direct) call(ctx context.Context, op string, params form, optFns []func
 		if err := ctx.Err(); err != nil {
 			return nil, opError(op, err)
 		}
+		// Org mode's bounds are per attempt, as for an HTTP request.
+		release, err := awsiam.AcquireAttempt(ctx)
+		if err != nil {
+			return nil, opError(op, &smithy.CanceledError{Err: err})
+		}
 		res, err := d.emu.Invoke(ctx, d.keyID, op, url.Values(params))
+		release()
 		if err == nil {
 			return res, nil
 		}

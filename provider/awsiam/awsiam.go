@@ -91,6 +91,8 @@ type Clients struct {
 	clients map[string]API
 	// wrapped is the API of NewClientsFor.
 	wrapped API
+	// assume, when set, is how clients that wrap an API assume a role.
+	assume Assumer
 }
 
 // NewClients prepares a client factory; nothing is loaded until For.
@@ -236,14 +238,11 @@ const DefaultMaxAttempts = 15
 type bodyGuard struct{ next iam.HTTPClient }
 
 func (g bodyGuard) Do(r *http.Request) (*http.Response, error) {
-	for _, sem := range attemptLimits(r.Context()) {
-		select {
-		case sem <- struct{}{}:
-		case <-r.Context().Done():
-			return nil, r.Context().Err()
-		}
-		defer func() { <-sem }()
+	release, err := AcquireAttempt(r.Context())
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	if r.Body != nil && r.Body != http.NoBody {
 		r2 := *r
 		r2.Body = readCloser{r.Body}

@@ -89,6 +89,16 @@ func (c *Clients) Organizations(ctx context.Context) (OrganizationsAPI, error) {
 // maxAttempts and maxBackoff, when positive, are the new clients' retry
 // budget and longest wait between tries.
 func (c *Clients) AssumeRole(ctx context.Context, roleArn, externalID string, maxAttempts int, maxBackoff time.Duration) (*Clients, error) {
+	if c.assume != nil {
+		o := c.opts
+		if maxAttempts > 0 {
+			o.MaxAttempts = maxAttempts
+		}
+		if maxBackoff > 0 {
+			o.MaxBackoff = maxBackoff
+		}
+		return c.assume(ctx, roleArn, externalID, o)
+	}
 	if _, ok := c.fixed(); ok {
 		return nil, errors.New("these IAM clients cannot assume a role")
 	}
@@ -135,6 +145,17 @@ func (c *Clients) Credentials(ctx context.Context) error {
 	return err
 }
 
+// Assumer assumes a role for clients that wrap an API (NewClientsFor):
+// the sandbox's organization, in process. o are the new clients' retry
+// bounds.
+type Assumer func(ctx context.Context, roleArn, externalID string, o Options) (*Clients, error)
+
+// WithAssumer lets clients that wrap an API assume roles with f.
+func (c *Clients) WithAssumer(f Assumer) *Clients {
+	c.assume = f
+	return c
+}
+
 // fixed is the API NewClientsFor wraps.
 func (c *Clients) fixed() (API, bool) {
 	if c.wrapped == nil {
@@ -157,6 +178,29 @@ func WithAttemptLimit(ctx context.Context, sems ...chan struct{}) context.Contex
 
 // HasAttemptLimit reports whether ctx carries WithAttemptLimit's bounds.
 func HasAttemptLimit(ctx context.Context) bool { return len(attemptLimits(ctx)) > 0 }
+
+// AcquireAttempt takes a slot of each of ctx's attempt bounds
+// (WithAttemptLimit) for one attempt of a call; release gives them back.
+// Clients that send no HTTP request (the sandbox's) call it themselves.
+func AcquireAttempt(ctx context.Context) (release func(), err error) {
+	sems := attemptLimits(ctx)
+	taken := 0
+	release = func() {
+		for _, sem := range sems[:taken] {
+			<-sem
+		}
+	}
+	for _, sem := range sems {
+		select {
+		case sem <- struct{}{}:
+			taken++
+		case <-ctx.Done():
+			release()
+			return func() {}, ctx.Err()
+		}
+	}
+	return release, nil
+}
 
 func attemptLimits(ctx context.Context) []chan struct{} {
 	sems, _ := ctx.Value(attemptLimitKey{}).([]chan struct{})
