@@ -279,3 +279,22 @@ func TestOrgDefaultCallBudgetGrowsWithTheAccountsRead(t *testing.T) {
 		t.Fatalf("full-scan cost %d, want %d (4 accounts of 30 users)", got, want)
 	}
 }
+
+func TestOrgJoinOnAccountAndUserLooksUpEachUserInItsAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	r := w.exec("SELECT u.account_id, u.UserName, k.AccessKeyId FROM users u JOIN access_keys k ON k.UserName = u.UserName AND k.account_id = u.account_id " +
+		"WHERE u.region = 'us-east-1' AND k.region = 'us-east-1' ORDER BY 1, 2, 3")
+	var want []string
+	for _, row := range keyRows(w, mgmtID, acct1, acct2) {
+		if !strings.Contains(row, "| root |") {
+			want = append(want, row)
+		}
+	}
+	wantRows(t, r, want...)
+	// Each user's keys are listed once, in its own account.
+	for _, id := range []string{mgmtID, acct1, acct2} {
+		if n := r.calls[id+" ListAccessKeys"]; n != 2 {
+			t.Errorf("account %s: %d ListAccessKeys, want 2 (one per user); calls %v", id, n, r.calls)
+		}
+	}
+}

@@ -76,6 +76,12 @@ func (p *Provider) newTable(r schema.Resource, local func(*sql.Context) []sql.Ro
 		for _, c := range cols[1:] {
 			t.indexes = append(t.indexes, newParamIndex(DatabaseName, r, t.sch, cols[0], c))
 		}
+		if pk := r.List.ParentKey; pk != "" && t.spansAccounts() {
+			// A join on the account and the parent's key (users JOIN
+			// access_keys ON both) looks up one user in one account, not
+			// the user in every account of the organization.
+			t.indexes = append(t.indexes, newParamIndex(DatabaseName, r, t.sch, cols[0], schema.AccountIDColumn, pk))
+		}
 	}
 	return t
 }
