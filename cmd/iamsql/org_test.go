@@ -171,3 +171,17 @@ func TestReportOrgListsUnreadableAccountsAsIncomplete(t *testing.T) {
 		t.Fatalf("accounts %v", ids)
 	}
 }
+
+func TestScriptOnStdinOrgPartialWarnsAndExitsFour(t *testing.T) {
+	org, url := orgEnv(t, "org:3x1")
+	if err := org.SetAccountStatus("100000000001", emulator.AccountSuspended); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := cli(t, "SELECT COUNT(*) AS n FROM users WHERE region = 'us-east-1';\n", "--org", "--endpoint-url", url, "-o", "csv")
+	if code != exitPartial || out != "n\n2\n" {
+		t.Fatalf("exit %d, out %q; want %d and the users of the two active accounts", code, out, exitPartial)
+	}
+	if !strings.Contains(errOut, "account 100000000001 (account-002) could not be read: it is SUSPENDED") {
+		t.Fatalf("stderr %q does not name the suspended account", errOut)
+	}
+}
