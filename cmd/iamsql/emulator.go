@@ -75,6 +75,9 @@ func cmdEmulator(ctx context.Context, env *environment, args []string) error {
 			return errUsage{fmt.Sprintf("emulator: --%s must be between 0 and 1", r.name)}
 		}
 	}
+	if strings.HasPrefix(*seed, "org:") {
+		return serveOrg(ctx, env, fs, orgServeOptions{addr: *addr, seed: *seed, latency: *latency, throttle: *throttle})
+	}
 	emu, err := emulator.New(emulator.Options{
 		AccountID: *account, RootAccessKeyID: *rootID, RootSecretAccessKey: *rootSecret,
 		Seed: *seed, StatePath: *state, Latency: *latency, ThrottleRate: *throttle, DropRate: *drop,
@@ -115,7 +118,7 @@ func operationValue(s string) (op, v string, err error) {
 	return op, v, nil
 }
 
-const emulatorUsage = `Usage: iamsql emulator [--addr HOST:PORT] [--seed demo] [--state FILE]
+const emulatorUsage = `Usage: iamsql emulator [--addr HOST:PORT] [--seed demo|org:N|org:NxUSERS|org:demo] [--state FILE]
                        [--account-id ID] [--root-access-key-id ID] [--root-secret-access-key SECRET]
                        [--latency 50ms] [--throttle-rate 0.3] [--drop-rate 0.1]
                        [--answer-delay OPERATION=DURATION]... [--drop-answer OPERATION=N]...
@@ -127,6 +130,11 @@ for the aws CLI, an SDK or iamsql --endpoint-url.
 Flags:
   --addr HOST:PORT                 listen address (default 127.0.0.1:4566; port 0 picks a free one)
   --seed demo                      start from the demo account instead of an empty one
+  --seed org:N, org:NxUSERS        serve an AWS Organization of N accounts (the first the management
+                                   account), each with USERS users of one key (default 10), with STS
+                                   and Organizations; members have OrganizationAccountAccessRole
+  --seed org:demo                  the demo organization (--sandbox --org): the demo account and four
+                                   members with varied findings
   --state FILE                     load the account from FILE and save it there after every change (0600)
   --account-id ID                  the 12-digit account id (default 123456789012)
   --root-access-key-id ID, --root-secret-access-key SECRET
