@@ -3,45 +3,43 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/iamsql/iamsql/internal/run"
 	"github.com/iamsql/iamsql/internal/shell"
 	"github.com/iamsql/iamsql/provider"
 )
 
-// cmdExec runs the statements given as arguments or in a file.
-func cmdExec(ctx context.Context, env *environment, args []string) error {
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	file := fs.String("f", "", "")
-	force := fs.Bool("force", false, "")
-	quiet := fs.Bool("q", false, "")
-	if err := fs.Parse(args); err != nil {
-		return errUsage{"exec: " + err.Error()}
-	}
+// execOptions are exec's flags and argument.
+type execOptions struct {
+	file         string
+	force, quiet bool
+	sql          string
+	hasSQL       bool
+}
+
+// cmdExec runs the statements given as an argument or in a file.
+func cmdExec(ctx context.Context, env *environment, opts execOptions) error {
 	var script string
 	switch {
-	case *file != "" && fs.NArg() > 0:
+	case opts.file != "" && opts.hasSQL:
 		return errUsage{"exec: give SQL either as an argument or with -f, not both"}
-	case *file == "-":
+	case opts.file == "-":
 		b, err := io.ReadAll(env.stdin)
 		if err != nil {
 			return fmt.Errorf("reading stdin: %w", err)
 		}
 		script = string(b)
-	case *file != "":
-		b, err := os.ReadFile(*file)
+	case opts.file != "":
+		b, err := os.ReadFile(opts.file)
 		if err != nil {
 			return errUsage{fmt.Sprintf("exec -f: %v", err)}
 		}
 		script = string(b)
-	case fs.NArg() > 0:
-		script = strings.Join(fs.Args(), " ")
+	case opts.hasSQL:
+		script = opts.sql
 	default:
 		return errUsage{`exec: no SQL given (iamsql exec "SELECT ..." or iamsql exec -f FILE)`}
 	}
@@ -53,7 +51,7 @@ func cmdExec(ctx context.Context, env *environment, args []string) error {
 	if len(stmts) == 0 {
 		return errUsage{"exec: the SQL contains no statement"}
 	}
-	return runScript(ctx, env, stmts, *force, *quiet)
+	return runScript(ctx, env, stmts, opts.force, opts.quiet)
 }
 
 // runScript runs statements in one session, stopping at the first error

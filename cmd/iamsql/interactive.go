@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/iamsql/iamsql/internal/shell"
@@ -14,16 +12,7 @@ import (
 // cmdInteractive is iamsql without a subcommand: the SQL shell on a
 // terminal; with stdin not a terminal it runs the statements it reads,
 // like mysql < script.sql, stopping at the first error unless --force.
-func cmdInteractive(ctx context.Context, env *environment, args []string) error {
-	fs := flag.NewFlagSet("iamsql", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	force := fs.Bool("force", false, "")
-	if err := fs.Parse(args); err != nil {
-		return errUsage{err.Error() + " (see iamsql --help)"}
-	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("unknown command %q (see iamsql --help)", fs.Arg(0))}
-	}
+func cmdInteractive(ctx context.Context, env *environment, force bool) error {
 	format, err := env.format()
 	if err != nil {
 		return err
@@ -39,7 +28,7 @@ func cmdInteractive(ctx context.Context, env *environment, args []string) error 
 
 	if !isTerminal(env.stdin) {
 		cfg.In = shell.NewPlainReader(env.stdin, nil)
-		cfg.Batch, cfg.Force = true, *force
+		cfg.Batch, cfg.Force = true, force
 		return shellResult(ctx, env, shell.New(cfg).Run(ctx))
 	}
 
