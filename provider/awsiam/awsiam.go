@@ -7,7 +7,6 @@ package awsiam
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/iamsql/iamsql/schema"
 )
@@ -116,7 +116,10 @@ func (c *Clients) load(ctx context.Context) error {
 			c.cfg = c.opts.Config.Copy()
 			return
 		}
-		opts := append([]func(*config.LoadOptions) error(nil), c.opts.ConfigOptions...)
+		// The SDK's own logger would print its warnings (falling back to
+		// IMDSv1) on stderr; what matters reaches the user as an error.
+		opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
+		opts = append(opts, c.opts.ConfigOptions...)
 		if c.opts.Profile != "" {
 			opts = append(opts, config.WithSharedConfigProfile(c.opts.Profile))
 		}
@@ -128,7 +131,11 @@ func (c *Clients) load(ctx context.Context) error {
 		}
 		c.cfg, c.cfgErr = config.LoadDefaultConfig(ctx, opts...)
 		if c.cfgErr != nil {
-			c.cfgErr = fmt.Errorf("loading AWS configuration: %w", c.cfgErr)
+			c.cfgErr = explainLoadError(c.cfgErr)
+			return
+		}
+		if c.opts.Credentials == nil {
+			explainCredentials(&c.cfg, profileInUse(c.opts))
 		}
 	})
 	return c.cfgErr
