@@ -160,7 +160,7 @@ func ToSQLError(err error) error {
 	}
 	var sqlErr *mysql.SQLError
 	if errors.As(err, &sqlErr) {
-		return sqlErr
+		return withSuggestion(sqlErr)
 	}
 	var ie *IAMError
 	if errors.As(err, &ie) {
@@ -176,6 +176,10 @@ func ToSQLError(err error) error {
 	var invalid *schema.InvalidParam
 	if errors.As(err, &missing) || errors.As(err, &invalid) {
 		return mysql.NewSQLError(ErrNumBadParam, "HY000", "%s", err.Error())
+	}
+	var unknownName *UnknownNameError
+	if errors.As(err, &unknownName) {
+		return mysql.NewSQLError(mysql.ERNoSuchTable, "42S02", "%s", err.Error())
 	}
 	var unknownProc *UnknownProcedureError
 	if errors.As(err, &unknownProc) {
