@@ -66,7 +66,8 @@ func runScript(ctx context.Context, env *environment, stmts []string, force, qui
 	if err != nil {
 		return err
 	}
-	r := &run.Runner{Engine: eng, Session: eng.NewSession("local", ""), Out: env.stdout, Err: env.stderr, Format: format, Quiet: quiet}
+	r := &run.Runner{Engine: eng, Session: eng.NewSession("local", ""), Out: env.stdout, Err: env.stderr, Format: format, Quiet: quiet,
+		Footers: isTerminal(env.stdout)}
 	failed := 0
 	for i, stmt := range stmts {
 		if err := r.Run(ctx, stmt); err != nil {

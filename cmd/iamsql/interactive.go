@@ -44,6 +44,7 @@ func cmdInteractive(ctx context.Context, env *environment, force bool) error {
 	cfg.Interrupts = ch
 
 	cfg.Greeting = greeting(env)
+	cfg.Footers = true
 	if isTerminal(env.stdout) {
 		term := shell.NewTerminal()
 		defer term.Close()

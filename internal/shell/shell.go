@@ -72,6 +72,9 @@ type Config struct {
 	Force bool
 	// Greeting is printed when an interactive shell starts.
 	Greeting string
+	// Footers adds mysql's "N rows in set (0.01 sec)" and the time of
+	// "Query OK" in the table and vertical formats.
+	Footers bool
 }
 
 // Shell is one shell session.
@@ -99,7 +102,7 @@ func New(cfg Config) *Shell {
 		cfg: cfg,
 		runner: &run.Runner{
 			Engine: cfg.Engine, Session: cfg.Session,
-			Out: cfg.Out, Err: cfg.Err, Format: cfg.Format,
+			Out: cfg.Out, Err: cfg.Err, Format: cfg.Format, Footers: cfg.Footers,
 		},
 	}
 	s.cmds = metaCommands()
