@@ -402,15 +402,20 @@ gives up during D never gets it, but the change stands (a very large D such
 as 24h is an answer that never comes). --drop-answer OPERATION=N carries out
 the next N OPERATION calls, then closes each connection without an answer.`,
 		Example: `  iamsql emulator --addr 127.0.0.1:0 --seed demo
-  iamsql emulator --seed demo --answer-delay CreateAccessKey=3s --answer-delay DeleteAccessKey=1h`,
+  iamsql emulator --seed demo --answer-delay CreateAccessKey=3s --answer-delay DeleteAccessKey=1h
+  iamsql emulator --seed org:demo`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.changed = append(opts.changed, f.Name) })
 			return cmdEmulator(cmd.Context(), env, opts)
 		},
 	}
 	fs := c.Flags()
 	fs.StringVar(&opts.addr, "addr", "127.0.0.1:4566", "listen address `HOST:PORT` (port 0 picks a free one)")
-	fs.StringVar(&opts.seed, "seed", "", "start from the `demo` account instead of an empty one")
+	fs.StringVar(&opts.seed, "seed", "", "start from `SEED` instead of an empty account: demo is the demo account; an organization is served with\n"+
+		"org:N or org:NxUSERS is N accounts (the first the management account) of USERS users with one key each\n"+
+		"(default 10), with STS and Organizations, the members with OrganizationAccountAccessRole;\n"+
+		"org:demo is the demo organization (--sandbox --org): the demo account and four members, one suspended")
 	fs.StringVar(&opts.state, "state", "", "load the account from `FILE` and save it there after every change (0600)")
 	fs.StringVar(&opts.account, "account-id", "", "the 12-digit account `ID` (default "+emulator.DefaultAccountID+")")
 	fs.StringVar(&opts.rootID, "root-access-key-id", "", "the root user's signing key `ID` (default "+emulator.DefaultRootAccessKeyID+", AWS's documentation example)")
@@ -422,7 +427,7 @@ the next N OPERATION calls, then closes each connection without an answer.`,
 	fs.Func("answer-delay", "hold each answer to OPERATION for D after carrying the call out (`OPERATION=D`, repeatable)", opts.addAnswerDelay)
 	opts.dropAnswers = map[string]int{}
 	fs.Func("drop-answer", "carry out the next N OPERATION calls and drop their answers (`OPERATION=N`, repeatable)", opts.addDropAnswer)
-	_ = c.RegisterFlagCompletionFunc("seed", fixedCompletion("demo"))
+	_ = c.RegisterFlagCompletionFunc("seed", fixedCompletion("demo", "org:demo", "org:3"))
 	return c
 }
 

@@ -18,6 +18,8 @@ type emulatorOptions struct {
 	throttle, drop                                 float64
 	answerDelays                                   map[string]time.Duration
 	dropAnswers                                    map[string]int
+	// changed names the flags given.
+	changed []string
 }
 
 // addAnswerDelay takes one --answer-delay OPERATION=DURATION.
@@ -57,6 +59,9 @@ func cmdEmulator(ctx context.Context, env *environment, o emulatorOptions) error
 		if r.v < 0 || r.v > 1 {
 			return errUsage{fmt.Sprintf("emulator: --%s must be between 0 and 1", r.name)}
 		}
+	}
+	if strings.HasPrefix(o.seed, "org:") {
+		return serveOrg(ctx, env, o.changed, orgServeOptions{addr: o.addr, seed: o.seed, latency: o.latency, throttle: o.throttle})
 	}
 	emu, err := emulator.New(emulator.Options{
 		AccountID: o.account, RootAccessKeyID: o.rootID, RootSecretAccessKey: o.rootSecret,

@@ -5,6 +5,12 @@
 // subcommand and the tests, which is why it also offers hooks to inject
 // latency, throttling, dropped connections and errors, and counts every call.
 //
+// It also answers STS (AssumeRole, GetCallerIdentity; Query protocol) and,
+// for an Org of several accounts (organizations.go), AWS Organizations
+// (DescribeOrganization, ListAccounts, ListRoots, ListParents,
+// ListOrganizationalUnitsForParent; JSON 1.1), each signed and verified
+// like IAM with its own signing name.
+//
 // It models users and access keys (with the two-keys quota, last-used
 // tracking and the caller's identity taken from the signing key), not
 // policies: every authenticated caller may do everything unless a test
@@ -168,6 +174,10 @@ type Emulator struct {
 
 	ops map[string]opFunc // the implemented Actions (a copy, so tests can add one)
 
+	// dir holds the roles and role sessions, shared by the accounts of
+	// an organization (sts.go, organizations.go).
+	dir *directory
+
 	// counters
 	calls   map[string]int
 	total   int
@@ -205,6 +215,7 @@ func New(opts Options) (*Emulator, error) {
 		calls:       map[string]int{},
 		logging:     opts.CallLog,
 		ops:         maps.Clone(operations),
+		dir:         newDirectory(),
 	}
 	e.throttleRate = clampRate(opts.ThrottleRate)
 	e.dropRate = clampRate(opts.DropRate)

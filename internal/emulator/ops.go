@@ -26,7 +26,8 @@ type reqCtx struct {
 	isRoot     bool   // signed with a root key
 	signerUser string // the signing IAM user, when not root
 	signerArn  string
-	region     string // the credential scope's region
+	session    *roleSession // signed with a role's temporary credentials
+	region     string       // the credential scope's region
 	now        time.Time
 }
 
@@ -122,6 +123,9 @@ func (c *reqCtx) denied(target string, own bool, resource string) *APIError {
 // checks Deny before existence, as AWS authorizes before looking up.
 func (c *reqCtx) target(name string, given bool) (owner string, u *User, err *APIError) {
 	if !given {
+		if c.session != nil {
+			return "", nil, newError("ValidationError", "Must specify userName when calling with non-User credentials")
+		}
 		owner = c.ownName()
 		if err := c.denied(owner, true, c.resourceOf(owner)); err != nil {
 			return "", nil, err

@@ -27,7 +27,8 @@ type exchange struct {
 	requestID string
 	op        string
 	signer    string
-	logSeq    int // sequence number in the call log, -1 when not counted
+	svc       *service // the API the request is for (IAM, STS, Organizations)
+	logSeq    int      // sequence number in the call log, -1 when not counted
 	wrote     bool
 }
 
@@ -66,10 +67,22 @@ func (x *exchange) serve() {
 		x.fail(newError("MethodNotAllowed", "The HTTP method "+strconv.Quote(r.Method)+" is not allowed; IAM's Query API takes GET or POST."))
 		return
 	}
+	x.svc = serviceOf(r)
 	body, query, params, aerr := x.readRequest()
 	if aerr != nil {
 		x.fail(aerr)
 		return
+	}
+	if x.svc.json {
+		params, aerr = jsonParams(body)
+		if aerr != nil {
+			x.fail(aerr)
+			return
+		}
+	} else if sig, _ := parseSignature(r, query); sig != nil && sig.service == stsService.signingName && params.Get("Version") == stsService.version {
+		// AWS tells the Query APIs apart by endpoint; on the emulator's
+		// one endpoint a request signed for STS in STS's version is one.
+		x.svc = stsService
 	}
 	sig, aerr := x.authenticate(query, body)
 	if aerr != nil {
@@ -78,31 +91,19 @@ func (x *exchange) serve() {
 	}
 	x.signer = sig.keyID
 
-	action := params.Get("Action")
-	op, known := e.ops[action]
+	action := x.svc.action(r, params)
+	ops := x.svc.ops
+	if x.svc == iamService {
+		ops = e.ops
+	}
+	op, known := ops[action]
 	c, aerr := x.admit(sig, action, known, params)
 	if aerr != nil {
 		x.fail(aerr)
 		return
 	}
-	switch {
-	case action == "":
-		x.fail(newError("MissingAction", "Missing Action"))
-		return
-	case !known:
-		v := params.Get("Version")
-		if v == "" {
-			v = apiVersion
-		}
-		x.fail(newError("InvalidAction", "Could not find operation "+action+" for version "+v))
-		return
-	}
-	switch v := params.Get("Version"); {
-	case !params.Has("Version"):
-		x.fail(newError("MissingParameter", "The request must contain the parameter Version"))
-		return
-	case v != apiVersion:
-		x.fail(newError("InvalidAction", "Could not find operation "+action+" for version "+v))
+	if aerr := x.svc.checkAction(action, known, params); aerr != nil {
+		x.fail(aerr)
 		return
 	}
 	c.op, c.params = action, params
@@ -112,7 +113,7 @@ func (x *exchange) serve() {
 		// The client left or the server is closing. Answer anyway
 		// (net/http would otherwise send an empty 200), but log the call
 		// as unanswered: nobody is there to read it.
-		x.respond(http.StatusServiceUnavailable, errorBody(newError("ServiceUnavailable", "The request was canceled by the client or the server shut down."), x.requestID), "ServiceUnavailable")
+		x.fail(newError("ServiceUnavailable", "The request was canceled by the client or the server shut down."))
 		e.setCallStatus(x.logSeq, 0)
 		return
 	case fateDropped:
@@ -129,7 +130,7 @@ func (x *exchange) serve() {
 		x.fail(aerr)
 		return
 	}
-	x.respond(http.StatusOK, successBody(action, res, x.requestID), "")
+	x.respond(http.StatusOK, x.svc.successBody(action, res, x.requestID), "")
 }
 
 // fate is how a call ends besides its result.
@@ -285,11 +286,11 @@ func (x *exchange) authenticate(query url.Values, body []byte) (*sigRequest, *AP
 	if aerr != nil {
 		return nil, aerr
 	}
-	secret, ok := x.e.activeSecret(sig.keyID)
-	if !ok {
-		return nil, newError("InvalidClientTokenId", msgInvalidToken)
+	secret, aerr := x.e.signingSecret(sig.keyID, sessionToken(x.r, query))
+	if aerr != nil {
+		return nil, aerr
 	}
-	if aerr := sig.checkScope(); aerr != nil {
+	if aerr := sig.checkScope(x.svc.signingName); aerr != nil {
 		return nil, aerr
 	}
 	if !sig.verify(x.r, query, body, secret) {
@@ -298,14 +299,25 @@ func (x *exchange) authenticate(query url.Values, body []byte) (*sigRequest, *AP
 	return sig, nil
 }
 
-func (e *Emulator) activeSecret(keyID string) (string, bool) {
+// signingSecret is the secret of an active key or of a live role
+// session (whose session token the request must carry).
+func (e *Emulator) signingSecret(keyID, token string) (string, *APIError) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if s, ok := e.session(keyID); ok {
+		switch {
+		case token != s.token:
+			return "", newError("InvalidClientTokenId", msgInvalidToken)
+		case !e.now().Before(s.expires):
+			return "", newError("ExpiredToken", "The security token included in the request is expired")
+		}
+		return s.secret, nil
+	}
 	k, ok := e.keys[keyID]
 	if !ok || k.Status != statusActive {
-		return "", false
+		return "", newError("InvalidClientTokenId", msgInvalidToken)
 	}
-	return k.SecretAccessKey, true
+	return k.SecretAccessKey, nil
 }
 
 // admit resolves the caller, records the key's use and, for a valid
@@ -413,6 +425,13 @@ func logParams(p url.Values) url.Values {
 
 // identityLocked resolves who signed: the root user or an IAM user.
 func (e *Emulator) identityLocked(sig *sigRequest) (*reqCtx, *APIError) {
+	if e.suspended() {
+		// A suspended account's credentials no longer sign anything.
+		return nil, newError("InvalidClientTokenId", msgInvalidToken)
+	}
+	if s, ok := e.session(sig.keyID); ok {
+		return &reqCtx{e: e, keyID: sig.keyID, region: sig.region, session: s, signerArn: s.arn()}, nil
+	}
 	k, ok := e.keys[sig.keyID]
 	if !ok || k.Status != statusActive { // deleted or deactivated meanwhile
 		return nil, newError("InvalidClientTokenId", msgInvalidToken)
@@ -478,13 +497,21 @@ func (e *Emulator) drawLocked(rate float64) bool {
 }
 
 func (x *exchange) fail(err *APIError) {
-	x.respond(err.Status, errorBody(err, x.requestID), err.Code)
+	if x.svc == nil {
+		x.svc = iamService
+	}
+	err = x.svc.errorOf(err)
+	x.respond(err.Status, x.svc.errorBody(err, x.requestID), err.Code)
 }
 
 func (x *exchange) respond(status int, body []byte, code string) {
 	x.wrote = true
 	h := x.w.Header()
-	h.Set("Content-Type", "text/xml")
+	ct := "text/xml"
+	if x.svc != nil && x.svc.json {
+		ct = "application/x-amz-json-1.1"
+	}
+	h.Set("Content-Type", ct)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("x-amzn-RequestId", x.requestID)
 	x.w.WriteHeader(status)
@@ -535,7 +562,9 @@ type Server struct {
 
 // Listen serves the emulator on addr ("127.0.0.1:0" picks a free port)
 // until Close or Shutdown.
-func (e *Emulator) Listen(addr string) (*Server, error) {
+func (e *Emulator) Listen(addr string) (*Server, error) { return listen(e, addr) }
+
+func listen(h http.Handler, addr string) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("emulator: listen %s: %w", addr, err)
@@ -547,7 +576,7 @@ func (e *Emulator) Listen(addr string) (*Server, error) {
 		cancel: cancel,
 		done:   make(chan struct{}),
 		srv: &http.Server{
-			Handler:           e,
+			Handler:           h,
 			ReadHeaderTimeout: 30 * time.Second,
 			BaseContext:       func(net.Listener) context.Context { return ctx },
 		},

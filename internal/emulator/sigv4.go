@@ -120,9 +120,9 @@ func (s *sigRequest) setCredential(cred string) *APIError {
 }
 
 // checkScope answers the scope errors AWS reports once the key is known.
-func (s *sigRequest) checkScope() *APIError {
-	if s.service != signingService {
-		return newError("SignatureDoesNotMatch", "Credential should be scoped to correct service: '"+signingService+"'. ")
+func (s *sigRequest) checkScope(service string) *APIError {
+	if s.service != service {
+		return newError("SignatureDoesNotMatch", "Credential should be scoped to correct service: '"+service+"'. ")
 	}
 	if s.terminator != scopeTerm {
 		return newError("SignatureDoesNotMatch", "Credential should be scoped with a valid terminator: 'aws4_request', not '"+s.terminator+"'. ")

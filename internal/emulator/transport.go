@@ -19,9 +19,9 @@ var ErrDropped = errors.New("emulator: connection closed without a response (dro
 // e.Transport()}}. A dropped call fails with ErrDropped, a request whose
 // context ends during injected latency or while its answer is held
 // (SetAnswerDelay) with the context's error.
-func (e *Emulator) Transport() http.RoundTripper { return transport{e: e} }
+func (e *Emulator) Transport() http.RoundTripper { return transport{h: e} }
 
-type transport struct{ e *Emulator }
+type transport struct{ h http.Handler }
 
 func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	// Make the client's request look like one a server received.
@@ -59,7 +59,7 @@ func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error)
 			resp = nil
 		}
 	}()
-	t.e.ServeHTTP(w, in)
+	t.h.ServeHTTP(w, in)
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}

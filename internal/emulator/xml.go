@@ -222,11 +222,12 @@ func (w *xmlWriter) bool(tag string, v bool)      { w.elem(tag, strconv.FormatBo
 // when the date has one (as moto sends them).
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999999Z") }
 
-// successBody wraps a result in the {Action}Response envelope. An empty
+// queryBody wraps a result in the {Action}Response envelope of the Query
+// API whose XML namespace is ns. An empty
 // result (Delete*, Update*) has no {Action}Result element, as with AWS.
-func successBody(op string, res result, requestID string) []byte {
+func queryBody(ns, op string, res result, requestID string) []byte {
 	var w xmlWriter
-	w.b.WriteString(`<` + op + `Response xmlns="` + xmlNS + `">`)
+	w.b.WriteString(`<` + op + `Response xmlns="` + ns + `">`)
 	if res != nil {
 		w.open(op + "Result")
 		res.writeXML(&w)
@@ -240,9 +241,9 @@ func successBody(op string, res result, requestID string) []byte {
 	return w.b.Bytes()
 }
 
-func errorBody(e *APIError, requestID string) []byte {
+func queryErrorBody(ns string, e *APIError, requestID string) []byte {
 	var w xmlWriter
-	w.b.WriteString(`<ErrorResponse xmlns="` + xmlNS + `">`)
+	w.b.WriteString(`<ErrorResponse xmlns="` + ns + `">`)
 	w.open("Error")
 	typ := "Sender"
 	if e.Status >= 500 {

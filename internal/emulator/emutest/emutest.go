@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamsql/iamsql/internal/emulator"
 )
@@ -55,4 +57,44 @@ func newClient(url, id, secret string, opts ...func(*iam.Options)) *iam.Client {
 		HTTPClient: emulator.NewHTTPClient(),
 	}
 	return iam.New(o, opts...)
+}
+
+// StartOrg runs an emulated organization configured by opts on a free
+// loopback port and closes it when the test ends.
+func StartOrg(tb testing.TB, opts emulator.OrgOptions) (*emulator.Org, string) {
+	tb.Helper()
+	o, err := emulator.NewOrg(opts)
+	if err != nil {
+		tb.Fatalf("emutest: %v", err)
+	}
+	srv, err := o.Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("emutest: %v", err)
+	}
+	tb.Cleanup(func() { _ = srv.Close() })
+	return o, srv.URL
+}
+
+// Credentials is a static credentials provider (a session token for
+// temporary credentials).
+func Credentials(id, secret, token string) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: token, Source: "emutest"}, nil
+	})
+}
+
+// STSClient returns an STS client for url signing with creds.
+func STSClient(url string, creds aws.CredentialsProvider, opts ...func(*sts.Options)) *sts.Client {
+	return sts.New(sts.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), HTTPClient: emulator.NewHTTPClient()}, opts...)
+}
+
+// OrganizationsClient returns an Organizations client for url signing
+// with creds.
+func OrganizationsClient(url string, creds aws.CredentialsProvider, opts ...func(*organizations.Options)) *organizations.Client {
+	return organizations.New(organizations.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), HTTPClient: emulator.NewHTTPClient()}, opts...)
+}
+
+// IAMClient returns an IAM client for url signing with creds.
+func IAMClient(url string, creds aws.CredentialsProvider, opts ...func(*iam.Options)) *iam.Client {
+	return iam.New(iam.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), HTTPClient: emulator.NewHTTPClient()}, opts...)
 }
