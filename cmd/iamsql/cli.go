@@ -52,7 +52,7 @@ const rootExample = `  iamsql --sandbox exec "SELECT * FROM access_keys WHERE re
 // default and help, so the help texts, flag errors, --version and the
 // shell completion scripts all come from these declarations.
 func newCLI(env *environment) *cobra.Command {
-	var force bool
+	var sh shellOptions
 	root := &cobra.Command{
 		Use:     "iamsql",
 		Short:   "SQL for AWS IAM access keys",
@@ -61,7 +61,7 @@ func newCLI(env *environment) *cobra.Command {
 		Version: versionString(),
 		Args:    rootArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmdInteractive(cmd.Context(), env, force)
+			return cmdInteractive(cmd.Context(), env, sh)
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if err := env.globals.check(); err != nil {
@@ -85,7 +85,8 @@ func newCLI(env *environment) *cobra.Command {
 	root.SetErr(env.stderr)
 	root.SetVersionTemplate("iamsql {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
-	root.Flags().BoolVar(&force, "force", false, "with SQL on stdin: go on after a statement fails (like mysql --force)")
+	root.Flags().BoolVar(&sh.force, "force", false, "with SQL on stdin: go on after a statement fails (like mysql --force)")
+	root.Flags().BoolVarP(&sh.yes, "yes", "y", false, "in the shell, do not ask before a statement changes more than one access key")
 	env.globals.declare(root.PersistentFlags())
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion(outputFormats()...))
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 
 	"github.com/iamsql/iamsql/internal/shell"
 )
@@ -12,7 +13,13 @@ import (
 // cmdInteractive is iamsql without a subcommand: the SQL shell on a
 // terminal; with stdin not a terminal it runs the statements it reads,
 // like mysql < script.sql, stopping at the first error unless --force.
-func cmdInteractive(ctx context.Context, env *environment, force bool) error {
+// shellOptions are the flags of iamsql without a command.
+type shellOptions struct {
+	force bool // scripts: go on after errors
+	yes   bool // do not ask before changing several keys
+}
+
+func cmdInteractive(ctx context.Context, env *environment, opts shellOptions) error {
 	format, err := env.format()
 	if err != nil {
 		return err
@@ -28,7 +35,7 @@ func cmdInteractive(ctx context.Context, env *environment, force bool) error {
 
 	if !isTerminal(env.stdin) {
 		cfg.In = shell.NewPlainReader(env.stdin, nil)
-		cfg.Batch, cfg.Force = true, force
+		cfg.Batch, cfg.Force = true, opts.force
 		return shellResult(ctx, env, shell.New(cfg).Run(ctx))
 	}
 
@@ -45,6 +52,9 @@ func cmdInteractive(ctx context.Context, env *environment, force bool) error {
 
 	cfg.Greeting = greeting(env)
 	cfg.Footers = true
+	cfg.Confirm = !opts.yes
+	cfg.Pager = firstOf(os.Getenv("PAGER"), "less -FRX")
+	cfg.Edit = editor(firstOf(os.Getenv("VISUAL"), os.Getenv("EDITOR"), "vi"))
 	if isTerminal(env.stdout) {
 		term := shell.NewTerminal()
 		defer term.Close()
@@ -93,4 +103,23 @@ func isTerminal(v any) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// editor runs an editor command (it may carry arguments, as $EDITOR
+// often does) on a file, on this terminal.
+func editor(command string) func(path string) error {
+	return func(path string) error {
+		cmd := exec.Command("sh", "-c", command+` "$1"`, "sh", path)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		return cmd.Run()
+	}
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

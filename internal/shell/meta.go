@@ -17,17 +17,24 @@ type metaCommand struct {
 	args  string
 	help  string
 	run   func(s *Shell, arg string) (quit bool, err error)
+	// wordArgs lets the word spellings take an argument (help TOPIC,
+	// source FILE, pager CMD).
+	wordArgs bool
 }
 
 func metaCommands() []metaCommand {
 	return []metaCommand{
-		{names: []string{"help", `\?`, `\h`}, args: "[TOPIC]", help: "this help; help TABLE, help PROCEDURE or help SELECT (a verb) shows what it takes", run: (*Shell).cmdHelp},
+		{names: []string{"help", `\?`, `\h`}, args: "[TOPIC]", help: "this help; help TABLE, help PROCEDURE or help SELECT (a verb) shows what it takes", run: (*Shell).cmdHelp, wordArgs: true},
 		{names: []string{`\q`, "quit", "exit"}, help: "quit (so does Ctrl-D)", run: func(*Shell, string) (bool, error) { return true, nil }},
 		{names: []string{`\G`}, help: "end a statement and print its result vertically, one field per line"},
 		{names: []string{`\c`}, help: "clear the statement typed so far (so does Ctrl-C)"},
 		{names: []string{`\o`}, args: "[FORMAT]", help: "show or set the output format: " + strings.ReplaceAll(formatNames(), "|", ", "), run: (*Shell).cmdFormat},
 		{names: []string{`\timing`}, args: "[on|off]", help: "after each statement, show its time and the IAM calls it made", run: (*Shell).cmdTiming},
 		{names: []string{`\d`}, args: "[TABLE]", help: "list the tables, or describe one (like help TABLE)", run: (*Shell).cmdDescribe},
+		{names: []string{`\e`, "edit"}, help: "edit the statement typed so far (or the last one) in $EDITOR; it runs if it ends with ;", run: (*Shell).cmdEdit},
+		{names: []string{`\P`, "pager"}, args: "[COMMAND]", help: "send results through a pager (default $PAGER or less)", run: (*Shell).cmdPager, wordArgs: true},
+		{names: []string{`\n`, "nopager"}, help: "send results to the terminal again", run: (*Shell).cmdNoPager},
+		{names: []string{`\.`, "source"}, args: "FILE", help: "run the statements in FILE, stopping at the first error", run: (*Shell).cmdSource, wordArgs: true},
 	}
 }
 
@@ -50,7 +57,7 @@ func (s *Shell) wordCommand(line string) (metaCommand, string, bool) {
 			}
 			arg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), fields[0]))
 			arg = strings.TrimSpace(strings.TrimSuffix(arg, ";"))
-			if word != "help" && arg != "" {
+			if !c.wordArgs && arg != "" {
 				return metaCommand{}, "", false // "exit now" is not the command
 			}
 			return c, arg, true
