@@ -73,6 +73,9 @@ func functionNames() []string {
 	for name := range builtinFunctions() {
 		out = append(out, strings.ToUpper(name))
 	}
+	for name := range identityFunctions {
+		out = append(out, strings.ToUpper(name))
+	}
 	slices.Sort(out)
 	return out
 }

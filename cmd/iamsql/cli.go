@@ -84,6 +84,8 @@ func newCLI(env *environment) *cobra.Command {
 	root.SetOut(env.stdout)
 	root.SetErr(env.stderr)
 	root.SetVersionTemplate("iamsql {{.Version}}\n")
+	// -V as in mysql: -v is exec's --verbose.
+	root.Flags().BoolP("version", "V", false, "print the version")
 	root.SetFlagErrorFunc(flagError)
 	root.Flags().BoolVar(&sh.force, "force", false, "with SQL on stdin: go on after a statement fails (like mysql --force)")
 	root.Flags().BoolVarP(&sh.yes, "yes", "y", false, "in the shell, do not ask before a statement changes more than one access key")
@@ -278,6 +280,7 @@ Exit status: 0 ok; 1 a statement failed; 2 usage; 4 a partial result
 	c.Flags().StringVarP(&opts.file, "file", "f", "", "run the statements in `FILE` (- reads stdin)")
 	c.Flags().BoolVar(&opts.force, "force", false, "go on after a statement fails")
 	c.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, `no "Query OK" summaries`)
+	c.Flags().BoolVarP(&opts.verbose, "verbose", "v", false, "first say on stderr whom the statements run as: AWS account, principal, profile, endpoint (one GetCallerIdentity)")
 	return c
 }
 

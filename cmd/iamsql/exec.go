@@ -14,10 +14,10 @@ import (
 
 // execOptions are exec's flags and argument.
 type execOptions struct {
-	file         string
-	force, quiet bool
-	sql          string
-	hasSQL       bool
+	file                  string
+	force, quiet, verbose bool
+	sql                   string
+	hasSQL                bool
 }
 
 // cmdExec runs the statements given as an argument or in a file.
@@ -51,13 +51,13 @@ func cmdExec(ctx context.Context, env *environment, opts execOptions) error {
 	if len(stmts) == 0 {
 		return errUsage{"exec: the SQL contains no statement"}
 	}
-	return runScript(ctx, env, stmts, opts.force, opts.quiet)
+	return runScript(ctx, env, stmts, opts)
 }
 
 // runScript runs statements in one session, stopping at the first error
 // unless force is set. Each failing statement's error is printed on
 // stderr; the exit code is non-zero if any failed.
-func runScript(ctx context.Context, env *environment, stmts []string, force, quiet bool) error {
+func runScript(ctx context.Context, env *environment, stmts []string, opts execOptions) error {
 	format, err := env.format()
 	if err != nil {
 		return err
@@ -66,7 +66,13 @@ func runScript(ctx context.Context, env *environment, stmts []string, force, qui
 	if err != nil {
 		return err
 	}
-	r := &run.Runner{Engine: eng, Session: eng.NewSession("local", ""), Out: env.stdout, Err: env.stderr, Format: format, Quiet: quiet,
+	if opts.verbose {
+		// Whom the statements run as, before they run (stderr).
+		for _, row := range env.connection(ctx, eng).rows() {
+			fmt.Fprintf(env.stderr, "-- %-12s %s\n", row[0]+":", row[1])
+		}
+	}
+	r := &run.Runner{Engine: eng, Session: eng.NewSession("local", ""), Out: env.stdout, Err: env.stderr, Format: format, Quiet: opts.quiet,
 		Footers: isTerminal(env.stdout)}
 	failed := 0
 	for i, stmt := range stmts {
@@ -77,7 +83,7 @@ func runScript(ctx context.Context, env *environment, stmts []string, force, qui
 				msg += fmt.Sprintf(" (statement %d)", i+1)
 			}
 			fmt.Fprintln(env.stderr, msg)
-			if ctx.Err() != nil || !force {
+			if ctx.Err() != nil || !opts.force {
 				break
 			}
 		}

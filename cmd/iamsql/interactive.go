@@ -33,6 +33,8 @@ func cmdInteractive(ctx context.Context, env *environment, opts shellOptions) er
 		Out: env.stdout, Err: env.stderr, Format: format,
 	}
 
+	cfg.Status = func(ctx context.Context) [][2]string { return env.connection(ctx, eng).rows() }
+
 	if !isTerminal(env.stdin) {
 		cfg.In = shell.NewPlainReader(env.stdin, nil)
 		cfg.Batch, cfg.Force = true, opts.force
@@ -50,7 +52,9 @@ func cmdInteractive(ctx context.Context, env *environment, opts shellOptions) er
 	defer release()
 	cfg.Interrupts = ch
 
-	cfg.Greeting = greeting(env)
+	conn := env.connection(ctx, eng)
+	cfg.Greeting = conn.greeting(env.sandbox)
+	cfg.Prompt = conn.prompt()
 	cfg.Footers = true
 	cfg.Confirm = !opts.yes
 	cfg.Pager = firstOf(os.Getenv("PAGER"), "less -FRX")
@@ -85,15 +89,6 @@ func shellResult(ctx context.Context, env *environment, err error) error {
 		return errReported{err}
 	}
 	return err
-}
-
-func greeting(env *environment) string {
-	target := "Connected to AWS IAM through the standard AWS configuration (credentials, --profile, --endpoint-url)."
-	if env.sandbox {
-		target = "Connected to the sandbox: an emulated IAM account with demo users and keys (nothing reaches AWS)."
-	}
-	return "Welcome to iamsql, SQL for AWS IAM access keys.\n" + target + "\n" +
-		"End statements with ; (or \\G for vertical output). Type help or \\? for help, \\q to quit.\n\n"
 }
 
 func isTerminal(v any) bool {

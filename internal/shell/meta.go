@@ -31,6 +31,7 @@ func metaCommands() []metaCommand {
 		{names: []string{`\o`}, args: "[FORMAT]", help: "show or set the output format: " + strings.ReplaceAll(formatNames(), "|", ", "), run: (*Shell).cmdFormat},
 		{names: []string{`\timing`}, args: "[on|off]", help: "after each statement, show its time and the IAM calls it made", run: (*Shell).cmdTiming},
 		{names: []string{`\d`}, args: "[TABLE]", help: "list the tables, or describe one (like help TABLE)", run: (*Shell).cmdDescribe},
+		{names: []string{`\s`, "status"}, help: "the connection: version, AWS account, principal, profile, endpoint; and the shell's settings", run: (*Shell).cmdStatus},
 		{names: []string{`\e`, "edit"}, help: "edit the statement typed so far (or the last one) in $EDITOR; it runs if it ends with ;", run: (*Shell).cmdEdit},
 		{names: []string{`\P`, "pager"}, args: "[COMMAND]", help: "send results through a pager (default $PAGER or less)", run: (*Shell).cmdPager, wordArgs: true},
 		{names: []string{`\n`, "nopager"}, help: "send results to the terminal again", run: (*Shell).cmdNoPager},
@@ -157,4 +158,36 @@ func procedureNames() []string {
 		out = append(out, p.Method.Procedure)
 	}
 	return out
+}
+
+// cmdStatus is mysql's \s: where the shell is connected and how it is set.
+func (s *Shell) cmdStatus(string) (bool, error) {
+	var rows [][2]string
+	if s.cfg.Status != nil {
+		rows = s.cfg.Status(s.ctx)
+	}
+	pager := s.pager
+	if pager == "" {
+		pager = "stdout"
+	}
+	timing := "off"
+	if s.timing {
+		timing = "on"
+	}
+	rows = append(rows, [][2]string{
+		{"Current database", s.cfg.Session.GetCurrentDatabase()},
+		{"Output format", string(s.runner.Format)},
+		{"Timing", timing},
+		{"Pager", pager},
+	}...)
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r[0])+1)
+	}
+	fmt.Fprintln(s.cfg.Out, "--------------")
+	for _, r := range rows {
+		fmt.Fprintf(s.cfg.Out, "%-*s %s\n", width, r[0]+":", r[1])
+	}
+	fmt.Fprintln(s.cfg.Out, "--------------")
+	return false, nil
 }

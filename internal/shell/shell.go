@@ -84,6 +84,12 @@ type Config struct {
 	// Pager is the command \P pages results through when given none
 	// ($PAGER, or less).
 	Pager string
+	// Prompt is put before the database name in the prompt: whom the
+	// shell acts as ("alice@123456789012 ").
+	Prompt string
+	// Status describes the connection for \s (version, account,
+	// principal, profile, endpoint), as label and value.
+	Status func(ctx context.Context) [][2]string
 }
 
 // Shell is one shell session.
@@ -234,7 +240,7 @@ func (s *Shell) prompt() string {
 		if db == "" {
 			db = "iamsql"
 		}
-		return db + "> "
+		return s.cfg.Prompt + db + "> "
 	}
 	_, _, open := scan(s.pending)
 	switch open {

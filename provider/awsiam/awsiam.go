@@ -89,6 +89,13 @@ type Clients struct {
 	cfgErr  error
 	mu      sync.Mutex
 	clients map[string]API
+
+	// fixed clients wrap one API (NewClientsFor); identity asks STS,
+	// id is its answer once had.
+	fixed    bool
+	idMu     sync.Mutex
+	identity IdentityAPI
+	id       *Identity
 }
 
 // NewClients prepares a client factory; nothing is loaded until For.
@@ -97,11 +104,15 @@ func NewClients(opts Options) *Clients {
 }
 
 // NewClientsFor wraps an existing API (a test double, the sandbox) for
-// every partition; of o only the retry bounds apply.
+// every partition; of o only the retry bounds apply. An API that also
+// answers GetCallerIdentity (IdentityAPI) tells who the caller is.
 func NewClientsFor(api API, o ...Options) *Clients {
-	c := &Clients{clients: map[string]API{}}
+	c := &Clients{clients: map[string]API{}, fixed: true}
 	if len(o) > 0 {
 		c.opts = o[0]
+	}
+	if id, ok := api.(IdentityAPI); ok {
+		c.identity = id
 	}
 	c.once.Do(func() {})
 	for p := range schema.SigningRegion {
