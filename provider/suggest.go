@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dolthub/vitess/go/mysql"
 
@@ -20,13 +21,15 @@ type didYouMean struct {
 
 // didYouMeans match go-mysql-server's messages for an unknown table,
 // column, function or stored procedure (the first group is the name).
-var didYouMeans = []didYouMean{
-	{regexp.MustCompile(`^table not found: (\S+)$`), tableNames},
-	{regexp.MustCompile(`^column "([^"]+)" could not be found in any table in scope$`), columnNames},
-	{regexp.MustCompile(`^table "[^"]+" does not have column "([^"]+)"$`), columnNames},
-	{regexp.MustCompile(`^function: '([^']+)' not found$`), functionNames},
-	{regexp.MustCompile(`^stored procedure "([^"]+)" does not exist$`), procedureNames},
-}
+var didYouMeans = sync.OnceValue(func() []didYouMean {
+	return []didYouMean{
+		{regexp.MustCompile(`^table not found: (\S+)$`), tableNames},
+		{regexp.MustCompile(`^column "([^"]+)" could not be found in any table in scope$`), columnNames},
+		{regexp.MustCompile(`^table "[^"]+" does not have column "([^"]+)"$`), columnNames},
+		{regexp.MustCompile(`^function: '([^']+)' not found$`), functionNames},
+		{regexp.MustCompile(`^stored procedure "([^"]+)" does not exist$`), procedureNames},
+	}
+}) // compiled when first needed, not at every start
 
 // withSuggestion adds "; did you mean …?" to an error about an unknown
 // table, column, function or procedure when a known one is a likely typo.
@@ -34,7 +37,7 @@ func withSuggestion(e *mysql.SQLError) *mysql.SQLError {
 	if e == nil || strings.Contains(e.Message, "did you mean") {
 		return e
 	}
-	for _, d := range didYouMeans {
+	for _, d := range didYouMeans() {
 		m := d.re.FindStringSubmatch(e.Message)
 		if m == nil {
 			continue

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 
+	"golang.org/x/term"
+
 	"github.com/iamsql/iamsql/internal/shell"
 )
 
@@ -91,13 +93,11 @@ func shellResult(ctx context.Context, env *environment, err error) error {
 	return err
 }
 
+// isTerminal reports whether v is a terminal (not merely a character
+// device: /dev/null is one, and is no person).
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // editor runs an editor command (it may carry arguments, as $EDITOR
