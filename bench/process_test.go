@@ -22,6 +22,18 @@ func binary(b *testing.B) string {
 	return bin
 }
 
+// startDemoEmulator runs `iamsql emulator --seed demo` on a free port
+// until the benchmark ends.
+func startDemoEmulator(b *testing.B, bin string, env []string) *Proc {
+	b.Helper()
+	emu, err := StartProc(bin, env, "IAM emulator listening on", "emulator", "--addr", "127.0.0.1:0", "--seed", "demo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = emu.Stop() })
+	return emu
+}
+
 // BenchmarkExecVsAWSCLI times whole processes against one `iamsql
 // emulator --seed demo` process on a free port: `iamsql exec` of a lookup
 // by UserName beside `aws iam list-access-keys --user-name alice`, the
@@ -35,11 +47,7 @@ func BenchmarkExecVsAWSCLI(b *testing.B) {
 		b.Skipf("aws CLI not available: %v", err)
 	}
 	env := ClientEnv(b.TempDir())
-	emu, err := StartProc(bin, env, "IAM emulator listening on", "emulator", "--addr", "127.0.0.1:0", "--seed", "demo")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer emu.Stop()
+	emu := startDemoEmulator(b, bin, env)
 
 	ctx := context.Background()
 	iamsqlArgs := []string{"--endpoint-url", emu.Addr, "exec", LookupByUser}
@@ -154,11 +162,7 @@ func BenchmarkExecVsSignedCurl(b *testing.B) {
 		b.Skipf("curl not available: %v", err)
 	}
 	env := ClientEnv(b.TempDir())
-	emu, err := StartProc(bin, env, "IAM emulator listening on", "emulator", "--addr", "127.0.0.1:0", "--seed", "demo")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer emu.Stop()
+	emu := startDemoEmulator(b, bin, env)
 
 	ctx := context.Background()
 	runs := map[string][]string{

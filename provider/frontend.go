@@ -306,7 +306,7 @@ func rewriteShowProcedures(toks []token, sig []int) (string, bool) {
 type UnknownProcedureError struct{ Name string }
 
 func (e *UnknownProcedureError) Error() string {
-	names := procedureNames()
+	names := schema.ProcedureNames()
 	msg := fmt.Sprintf("PROCEDURE %s does not exist", e.Name)
 	if s, ok := suggest.Closest(e.Name[strings.LastIndexByte(e.Name, '.')+1:], names); ok {
 		msg += fmt.Sprintf("; did you mean %s? iamsql's procedures are", s)

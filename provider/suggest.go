@@ -27,7 +27,7 @@ var didYouMeans = sync.OnceValue(func() []didYouMean {
 		{regexp.MustCompile(`^column "([^"]+)" could not be found in any table in scope$`), columnNames},
 		{regexp.MustCompile(`^table "[^"]+" does not have column "([^"]+)"$`), columnNames},
 		{regexp.MustCompile(`^function: '([^']+)' not found$`), functionNames},
-		{regexp.MustCompile(`^stored procedure "([^"]+)" does not exist$`), procedureNames},
+		{regexp.MustCompile(`^stored procedure "([^"]+)" does not exist$`), schema.ProcedureNames},
 	}
 }) // compiled when first needed, not at every start
 
@@ -80,13 +80,5 @@ func functionNames() []string {
 		out = append(out, strings.ToUpper(name))
 	}
 	slices.Sort(out)
-	return out
-}
-
-func procedureNames() []string {
-	var out []string
-	for _, ref := range schema.Procedures() {
-		out = append(out, ref.Method.Procedure)
-	}
 	return out
 }

@@ -392,6 +392,15 @@ func Procedures() []ProcedureRef {
 	return out
 }
 
+// ProcedureNames lists the stored procedures' names, in Procedures' order.
+func ProcedureNames() []string {
+	var out []string
+	for _, ref := range Procedures() {
+		out = append(out, ref.Method.Procedure)
+	}
+	return out
+}
+
 // LookupMethod finds a method by its StackQL name (access_keys_Update) or
 // procedure name (update_access_key), case-insensitively.
 func LookupMethod(name string) (ProcedureRef, bool) {

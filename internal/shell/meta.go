@@ -87,7 +87,7 @@ func (s *Shell) cmdHelp(topic string) (bool, error) {
 		return false, nil
 	}
 	if !writeTopic(s.cfg.Out, topic) {
-		return false, shellError{fmt.Errorf("no help for %q: ask about a table (%s), a procedure (%s) or a verb (SELECT, INSERT, UPDATE, DELETE, CALL, EXEC)", topic, strings.Join(tableNames(), ", "), strings.Join(procedureNames(), ", "))}
+		return false, shellError{fmt.Errorf("no help for %q: ask about a table (%s), a procedure (%s) or a verb (SELECT, INSERT, UPDATE, DELETE, CALL, EXEC)", topic, strings.Join(tableNames(), ", "), strings.Join(schema.ProcedureNames(), ", "))}
 	}
 	return false, nil
 }
@@ -148,14 +148,6 @@ func tableNames() []string {
 	out := make([]string, 0, len(schema.Resources))
 	for _, r := range schema.Resources {
 		out = append(out, r.Name)
-	}
-	return out
-}
-
-func procedureNames() []string {
-	var out []string
-	for _, p := range schema.Procedures() {
-		out = append(out, p.Method.Procedure)
 	}
 	return out
 }
