@@ -13,6 +13,7 @@ import (
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/output"
 	"github.com/iamsql/iamsql/internal/report"
+	"github.com/iamsql/iamsql/internal/suggest"
 )
 
 // version is stamped by the release build (make dist):
@@ -164,14 +165,23 @@ func rootArgs(cmd *cobra.Command, args []string) error {
 	return errUsage{msg}
 }
 
-// flagError makes a flag error a usage error naming the command.
+// flagError makes a flag error a usage error naming the command, with
+// the flag a misspelt one was probably meant as.
 func flagError(cmd *cobra.Command, err error) error {
 	path := cmd.CommandPath()
 	prefix := ""
 	if cmd.HasParent() {
 		prefix = cmd.Name() + ": "
 	}
-	return errUsage{fmt.Sprintf("%s%v (see %s --help)", prefix, err, path)}
+	msg := fmt.Sprintf("%s%v (see %s --help)", prefix, err, path)
+	if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		if s, ok := suggest.Closest(name, names); ok {
+			msg += fmt.Sprintf("; did you mean --%s?", s)
+		}
+	}
+	return errUsage{msg}
 }
 
 // helpAsArgument makes `iamsql CMD help` print CMD's help, as

@@ -63,8 +63,9 @@ func TestFlagErrorsAreUsageErrorsNamingTheFlag(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--outptu", "json"}, "iamsql: unknown flag: --outptu (see iamsql --help)\n"},
-		{[]string{"exec", "--outptu", "json", "SELECT 1"}, "iamsql: exec: unknown flag: --outptu (see iamsql exec --help)\n"},
+		{[]string{"--outptu", "json"}, "iamsql: unknown flag: --outptu (see iamsql --help); did you mean --output?\n"},
+		{[]string{"exec", "--outptu", "json", "SELECT 1"}, "iamsql: exec: unknown flag: --outptu (see iamsql exec --help); did you mean --output?\n"},
+		{[]string{"serve", "--read-onyl"}, "did you mean --read-only?"},
 		{[]string{"--concurrency", "many", "exec", "SELECT 1"}, `invalid argument "many" for "--concurrency"`},
 		{[]string{"--profile"}, "flag needs an argument: --profile"},
 		{[]string{"exce", "SELECT 1"}, `unknown command "exce" (see iamsql --help); did you mean exec?`},
