@@ -7,12 +7,29 @@ PKGS    := ./...
 # sandbox's direct calls.
 RACE_PKGS := ./internal/server ./internal/sandbox ./internal/emulator ./internal/custody ./provider
 
-.PHONY: all build test docs docs-check bench run vet fmt fuzz-corpus clean fuzz-sql
+.PHONY: all build test docs docs-check bench run vet fmt fuzz-corpus clean fuzz-sql dist
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/iamsql
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/iamsql
+
+# Release builds: static binaries (no cgo) for every target, stamped with
+# VERSION (iamsql -V prints it), and SHA256SUMS over them, in DIST.
+# go.mod's replace (replace/go-icu-regex) makes `go install …@latest`
+# impossible, so these are how iamsql is installed without a checkout.
+VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DIST         ?= dist
+DIST_TARGETS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+dist:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	set -e; for t in $(DIST_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; if [ "$$os" = windows ]; then ext=.exe; fi; \
+		echo "== $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" \
+			-o $(DIST)/iamsql_$(VERSION)_$${os}_$${arch}$$ext ./cmd/iamsql; \
+	done
+	cd $(DIST) && sha256sum iamsql_* > SHA256SUMS && cat SHA256SUMS
 
 # The whole suite: unit and SQL tests through the real AWS SDK against the
 # emulator, the real aws CLI, and the fuzz seed corpora.
@@ -78,4 +95,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -21,6 +22,18 @@ func binary(b *testing.B) string {
 	return bin
 }
 
+// startDemoEmulator runs `iamsql emulator --seed demo` on a free port
+// until the benchmark ends.
+func startDemoEmulator(b *testing.B, bin string, env []string) *Proc {
+	b.Helper()
+	emu, err := StartProc(bin, env, "IAM emulator listening on", "emulator", "--addr", "127.0.0.1:0", "--seed", "demo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = emu.Stop() })
+	return emu
+}
+
 // BenchmarkExecVsAWSCLI times whole processes against one `iamsql
 // emulator --seed demo` process on a free port: `iamsql exec` of a lookup
 // by UserName beside `aws iam list-access-keys --user-name alice`, the
@@ -34,11 +47,7 @@ func BenchmarkExecVsAWSCLI(b *testing.B) {
 		b.Skipf("aws CLI not available: %v", err)
 	}
 	env := ClientEnv(b.TempDir())
-	emu, err := StartProc(bin, env, "IAM emulator listening on", "emulator", "--addr", "127.0.0.1:0", "--seed", "demo")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer emu.Stop()
+	emu := startDemoEmulator(b, bin, env)
 
 	ctx := context.Background()
 	iamsqlArgs := []string{"--endpoint-url", emu.Addr, "exec", LookupByUser}
@@ -136,4 +145,77 @@ func BenchmarkInventoryCSVPeakRSS(b *testing.B) {
 			b.ReportMetric((wall / time.Duration(b.N)).Seconds(), "wall-s")
 		})
 	}
+}
+
+// BenchmarkExecVsSignedCurl times a one-shot lookup beside the least a
+// client can do for it: `curl --aws-sigv4` of the same ListAccessKeys
+// call to the same `iamsql emulator` endpoint (issue 19's reference).
+// Beside them runs `iamsql -V`, which does nothing but start: Go's
+// runtime and the init of every package iamsql links (go-mysql-server's
+// information_schema, types and variables above all). It is the floor of
+// any iamsql run; GODEBUG=inittrace=1 on it gives init's own share. The
+// three run interleaved, 15 times each after a warm-up; medians.
+func BenchmarkExecVsSignedCurl(b *testing.B) {
+	bin := binary(b)
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		b.Skipf("curl not available: %v", err)
+	}
+	env := ClientEnv(b.TempDir())
+	emu := startDemoEmulator(b, bin, env)
+
+	ctx := context.Background()
+	runs := map[string][]string{
+		"iamsql": {bin, "--endpoint-url", emu.Addr, "exec", LookupByUser},
+		"curl": {curl, "-sS", "--fail", "--aws-sigv4", "aws:amz:us-east-1:iam", "--user", RootAccessKeyID + ":" + RootSecretAccessKey,
+			"-d", "Action=ListAccessKeys&UserName=alice&Version=2010-05-08", emu.Addr + "/"},
+		"floor": {bin, "-V"},
+	}
+	order := []string{"iamsql", "curl", "floor"}
+	runOne := func(name string) Run {
+		args := runs[name]
+		r, err := RunProc(ctx, args[0], env, args[1:]...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if name != "floor" && !bytes.Contains(r.Stdout, []byte("AKIAALICE00000000002")) {
+			b.Fatalf("%s printed no AKIAALICE00000000002:\n%s\n%s", name, r.Stdout, r.Stderr)
+		}
+		return r
+	}
+	for _, name := range order {
+		runOne(name)
+	}
+	n := 15
+	if Quick() {
+		n = 7
+	}
+	walls := map[string][]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := 0; j < n; j++ {
+			for k := range order {
+				name := order[(j+k)%len(order)]
+				walls[name] = append(walls[name], runOne(name).Wall)
+			}
+		}
+	}
+	b.StopTimer()
+	mi, mc, mf := Median(Millis(walls["iamsql"])), Median(Millis(walls["curl"])), Median(Millis(walls["floor"]))
+	b.ReportMetric(mi, "iamsql-ms")
+	b.ReportMetric(mc, "curl-ms")
+	b.ReportMetric(mf, "floor-ms")
+	b.ReportMetric(mi/mc, "x-curl")
+	b.ReportMetric(mf/mc, "floor-x-curl")
+
+	// Package init's own time, from the runtime's trace of `iamsql -V`.
+	var inits []float64
+	for j := 0; j < 5; j++ {
+		r, err := RunProc(ctx, bin, append(env, "GODEBUG=inittrace=1"), "-V")
+		if err != nil {
+			b.Fatal(err)
+		}
+		inits = append(inits, InitMillis(r.Stderr))
+	}
+	b.ReportMetric(Median(inits), "init-ms")
 }

@@ -75,3 +75,37 @@ func TestParseAndSummarize(t *testing.T) {
 		t.Errorf("table:\n%s", out.String())
 	}
 }
+
+func TestInitMillis(t *testing.T) {
+	trace := "init internal/bytealg @0.006 ms, 0 ms clock, 0 bytes, 0 allocs\n" +
+		"init github.com/dolthub/go-mysql-server/sql/types @12 ms, 4.5 ms clock, 1000 bytes, 10 allocs\n" +
+		"something else\ninit x @13 ms, 0.25 ms clock, 1 bytes, 1 allocs\n"
+	if got := InitMillis(trace); got != 4.75 {
+		t.Errorf("InitMillis = %v, want 4.75", got)
+	}
+}
+
+// Above 2x a signed curl is a failure, unless start-up alone is above it:
+// then the row reports that floor.
+func TestCurlRatioRowReportsTheFloor(t *testing.T) {
+	row := func(iamsql, curl, floor float64) Row {
+		r := Results{"BenchmarkExecVsSignedCurl": {"iamsql-ms": {iamsql}, "curl-ms": {curl}, "floor-ms": {floor},
+			"x-curl": {iamsql / curl}, "floor-x-curl": {floor / curl}, "init-ms": {10}}}
+		for _, row := range Summarize(r) {
+			if row.Metric == "exec lookup / signed curl" {
+				return row
+			}
+		}
+		t.Fatal("no row")
+		return Row{}
+	}
+	if r := row(30, 20, 15); r.Status != "PASS" {
+		t.Errorf("1.5x: %+v", r)
+	}
+	if r := row(60, 20, 15); r.Status != "FAIL" {
+		t.Errorf("3x with a low floor: %+v", r)
+	}
+	if r := row(60, 20, 45); r.Status != "INFO" || !strings.Contains(r.Target, "floor: -V alone is 2.25x curl") {
+		t.Errorf("3x above a floor of 2.25x: %+v", r)
+	}
+}

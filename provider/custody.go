@@ -525,6 +525,17 @@ func (ins *keyInserter) Close(ctx *sql.Context) error {
 	if err := ctx.Err(); err != nil {
 		return ToSQLError(err)
 	}
+	m := Mutation{Operation: "CreateAccessKey"}
+	for _, req := range reqs {
+		user := req.user
+		if user == "" {
+			user = "the caller"
+		}
+		m.Keys = append(m.Keys, user)
+	}
+	if err := confirm(ctx, m); err != nil {
+		return err
+	}
 	var created []CreatedKey
 	for _, req := range reqs {
 		k, err := ins.t.p.createAccessKey(ctx, req)
@@ -622,6 +633,17 @@ func (e *keyEditor) Close(ctx *sql.Context) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return ToSQLError(err)
+	}
+	m := Mutation{Operation: "DeleteAccessKey"}
+	if e.verb != schema.Delete {
+		m.Operation = "UpdateAccessKey"
+	}
+	for _, c := range changes {
+		m.Keys = append(m.Keys, fmt.Sprintf("%s (%s)", c.id, c.user))
+		m.Status = c.status
+	}
+	if err := confirm(ctx, m); err != nil {
+		return err
 	}
 	var done []string
 	for _, c := range changes {

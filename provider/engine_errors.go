@@ -26,6 +26,7 @@ type engineError struct {
 var engineErrors = []engineError{
 	{sql.ErrInsertIntoMismatchValueCount, 1136, "21S01"},        // ER_WRONG_VALUE_COUNT_ON_ROW
 	{sql.ErrColumnNotFound, 1054, "42S22"},                      // ER_BAD_FIELD_ERROR
+	{sql.ErrTableColumnNotFound, 1054, "42S22"},                 // ER_BAD_FIELD_ERROR
 	{sql.ErrDuplicateAliasOrTable, 1066, "42000"},               // ER_NONUNIQ_TABLE
 	{sql.ErrFunctionNotFound, 1305, "42000"},                    // ER_SP_DOES_NOT_EXIST
 	{sql.ErrStoredProcedureDoesNotExist, 1305, "42000"},         // ER_SP_DOES_NOT_EXIST
@@ -56,13 +57,17 @@ var engineErrorPatterns = sync.OnceValue(func() []*regexp.Regexp {
 
 // Renumber gives an engine error that is a 1105 (unknown error) the
 // number MySQL uses for it, when it is a syntax error (1064) or one of
-// engineErrors; any other error comes back as it is. Engine.Query applies it (through
+// engineErrors, with "did you mean …?" for an unknown table, column,
+// function or procedure; any other error comes back as it is. Engine.Query applies it (through
 // ToSQLError), and so does the MySQL server to what go-mysql-server's
 // handler answers.
 func Renumber(err error) error {
 	var sqlErr *mysql.SQLError
-	if !errors.As(err, &sqlErr) || sqlErr.Num != mysql.ERUnknownError {
+	if !errors.As(err, &sqlErr) {
 		return err
+	}
+	if sqlErr.Num != mysql.ERUnknownError {
+		return withSuggestion(sqlErr)
 	}
 	if strings.HasPrefix(sqlErr.Message, "syntax error at position ") {
 		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", sqlErr.Message)
@@ -73,7 +78,7 @@ func Renumber(err error) error {
 	for i, p := range engineErrorPatterns() {
 		if p.MatchString(sqlErr.Message) {
 			e := engineErrors[i]
-			return mysql.NewSQLError(e.num, e.state, "%s", sqlErr.Message)
+			return withSuggestion(mysql.NewSQLError(e.num, e.state, "%s", sqlErr.Message))
 		}
 	}
 	return err

@@ -13,6 +13,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
 
+	"github.com/iamsql/iamsql/provider/awsiam"
 	"github.com/iamsql/iamsql/schema"
 )
 
@@ -90,6 +91,10 @@ func iamError(op string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &IAMError{Operation: op, Code: "Timeout", Message: "the statement timed out", Err: err}
 	}
+	var creds *awsiam.CredentialsError
+	if errors.As(err, &creds) {
+		return &IAMError{Operation: op, Code: creds.Code, Message: creds.Message, Err: err}
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return &IAMError{Operation: op, Code: api.ErrorCode(), Message: api.ErrorMessage(), Err: err}
@@ -121,7 +126,8 @@ func sqlErrorNumber(code string) (int, string) {
 	switch code {
 	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
 		return ErrNumAccessDenied, "42000"
-	case "InvalidClientTokenId", "SignatureDoesNotMatch", "MissingAuthenticationToken", "ExpiredToken", "InvalidAccessKeyId", "UnrecognizedClientException":
+	case "NoCredentials", "SSOSessionExpired", "UnknownProfile",
+		"InvalidClientTokenId", "SignatureDoesNotMatch", "MissingAuthenticationToken", "ExpiredToken", "InvalidAccessKeyId", "UnrecognizedClientException":
 		return ErrNumAuthFailed, mysql.SSAccessDeniedError
 	case "NoSuchEntity":
 		return ErrNumNotFound, "HY000"
@@ -154,17 +160,26 @@ func ToSQLError(err error) error {
 	}
 	var sqlErr *mysql.SQLError
 	if errors.As(err, &sqlErr) {
-		return sqlErr
+		return withSuggestion(sqlErr)
 	}
 	var ie *IAMError
 	if errors.As(err, &ie) {
 		num, state := sqlErrorNumber(ie.Code)
 		return mysql.NewSQLError(num, state, "%s", err.Error())
 	}
+	var creds *awsiam.CredentialsError
+	if errors.As(err, &creds) {
+		num, state := sqlErrorNumber(creds.Code)
+		return mysql.NewSQLError(num, state, "%s", creds.Message)
+	}
 	var missing *schema.MissingParam
 	var invalid *schema.InvalidParam
 	if errors.As(err, &missing) || errors.As(err, &invalid) {
 		return mysql.NewSQLError(ErrNumBadParam, "HY000", "%s", err.Error())
+	}
+	var unknownName *UnknownNameError
+	if errors.As(err, &unknownName) {
+		return mysql.NewSQLError(mysql.ERNoSuchTable, "42S02", "%s", err.Error())
 	}
 	var unknownProc *UnknownProcedureError
 	if errors.As(err, &unknownProc) {

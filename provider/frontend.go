@@ -8,6 +8,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 
+	"github.com/iamsql/iamsql/internal/suggest"
 	"github.com/iamsql/iamsql/schema"
 )
 
@@ -173,8 +174,9 @@ func Rewrite(query string) (string, error) {
 
 // plainMySQL reports whether query certainly needs nothing of the front
 // end: a StackQL resource id is a dotted name, a method call starts with
-// EXEC, a procedure call (checked) with CALL and SHOW PROCEDURE(S) with
-// SHOW, so text with no dot and none of these words in any case is MySQL
+// EXEC, a procedure call (checked) with CALL, SHOW PROCEDURE(S) and
+// StackQL's SHOW SERVICES/RESOURCES/METHODS with SHOW and DESCRIBE
+// EXTENDED with DESC, so text with no dot and none of these words in any case is MySQL
 // as it stands. It spares a server the
 // tokenizing of every ordinary statement (FuzzRewrite checks that
 // rewriteTokens agrees).
@@ -184,7 +186,7 @@ func plainMySQL(query string) bool {
 	}
 	for i := 0; i+4 <= len(query); i++ {
 		w := [4]byte{query[i] | 0x20, query[i+1] | 0x20, query[i+2] | 0x20, query[i+3] | 0x20}
-		if w == [4]byte{'e', 'x', 'e', 'c'} || w == [4]byte{'c', 'a', 'l', 'l'} || w == [4]byte{'s', 'h', 'o', 'w'} {
+		if w == [4]byte{'e', 'x', 'e', 'c'} || w == [4]byte{'c', 'a', 'l', 'l'} || w == [4]byte{'s', 'h', 'o', 'w'} || w == [4]byte{'d', 'e', 's', 'c'} {
 			return false
 		}
 	}
@@ -235,7 +237,10 @@ func rewriteStatement(toks []token) (string, error) {
 	if q, ok := rewriteShowProcedures(toks, sig); ok {
 		return q, nil
 	}
-	return rewriteNames(toks), nil
+	if q, ok, err := rewriteDiscovery(toks, sig); ok {
+		return q, err
+	}
+	return rewriteNames(toks)
 }
 
 // isWords reports whether the significant tokens from sig[k] on start
@@ -301,11 +306,14 @@ func rewriteShowProcedures(toks []token, sig []int) (string, bool) {
 type UnknownProcedureError struct{ Name string }
 
 func (e *UnknownProcedureError) Error() string {
-	var names []string
-	for _, ref := range schema.Procedures() {
-		names = append(names, ref.Method.Procedure)
+	names := schema.ProcedureNames()
+	msg := fmt.Sprintf("PROCEDURE %s does not exist", e.Name)
+	if s, ok := suggest.Closest(e.Name[strings.LastIndexByte(e.Name, '.')+1:], names); ok {
+		msg += fmt.Sprintf("; did you mean %s? iamsql's procedures are", s)
+	} else {
+		msg += "; iamsql's procedures are"
 	}
-	return fmt.Sprintf("PROCEDURE %s does not exist; iamsql's procedures are %s (SELECT * FROM methods describes them)", e.Name, strings.Join(names, ", "))
+	return msg + fmt.Sprintf(" %s (SELECT * FROM methods describes them)", strings.Join(names, ", "))
 }
 
 // checkCall refuses a CALL of an unknown procedure of the iam database.
@@ -343,8 +351,10 @@ func qualifiedName(toks []token, sig []int, k int) ([]string, int) {
 	return parts, k
 }
 
-// rewriteNames replaces StackQL resource ids with the table name.
-func rewriteNames(toks []token) string {
+// rewriteNames replaces StackQL resource ids with the table name. An
+// aws.service.resource name that names no resource is an error with the
+// nearest one (the parser would only say "syntax error").
+func rewriteNames(toks []token) (string, error) {
 	sig := significant(toks)
 	var b strings.Builder
 	emitted := 0 // toks[:emitted] are written
@@ -363,6 +373,9 @@ func rewriteNames(toks []token) string {
 			continue
 		}
 		res, ok := schema.Lookup(strings.Join(parts, "."))
+		if !ok && strings.EqualFold(parts[0], "aws") {
+			return "", unknownName("resource", strings.Join(parts, "."), tableNames())
+		}
 		if !ok {
 			k = next - 1
 			continue
@@ -377,7 +390,7 @@ func rewriteNames(toks []token) string {
 	for _, t := range toks[emitted:] {
 		b.WriteString(t.text)
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 // rewriteExec turns `EXEC [aws.iam_api.]access_keys.access_keys_Update

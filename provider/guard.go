@@ -203,10 +203,14 @@ func padBound(ctx *sql.Context, a []any) (int64, bool) {
 
 var builtinFunctions = sync.OnceValue(function.NewRegistry)
 
-// Function implements sql.FunctionProvider: the bounded functions in
-// place of go-mysql-server's (which the catalog consults after this).
+// Function implements sql.FunctionProvider: AWS_ACCOUNT() and
+// AWS_PRINCIPAL() (identity.go), and the bounded functions in place of
+// go-mysql-server's (which the catalog consults after this).
 func (p *Provider) Function(_ *sql.Context, name string) (sql.Function, bool) {
 	name = strings.ToLower(name)
+	if f, ok := p.identityFunction(name); ok {
+		return f, true
+	}
 	pre, ok := boundedFunctions[name]
 	if !ok {
 		return nil, false

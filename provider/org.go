@@ -228,7 +228,7 @@ func (p *Provider) profileAccount(ctx context.Context, pa ProfileAccount) (strin
 }
 
 func callerAccount(ctx context.Context, p *Provider, c *awsiam.Clients) (string, error) {
-	api, err := c.Identity(ctx)
+	api, err := c.STS(ctx)
 	if err != nil {
 		return "", err
 	}

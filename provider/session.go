@@ -50,6 +50,10 @@ type Session struct {
 	*sql.BaseSession
 	// ReadOnly refuses mutating statements for this session's user.
 	ReadOnly bool
+	// Confirm, when set, is asked before a statement changes more than
+	// one access key (the interactive shell asks its user); false fails
+	// the statement before any IAM call.
+	Confirm ConfirmFunc
 
 	mu sync.Mutex
 	// parseHeld is what the running command's text holds of the parse

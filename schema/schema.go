@@ -401,6 +401,15 @@ func Procedures() []ProcedureRef {
 	return out
 }
 
+// ProcedureNames lists the stored procedures' names, in Procedures' order.
+func ProcedureNames() []string {
+	var out []string
+	for _, ref := range Procedures() {
+		out = append(out, ref.Method.Procedure)
+	}
+	return out
+}
+
 // LookupMethod finds a method by its StackQL name (access_keys_Update) or
 // procedure name (update_access_key), case-insensitively.
 func LookupMethod(name string) (ProcedureRef, bool) {
@@ -412,4 +421,27 @@ func LookupMethod(name string) (ProcedureRef, bool) {
 		}
 	}
 	return ProcedureRef{}, false
+}
+
+// Service is a StackQL service iamsql's resources belong to: the
+// provider.service prefix of their StackQLIDs (aws.iam_api). SHOW
+// SERVICES and SHOW RESOURCES IN … answer from these.
+type Service struct {
+	ID    string
+	Title string
+}
+
+// Services are the StackQL services of Resources' StackQLIDs.
+var Services = []Service{
+	{ID: "aws.iam_api", Title: "AWS Identity and Access Management (IAM)"},
+	{ID: "aws.iam", Title: "AWS Identity and Access Management (IAM), StackQL's older service name"},
+	{ID: "aws.organizations", Title: "AWS Organizations"},
+}
+
+// Name is the service's name within its provider (iam_api).
+func (s Service) Name() string { return s.ID[strings.LastIndexByte(s.ID, '.')+1:] }
+
+// ServiceOf is the service a StackQL resource id belongs to.
+func ServiceOf(stackQLID string) string {
+	return stackQLID[:max(strings.LastIndexByte(stackQLID, '.'), 0)]
 }

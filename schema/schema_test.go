@@ -95,6 +95,13 @@ func TestResourcesAreConsistent(t *testing.T) {
 			if got, ok := Lookup(id); !ok || got.Name != r.Name {
 				t.Errorf("Lookup(%s) = %v", id, got.Name)
 			}
+			known := false
+			for _, s := range Services {
+				known = known || s.ID == ServiceOf(id)
+			}
+			if !known {
+				t.Errorf("%s: its service %s is not in Services (SHOW SERVICES would miss it)", id, ServiceOf(id))
+			}
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -122,36 +121,8 @@ func reportPending(stderr io.Writer) {
 	fmt.Fprintln(stderr, "  `iamsql recover` lists them; `iamsql recover --delete` deletes them; `iamsql recover --dismiss` forgets them.")
 }
 
-const recoverUsage = `Usage: iamsql [global flags] recover [--delete | --dismiss]
-
-Lists the access keys an iamsql process that ended (SIGKILL, a crash, power
-loss) left pending in its custody journal ($XDG_STATE_HOME/iamsql/custody):
-keys created whose secrets may not have reached anyone, or creates whose
-answer never came. Never a secret: the journal holds key ids.
-
-  --delete    delete each pending key with a known id (through the current
-              AWS configuration: --profile/--endpoint-url must match the
-              entry's), and forget the entries whose keys are gone
-  --dismiss   forget every pending entry without deleting anything (you
-              checked them, or keep the keys)
-`
-
 // cmdRecover lists, deletes or dismisses what dead processes left.
-func cmdRecover(ctx context.Context, env *environment, args []string) error {
-	fs := flag.NewFlagSet("recover", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	del := fs.Bool("delete", false, "")
-	dismiss := fs.Bool("dismiss", false, "")
-	if err := fs.Parse(args); err != nil {
-		return errUsage{"recover: " + err.Error() + " (iamsql recover help)"}
-	}
-	if fs.NArg() == 1 && fs.Arg(0) == "help" {
-		fmt.Fprint(env.stdout, recoverUsage)
-		return nil
-	}
-	if fs.NArg() > 0 || (*del && *dismiss) {
-		return errUsage{"recover: give --delete or --dismiss, or nothing to list (iamsql recover help)"}
-	}
+func cmdRecover(ctx context.Context, env *environment, del, dismiss bool) error {
 	dir, err := custody.DefaultDir()
 	if err != nil {
 		return err
@@ -169,19 +140,19 @@ func cmdRecover(ctx context.Context, env *environment, args []string) error {
 	for _, p := range pending {
 		fmt.Fprintf(env.stdout, "%s\n  %s\n", p.Describe(), p.RecoverySQL())
 		switch {
-		case *dismiss:
+		case dismiss:
 			if err := custody.Clear(p, custody.Dismissed); err != nil {
 				fmt.Fprintf(env.stderr, "  could not forget it: %v\n", err)
 				failed++
 				continue
 			}
 			fmt.Fprintln(env.stdout, "  forgotten")
-		case *del && p.KeyID == "":
+		case del && p.KeyID == "":
 			fmt.Fprintln(env.stdout, "  not deleted: its key id is unknown; run the SELECT above, delete what it finds, then iamsql recover --dismiss")
-		case *del && (p.Endpoint != env.endpoint() || p.Profile != env.profileName()):
+		case del && (p.Endpoint != env.endpoint() || p.Profile != env.profileName()):
 			fmt.Fprintf(env.stdout, "  not deleted: it was created through endpoint %q, profile %q; run recover with those (--endpoint-url, --profile)\n", p.Endpoint, p.Profile)
 			failed++
-		case *del:
+		case del:
 			if eng == nil {
 				if eng, err = env.engine(false); err != nil {
 					return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
@@ -18,16 +17,12 @@ type orgServeOptions struct {
 
 // serveOrg serves an emulated organization (--seed org:…) until
 // interrupted. Flags that describe one account's state are refused.
-func serveOrg(ctx context.Context, env *environment, fs *flag.FlagSet, o orgServeOptions) error {
-	var bad []string
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
+func serveOrg(ctx context.Context, env *environment, changed []string, o orgServeOptions) error {
+	for _, name := range changed {
+		switch name {
 		case "state", "account-id", "root-access-key-id", "root-secret-access-key", "drop-rate", "answer-delay", "drop-answer":
-			bad = append(bad, "--"+f.Name)
+			return errUsage{fmt.Sprintf("emulator: --%s cannot be used with an organization seed (%s) (see iamsql emulator --help)", name, o.seed)}
 		}
-	})
-	if len(bad) > 0 {
-		return errUsage{fmt.Sprintf("emulator: %s cannot be used with an organization seed (%s)\n%s", bad[0], o.seed, emulatorUsage)}
 	}
 	org, err := emulator.NewOrg(emulator.OrgOptions{Seed: o.seed, Latency: o.latency, ThrottleRate: o.throttle, Logger: env.logger()})
 	if err != nil {

@@ -3,45 +3,43 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/iamsql/iamsql/internal/run"
 	"github.com/iamsql/iamsql/internal/shell"
 	"github.com/iamsql/iamsql/provider"
 )
 
-// cmdExec runs the statements given as arguments or in a file.
-func cmdExec(ctx context.Context, env *environment, args []string) error {
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	file := fs.String("f", "", "")
-	force := fs.Bool("force", false, "")
-	quiet := fs.Bool("q", false, "")
-	if err := fs.Parse(args); err != nil {
-		return errUsage{"exec: " + err.Error()}
-	}
+// execOptions are exec's flags and argument.
+type execOptions struct {
+	file                  string
+	force, quiet, verbose bool
+	sql                   string
+	hasSQL                bool
+}
+
+// cmdExec runs the statements given as an argument or in a file.
+func cmdExec(ctx context.Context, env *environment, opts execOptions) error {
 	var script string
 	switch {
-	case *file != "" && fs.NArg() > 0:
+	case opts.file != "" && opts.hasSQL:
 		return errUsage{"exec: give SQL either as an argument or with -f, not both"}
-	case *file == "-":
+	case opts.file == "-":
 		b, err := io.ReadAll(env.stdin)
 		if err != nil {
 			return fmt.Errorf("reading stdin: %w", err)
 		}
 		script = string(b)
-	case *file != "":
-		b, err := os.ReadFile(*file)
+	case opts.file != "":
+		b, err := os.ReadFile(opts.file)
 		if err != nil {
 			return errUsage{fmt.Sprintf("exec -f: %v", err)}
 		}
 		script = string(b)
-	case fs.NArg() > 0:
-		script = strings.Join(fs.Args(), " ")
+	case opts.hasSQL:
+		script = opts.sql
 	default:
 		return errUsage{`exec: no SQL given (iamsql exec "SELECT ..." or iamsql exec -f FILE)`}
 	}
@@ -53,13 +51,13 @@ func cmdExec(ctx context.Context, env *environment, args []string) error {
 	if len(stmts) == 0 {
 		return errUsage{"exec: the SQL contains no statement"}
 	}
-	return runScript(ctx, env, stmts, *force, *quiet)
+	return runScript(ctx, env, stmts, opts)
 }
 
 // runScript runs statements in one session, stopping at the first error
 // unless force is set. Each failing statement's error is printed on
 // stderr; the exit code is non-zero if any failed.
-func runScript(ctx context.Context, env *environment, stmts []string, force, quiet bool) error {
+func runScript(ctx context.Context, env *environment, stmts []string, opts execOptions) error {
 	format, err := env.format()
 	if err != nil {
 		return err
@@ -68,7 +66,14 @@ func runScript(ctx context.Context, env *environment, stmts []string, force, qui
 	if err != nil {
 		return err
 	}
-	r := &run.Runner{Engine: eng, Session: eng.NewSession("local", ""), Out: env.stdout, Err: env.stderr, Format: format, Quiet: quiet}
+	if opts.verbose {
+		// Whom the statements run as, before they run (stderr).
+		for _, row := range env.connection(ctx, eng).rows() {
+			fmt.Fprintf(env.stderr, "-- %-12s %s\n", row[0]+":", row[1])
+		}
+	}
+	r := &run.Runner{Engine: eng, Session: eng.NewSession("local", ""), Out: env.stdout, Err: env.stderr, Format: format, Quiet: opts.quiet,
+		Footers: isTerminal(env.stdout)}
 	failed := 0
 	for i, stmt := range stmts {
 		if err := r.Run(ctx, stmt); err != nil {
@@ -78,7 +83,7 @@ func runScript(ctx context.Context, env *environment, stmts []string, force, qui
 				msg += fmt.Sprintf(" (statement %d)", i+1)
 			}
 			fmt.Fprintln(env.stderr, msg)
-			if ctx.Err() != nil || !force {
+			if ctx.Err() != nil || !opts.force {
 				break
 			}
 		}

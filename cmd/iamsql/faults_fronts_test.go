@@ -143,7 +143,9 @@ func runCommandCase(t *testing.T, w *faultWorld, c faultCase, cmd *exec.Cmd) fau
 // into SIGINT and SIGQUIT); a hang-up closes the terminal; TERM and KILL
 // come from outside.
 func runShellCase(t *testing.T, w *faultWorld, c faultCase) faultOutcome {
-	cmd := exec.Command(binary(t), w.args()...)
+	// --yes: the cases create several keys at once, which the shell
+	// would otherwise ask about (shell_flow_test.go tests that).
+	cmd := exec.Command(binary(t), w.args("--yes")...)
 	cmd.Env = w.env()
 	cmd.Dir = w.dir
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 250})

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
+	"os/exec"
+
+	"golang.org/x/term"
 
 	"github.com/iamsql/iamsql/internal/shell"
 )
@@ -14,16 +15,13 @@ import (
 // cmdInteractive is iamsql without a subcommand: the SQL shell on a
 // terminal; with stdin not a terminal it runs the statements it reads,
 // like mysql < script.sql, stopping at the first error unless --force.
-func cmdInteractive(ctx context.Context, env *environment, args []string) error {
-	fs := flag.NewFlagSet("iamsql", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	force := fs.Bool("force", false, "")
-	if err := fs.Parse(args); err != nil {
-		return errUsage{err.Error() + " (see iamsql --help)"}
-	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("unknown command %q (see iamsql --help)", fs.Arg(0))}
-	}
+// shellOptions are the flags of iamsql without a command.
+type shellOptions struct {
+	force bool // scripts: go on after errors
+	yes   bool // do not ask before changing several keys
+}
+
+func cmdInteractive(ctx context.Context, env *environment, opts shellOptions) error {
 	format, err := env.format()
 	if err != nil {
 		return err
@@ -37,9 +35,11 @@ func cmdInteractive(ctx context.Context, env *environment, args []string) error 
 		Out: env.stdout, Err: env.stderr, Format: format,
 	}
 
+	cfg.Status = func(ctx context.Context) [][2]string { return env.connection(ctx, eng).rows() }
+
 	if !isTerminal(env.stdin) {
 		cfg.In = shell.NewPlainReader(env.stdin, nil)
-		cfg.Batch, cfg.Force = true, *force
+		cfg.Batch, cfg.Force = true, opts.force
 		return shellResult(ctx, env, shell.New(cfg).Run(ctx))
 	}
 
@@ -54,7 +54,13 @@ func cmdInteractive(ctx context.Context, env *environment, args []string) error 
 	defer release()
 	cfg.Interrupts = ch
 
-	cfg.Greeting = greeting(env)
+	conn := env.connection(ctx, eng)
+	cfg.Greeting = conn.greeting(env.sandbox)
+	cfg.Prompt = conn.prompt()
+	cfg.Footers = true
+	cfg.Confirm = !opts.yes
+	cfg.Pager = firstOf(os.Getenv("PAGER"), "less -FRX")
+	cfg.Edit = editor(firstOf(os.Getenv("VISUAL"), os.Getenv("EDITOR"), "vi"))
 	if isTerminal(env.stdout) {
 		term := shell.NewTerminal()
 		defer term.Close()
@@ -87,20 +93,28 @@ func shellResult(ctx context.Context, env *environment, err error) error {
 	return err
 }
 
-func greeting(env *environment) string {
-	target := "Connected to AWS IAM through the standard AWS configuration (credentials, --profile, --endpoint-url)."
-	if env.sandbox {
-		target = "Connected to the sandbox: an emulated IAM account with demo users and keys (nothing reaches AWS)."
-	}
-	return "Welcome to iamsql, SQL for AWS IAM access keys.\n" + target + "\n" +
-		"End statements with ; (or \\G for vertical output). Type help or \\? for help, \\q to quit.\n\n"
-}
-
+// isTerminal reports whether v is a terminal (not merely a character
+// device: /dev/null is one, and is no person).
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
-	if !ok {
-		return false
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// editor runs an editor command (it may carry arguments, as $EDITOR
+// often does) on a file, on this terminal.
+func editor(command string) func(path string) error {
+	return func(path string) error {
+		cmd := exec.Command("sh", "-c", command+` "$1"`, "sh", path)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		return cmd.Run()
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

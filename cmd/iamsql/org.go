@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/sandbox"
@@ -22,13 +23,15 @@ type orgFlags struct {
 	accountMaxAttempts int
 }
 
-func (o *orgFlags) declare(fs *flag.FlagSet) {
-	fs.BoolVar(&o.org, "org", false, "")
-	fs.StringVar(&o.orgRole, "org-role", provider.DefaultOrgRole, "")
-	fs.StringVar(&o.orgExternalID, "org-external-id", "", "")
-	fs.StringVar(&o.profiles, "profiles", "", "")
-	fs.IntVar(&o.accountConcurrency, "account-concurrency", provider.DefaultAccountConcurrency, "")
-	fs.IntVar(&o.accountMaxAttempts, "account-max-attempts", 0, "")
+func (o *orgFlags) declare(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.org, "org", false, "org mode: the tables span every ACTIVE account of the AWS Organization (signed as its\n"+
+		"management account; members through --org-role); with --sandbox, a demo organization")
+	fs.StringVar(&o.orgRole, "org-role", provider.DefaultOrgRole, "the role `NAME` assumed in member accounts")
+	fs.StringVar(&o.orgExternalID, "org-external-id", "", "the external `ID` AssumeRole passes, when the role requires one")
+	fs.StringVar(&o.profiles, "profiles", "", "org mode over the accounts of these AWS profiles `A,B,C` instead of an organization")
+	fs.IntVar(&o.accountConcurrency, "account-concurrency", provider.DefaultAccountConcurrency,
+		"parallel IAM calls per account in org mode (--concurrency bounds all of them: default 16, 64 in org mode)")
+	fs.IntVar(&o.accountMaxAttempts, "account-max-attempts", 0, "tries of a throttled call in one account before the account is left out (0: 15)")
 }
 
 // check refuses org flags that cannot work, before any AWS call.

@@ -282,7 +282,7 @@ func TestSecretsThroughTheServerReachOnlyTheClient(t *testing.T) {
 func TestSecretsInTheShellReachOnlyTheTerminal(t *testing.T) {
 	home := t.TempDir()
 	audit := filepath.Join(home, "audit.jsonl")
-	sh := startShell(t, home, "--sandbox", "--debug", "--audit-log", audit)
+	sh := startShell(t, home, "--sandbox", "--yes", "--debug", "--audit-log", audit)
 	const wait = 30 * time.Second
 	sh.Expect("iam> ", wait)
 

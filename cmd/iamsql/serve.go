@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -16,114 +14,73 @@ import (
 	"github.com/iamsql/iamsql/provider"
 )
 
-const serveUsage = `Usage: iamsql [global flags] serve [flags]
-       iamsql serve help
+// defaultShutdownTimeout bounds how long serve lets running statements
+// finish after SIGINT/SIGTERM.
+const defaultShutdownTimeout = 10 * time.Second
 
-Serves iamsql over the MySQL protocol: any MySQL client (mysql/mariadb CLI,
-go-sql-driver/mysql, PyMySQL, BI tools) can connect to database iam.
-
-Flags:
-  --addr HOST:PORT          listen address (default 127.0.0.1:3306; port 0 picks a free port)
-  --user NAME               a read-write user (also IAMSQL_USER)
-  --password PW             its password (also IAMSQL_PASSWORD, which keeps it out of ps)
-  --users-file FILE         users, one per line: name:password:ro|rw (ro = read-only),
-                            optionally followed by max_user_connections=N for that user;
-                            # comments and blank lines are ignored; keep the file mode 0600
-  --read-only               no statement may change IAM, whoever the user
-  --tls-cert FILE           PEM certificate (chain): enables TLS and caching_sha2_password
-  --tls-key FILE            its PEM private key
-  --require-tls             refuse clients that do not use TLS
-  --max-connections N       concurrent connections (default 151; 0 = no limit)
-  --max-user-connections N  concurrent connections of each user (default 0 = no limit
-                            beyond --max-connections); a users-file entry may set its own
-  --statement-timeout D     cancel statements running longer than D, e.g. 30s (default: none)
-  --shutdown-timeout D      on SIGINT/SIGTERM, let running statements finish for up to D (default 10s)
-  --log-level LEVEL         debug, info (default), warn or error; logs go to stderr
-  --undelivered-keys WHAT   delete (default) or keep a key whose secret the connection that
-                            created it never read from created_access_keys before it closed
-                            or was reset; either way the audit log and the server log name it
-
-Without any user, any client on this machine may connect without a password,
-and the server listens on loopback addresses only.
-
-Keys created by INSERT are readable, with their secrets, from the table
-created_access_keys by the connection that created them, until it closes;
-a key whose secret was not read by then is deleted again (secret custody).
-CALL create_access_key returns the secret as a result row instead.
-StackQL names (aws.iam_api.access_keys) and EXEC work in plain queries; in
-server-side prepared statements use the MySQL names (access_keys, CALL).
-`
+// serveOptions are serve's flags.
+type serveOptions struct {
+	addr, user, password, usersFile string
+	userSet, passwordSet            bool
+	readOnly, requireTLS            bool
+	tlsCert, tlsKey                 string
+	maxConns, maxUserConns          int
+	stmtTimeout, shutdownTimeout    time.Duration
+	logLevel, undelivered           string
+}
 
 // serveMemoryLimit is serve's soft memory limit (GOMEMLIMIT).
 const serveMemoryLimit = 384 << 20
 
 // cmdServe runs the MySQL-protocol server until ctx is cancelled.
-func cmdServe(ctx context.Context, env *environment, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	addr := fs.String("addr", "127.0.0.1:3306", "")
-	user := fs.String("user", os.Getenv("IAMSQL_USER"), "")
-	password := fs.String("password", os.Getenv("IAMSQL_PASSWORD"), "")
-	usersFile := fs.String("users-file", "", "")
-	readOnly := fs.Bool("read-only", false, "")
-	tlsCert := fs.String("tls-cert", "", "")
-	tlsKey := fs.String("tls-key", "", "")
-	requireTLS := fs.Bool("require-tls", false, "")
-	maxConns := fs.Int("max-connections", 151, "")
-	maxUserConns := fs.Int("max-user-connections", 0, "")
-	stmtTimeout := fs.Duration("statement-timeout", 0, "")
-	shutdownTimeout := fs.Duration("shutdown-timeout", 10*time.Second, "")
-	logLevel := fs.String("log-level", "info", "")
-	undelivered := fs.String("undelivered-keys", "delete", "")
-	if err := fs.Parse(args); err != nil {
-		return errUsage{"serve: " + err.Error() + " (iamsql serve help lists the flags)"}
+func cmdServe(ctx context.Context, env *environment, o serveOptions) error {
+	// IAMSQL_USER and IAMSQL_PASSWORD stand in for flags not given, so a
+	// password need not appear in ps.
+	if !o.userSet {
+		o.user = os.Getenv("IAMSQL_USER")
 	}
-	if fs.NArg() == 1 && fs.Arg(0) == "help" {
-		fmt.Fprint(env.stdout, serveUsage)
-		return nil
+	if !o.passwordSet {
+		o.password = os.Getenv("IAMSQL_PASSWORD")
 	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	if o.undelivered != "delete" && o.undelivered != "keep" {
+		return errUsage{fmt.Sprintf("serve: --undelivered-keys %q: use delete or keep", o.undelivered)}
 	}
-	if *undelivered != "delete" && *undelivered != "keep" {
-		return errUsage{fmt.Sprintf("serve: --undelivered-keys %q: use delete or keep", *undelivered)}
-	}
-	if *maxConns < 0 || *maxUserConns < 0 || *stmtTimeout < 0 || *shutdownTimeout < 0 {
+	if o.maxConns < 0 || o.maxUserConns < 0 || o.stmtTimeout < 0 || o.shutdownTimeout < 0 {
 		return errUsage{"serve: --max-connections, --max-user-connections, --statement-timeout and --shutdown-timeout must not be negative"}
 	}
 
 	level := slog.LevelInfo
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return errUsage{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", *logLevel)}
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return errUsage{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", o.logLevel)}
 	}
 	if env.debug {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 
-	users, err := serveUsers(*user, *password, *usersFile, logger)
+	users, err := serveUsers(o.user, o.password, o.usersFile, logger)
 	if err != nil {
 		return err
 	}
 	opts := server.Options{
-		Addr:               *addr,
+		Addr:               o.addr,
 		Users:              users,
-		RequireTLS:         *requireTLS,
-		MaxConnections:     *maxConns,
-		MaxUserConnections: *maxUserConns,
-		StatementTimeout:   *stmtTimeout,
+		RequireTLS:         o.requireTLS,
+		MaxConnections:     o.maxConns,
+		MaxUserConnections: o.maxUserConns,
+		StatementTimeout:   o.stmtTimeout,
 		Logger:             logger,
-		KeepUndelivered:    *undelivered == "keep",
+		KeepUndelivered:    o.undelivered == "keep",
 		CustodyStop:        provider.HardStop(ctx),
 	}
 	switch {
-	case (*tlsCert == "") != (*tlsKey == ""):
+	case (o.tlsCert == "") != (o.tlsKey == ""):
 		return errUsage{"serve: give both --tls-cert and --tls-key"}
-	case *tlsCert != "":
-		if opts.TLS, err = server.LoadTLS(*tlsCert, *tlsKey); err != nil {
+	case o.tlsCert != "":
+		if opts.TLS, err = server.LoadTLS(o.tlsCert, o.tlsKey); err != nil {
 			return errUsage{"serve: " + err.Error()}
 		}
-	case *requireTLS:
+	case o.requireTLS:
 		return errUsage{"serve: --require-tls needs --tls-cert and --tls-key"}
 	}
 
@@ -139,7 +96,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
-	eng, err := env.engine(*readOnly)
+	eng, err := env.engine(o.readOnly)
 	if err != nil {
 		return err
 	}
@@ -155,11 +112,11 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		_ = f.Sync()
 	}
 	logger.Info("listening", "addr", srv.Addr().String(), "database", "iam", "users", len(users),
-		"tls", opts.TLS != nil, "require_tls", *requireTLS, "read_only", *readOnly, "sandbox", env.sandbox)
+		"tls", opts.TLS != nil, "require_tls", o.requireTLS, "read_only", o.readOnly, "sandbox", env.sandbox)
 	if !srv.Authenticated() {
 		logger.Warn("no users configured: any client on this machine can connect without a password (loopback only); use --user/--password or --users-file to require a login")
 	}
-	if err := srv.Serve(ctx, *shutdownTimeout); err != nil {
+	if err := srv.Serve(ctx, o.shutdownTimeout); err != nil {
 		logger.Warn("shutdown", "error", err)
 	}
 	return nil

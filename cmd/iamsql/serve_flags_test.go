@@ -113,7 +113,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--statement-timeout", "-1s"}, "must not be negative"},
 		{[]string{"--max-user-connections", "-1"}, "must not be negative"},
-		{[]string{"--bogus"}, "flag provided but not defined"},
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {
 		_, stderr, code := cli(t, "", append([]string{"--sandbox", "serve", "--addr", "127.0.0.1:0"}, tc.args...)...)

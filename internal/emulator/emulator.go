@@ -84,8 +84,11 @@ type Options struct {
 	// is closed without a response (after acting: the response is lost).
 	ThrottleRate, DropRate float64
 	// Now is the clock; default time.Now. Dates are UTC, truncated to
-	// seconds.
+	// DatePrecision.
 	Now func() time.Time
+	// DatePrecision is how finely dates are kept and sent: 0 means whole
+	// seconds, as AWS sends them; time.Microsecond is what moto sends.
+	DatePrecision time.Duration
 	// RandSeed seeds the generator of ids, secrets and injected faults;
 	// 0 picks a random seed.
 	RandSeed int64
@@ -148,6 +151,7 @@ type Emulator struct {
 	rootKeyID  string
 	rootSecret string
 	now        func() time.Time
+	precision  time.Duration
 	rng        *mrand.Rand
 	logger     *slog.Logger
 	statePath  string
@@ -197,6 +201,7 @@ func New(opts Options) (*Emulator, error) {
 		rootKeyID:   opts.RootAccessKeyID,
 		rootSecret:  opts.RootSecretAccessKey,
 		now:         opts.Now,
+		precision:   opts.DatePrecision,
 		logger:      opts.Logger,
 		statePath:   opts.StatePath,
 		users:       map[string]*User{},
@@ -300,7 +305,15 @@ func validAccountID(s string) bool {
 	return true
 }
 
-func (e *Emulator) nowUTC() time.Time { return e.now().UTC().Truncate(time.Second) }
+func (e *Emulator) nowUTC() time.Time { return e.date(e.now()) }
+
+// date is t as the emulator keeps and sends it: UTC, to DatePrecision.
+func (e *Emulator) date(t time.Time) time.Time {
+	if e.precision <= 0 {
+		return t.UTC().Truncate(time.Second)
+	}
+	return t.UTC().Truncate(e.precision)
+}
 
 // AccountID returns the emulated account's id.
 func (e *Emulator) AccountID() string {
@@ -538,9 +551,9 @@ func (e *Emulator) addUserLocked(u User) error {
 	if u.CreateDate.IsZero() {
 		u.CreateDate = e.nowUTC()
 	}
-	u.CreateDate = u.CreateDate.UTC().Truncate(time.Second)
+	u.CreateDate = e.date(u.CreateDate)
 	if u.PasswordLastUsed != nil {
-		t := u.PasswordLastUsed.UTC().Truncate(time.Second)
+		t := e.date(*u.PasswordLastUsed)
 		u.PasswordLastUsed = &t
 	}
 	e.users[strings.ToLower(u.UserName)] = &u
@@ -592,10 +605,10 @@ func (e *Emulator) addKeyLocked(k AccessKey) error {
 	if k.CreateDate.IsZero() {
 		k.CreateDate = e.nowUTC()
 	}
-	k.CreateDate = k.CreateDate.UTC().Truncate(time.Second)
+	k.CreateDate = e.date(k.CreateDate)
 	if k.LastUsed != nil {
 		lu := *k.LastUsed
-		lu.Date = lu.Date.UTC().Truncate(time.Second)
+		lu.Date = e.date(lu.Date)
 		k.LastUsed = &lu
 	}
 	e.putKeyLocked(&k)

@@ -316,7 +316,7 @@ func opListAccessKeys(c *reqCtx) (result, *APIError) {
 	res := &ListAccessKeysResult{AccessKeyMetadata: []AccessKeyMetadata{}}
 	for _, k := range c.e.keysOf(owner) {
 		if hasMarker {
-			d := k.CreateDate.Unix()
+			d := k.CreateDate.UnixNano()
 			if d < afterDate || (d == afterDate && k.AccessKeyID <= afterID) {
 				continue
 			}
@@ -325,7 +325,7 @@ func opListAccessKeys(c *reqCtx) (result, *APIError) {
 		if len(page) == maxItems {
 			last := page[len(page)-1]
 			res.IsTruncated = true
-			res.Marker = encodeMarker("k", strings.ToLower(owner), strconv.FormatInt(last.CreateDate.Unix(), 10), last.AccessKeyID)
+			res.Marker = encodeMarker("k", strings.ToLower(owner), strconv.FormatInt(last.CreateDate.UnixNano(), 10), last.AccessKeyID)
 			break
 		}
 		res.AccessKeyMetadata = append(page, AccessKeyMetadata{UserName: k.UserName, AccessKeyID: k.AccessKeyID, Status: k.Status, CreateDate: k.CreateDate})

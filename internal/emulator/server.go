@@ -205,6 +205,10 @@ func wait(ctx context.Context, d time.Duration) bool {
 // out) or while SetAnswerDelay holds the answer (carried out; the call
 // log tells the two apart only by the state).
 func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.Values) (res any, err error) {
+	return e.invoke(ctx, keyID, "iam", e.ops, action, params)
+}
+
+func (e *Emulator) invoke(ctx context.Context, keyID, signingName string, ops map[string]opFunc, action string, params url.Values) (res any, err error) {
 	x := &exchange{e: e, requestID: newRequestID(), logSeq: -1, signer: keyID}
 	defer func() {
 		if v := recover(); v != nil {
@@ -217,7 +221,7 @@ func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.
 		x.finish(aerr.Status, aerr.Code)
 		return nil, aerr
 	}
-	op, known := e.ops[action]
+	op, known := ops[action]
 	if !known {
 		op, known = stsOperations[action] // STS in process
 	}
@@ -225,7 +229,7 @@ func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.
 		op, known = orgOperations[action] // Organizations in process: a jsonAnswer
 	}
 	// admit refuses a key that is not an active one (InvalidClientTokenId).
-	c, aerr := x.admit(&sigRequest{keyID: keyID, region: "us-east-1", service: "iam"}, action, known, params)
+	c, aerr := x.admit(&sigRequest{keyID: keyID, region: "us-east-1", service: signingName}, action, known, params)
 	if aerr != nil {
 		return failed(aerr)
 	}

@@ -218,7 +218,9 @@ func isXMLChar(r rune) bool {
 func (w *xmlWriter) time(tag string, t time.Time) { w.elem(tag, formatTime(t)) }
 func (w *xmlWriter) bool(tag string, v bool)      { w.elem(tag, strconv.FormatBool(v)) }
 
-func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+// formatTime writes a date as AWS does, with the fraction of a second
+// when the date has one (as moto sends them).
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999999Z") }
 
 // queryBody wraps a result in the {Action}Response envelope of the Query
 // API whose XML namespace is ns. An empty

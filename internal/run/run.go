@@ -33,6 +33,10 @@ type Runner struct {
 	Format  output.Format
 	// Quiet suppresses "Query OK" summaries.
 	Quiet bool
+	// Footers adds mysql's "N rows in set (0.01 sec)" after a result in
+	// the table and vertical formats, and the time to "Query OK" (for a
+	// person at a terminal; scripts and the csv/json formats get none).
+	Footers bool
 
 	// Last describes the most recent statement.
 	Last Stats
@@ -40,8 +44,12 @@ type Runner struct {
 	// account could not be read (Session.Incomplete; a warning says what).
 	Partial bool
 
-	// statement is the one running.
+	// statement is the one running, since start.
 	statement string
+	start     time.Time
+	// printed is set once a result was written: a Markdown result after
+	// another is set apart by a blank line, so the tables do not merge.
+	printed bool
 }
 
 // Stats are what \timing shows.
@@ -66,7 +74,7 @@ func (s Stats) CallCount() int {
 func (r *Runner) Run(ctx context.Context, stmt string) (err error) {
 	start := time.Now()
 	r.Last = Stats{}
-	r.statement = stmt
+	r.statement, r.start = stmt, start
 	mark := r.Session.CreatedCount()
 	var res *provider.Result
 	defer func() {
@@ -117,18 +125,52 @@ func (r *Runner) finishOK(res *provider.Result) error {
 		return err
 	}
 	r.Last.Rows = int(affected)
-	if !r.Quiet {
-		plural := "s"
-		if affected == 1 {
-			plural = ""
+	switch {
+	case r.Quiet:
+	case r.footers():
+		// mysql's: "Query OK, 1 row affected (0.01 sec)", then the info.
+		fmt.Fprintf(r.Err, "Query OK, %s affected %s\n", rows(affected), r.took())
+		if info != "" {
+			fmt.Fprintln(r.Err, info)
 		}
-		fmt.Fprintf(r.Err, "Query OK, %d row%s affected", affected, plural)
+	default:
+		fmt.Fprintf(r.Err, "Query OK, %s affected", rows(affected))
 		if info != "" {
 			fmt.Fprintf(r.Err, " (%s)", info)
 		}
 		fmt.Fprintln(r.Err)
 	}
 	return nil
+}
+
+func rows(n uint64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
+}
+
+// footers reports whether results get mysql's footers: asked for, in a
+// format for people.
+func (r *Runner) footers() bool {
+	return r.Footers && (r.Format == output.Table || r.Format == output.Vertical)
+}
+
+// took is the statement's time so far as mysql shows it: "(0.01 sec)".
+func (r *Runner) took() string {
+	return fmt.Sprintf("(%.2f sec)", time.Since(r.start).Seconds())
+}
+
+// closeResult renders a result, set apart from the one before it in
+// Markdown.
+func (r *Runner) closeResult(w output.Writer) error {
+	if r.Format == output.Markdown && r.printed {
+		if _, err := fmt.Fprintln(r.Out); err != nil {
+			return err
+		}
+	}
+	r.printed = true
+	return w.Close()
 }
 
 func (r *Runner) printRows(res *provider.Result) error {
@@ -169,7 +211,7 @@ func (r *Runner) printRows(res *provider.Result) error {
 	// result: buffered formats print nothing, streamed ones stop where
 	// the error came, and the error follows.
 	if writeErr == nil && stmtErr == nil {
-		writeErr = w.Close()
+		writeErr = r.closeResult(w)
 	}
 	if writeErr == nil && stmtErr == nil && len(secrets) > 0 {
 		writeErr = flushed(r.Out)
@@ -184,6 +226,13 @@ func (r *Runner) printRows(res *provider.Result) error {
 		return writeErr
 	case closeErr != nil:
 		return closeErr
+	}
+	if r.footers() {
+		if n == 0 {
+			fmt.Fprintf(r.Err, "Empty set %s\n", r.took())
+		} else {
+			fmt.Fprintf(r.Err, "%s in set %s\n", rows(uint64(n)), r.took())
+		}
 	}
 	if len(secrets) > 0 {
 		// The rows carrying these secrets were written and flushed.
@@ -304,7 +353,7 @@ func (r *Runner) printCreated(keys []provider.CreatedKey) error {
 			return err
 		}
 	}
-	if err := w.Close(); err != nil {
+	if err := r.closeResult(w); err != nil {
 		return err
 	}
 	if err := flushed(r.Out); err != nil {

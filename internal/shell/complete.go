@@ -230,7 +230,7 @@ func (s *Shell) completeMeta(before, trimmed, tail string) (string, []string, st
 	case `\timing`:
 		return head, match(word, []string{"on", "off"}, nil), tail
 	case "help", `\?`, `\h`, `\d`:
-		return head, match(word, append(tableNames(), procedureNames()...), []string{"SELECT", "INSERT", "UPDATE", "DELETE", "CALL", "EXEC"}), tail
+		return head, match(word, append(tableNames(), schema.ProcedureNames()...), []string{"SELECT", "INSERT", "UPDATE", "DELETE", "CALL", "EXEC"}), tail
 	}
 	return before, nil, tail
 }

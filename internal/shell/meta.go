@@ -17,17 +17,25 @@ type metaCommand struct {
 	args  string
 	help  string
 	run   func(s *Shell, arg string) (quit bool, err error)
+	// wordArgs lets the word spellings take an argument (help TOPIC,
+	// source FILE, pager CMD).
+	wordArgs bool
 }
 
 func metaCommands() []metaCommand {
 	return []metaCommand{
-		{names: []string{"help", `\?`, `\h`}, args: "[TOPIC]", help: "this help; help TABLE, help PROCEDURE or help SELECT (a verb) shows what it takes", run: (*Shell).cmdHelp},
+		{names: []string{"help", `\?`, `\h`}, args: "[TOPIC]", help: "this help; help TABLE, help PROCEDURE or help SELECT (a verb) shows what it takes", run: (*Shell).cmdHelp, wordArgs: true},
 		{names: []string{`\q`, "quit", "exit"}, help: "quit (so does Ctrl-D)", run: func(*Shell, string) (bool, error) { return true, nil }},
 		{names: []string{`\G`}, help: "end a statement and print its result vertically, one field per line"},
 		{names: []string{`\c`}, help: "clear the statement typed so far (so does Ctrl-C)"},
 		{names: []string{`\o`}, args: "[FORMAT]", help: "show or set the output format: " + strings.ReplaceAll(formatNames(), "|", ", "), run: (*Shell).cmdFormat},
 		{names: []string{`\timing`}, args: "[on|off]", help: "after each statement, show its time and the IAM calls it made", run: (*Shell).cmdTiming},
 		{names: []string{`\d`}, args: "[TABLE]", help: "list the tables, or describe one (like help TABLE)", run: (*Shell).cmdDescribe},
+		{names: []string{`\s`, "status"}, help: "the connection: version, AWS account, principal, profile, endpoint; and the shell's settings", run: (*Shell).cmdStatus},
+		{names: []string{`\e`, "edit"}, help: "edit the statement typed so far (or the last one) in $EDITOR; it runs if it ends with ;", run: (*Shell).cmdEdit},
+		{names: []string{`\P`, "pager"}, args: "[COMMAND]", help: "send results through a pager (default $PAGER or less)", run: (*Shell).cmdPager, wordArgs: true},
+		{names: []string{`\n`, "nopager"}, help: "send results to the terminal again", run: (*Shell).cmdNoPager},
+		{names: []string{`\.`, "source"}, args: "FILE", help: "run the statements in FILE, stopping at the first error", run: (*Shell).cmdSource, wordArgs: true},
 	}
 }
 
@@ -50,7 +58,7 @@ func (s *Shell) wordCommand(line string) (metaCommand, string, bool) {
 			}
 			arg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), fields[0]))
 			arg = strings.TrimSpace(strings.TrimSuffix(arg, ";"))
-			if word != "help" && arg != "" {
+			if !c.wordArgs && arg != "" {
 				return metaCommand{}, "", false // "exit now" is not the command
 			}
 			return c, arg, true
@@ -79,7 +87,7 @@ func (s *Shell) cmdHelp(topic string) (bool, error) {
 		return false, nil
 	}
 	if !writeTopic(s.cfg.Out, topic) {
-		return false, shellError{fmt.Errorf("no help for %q: ask about a table (%s), a procedure (%s) or a verb (SELECT, INSERT, UPDATE, DELETE, CALL, EXEC)", topic, strings.Join(tableNames(), ", "), strings.Join(procedureNames(), ", "))}
+		return false, shellError{fmt.Errorf("no help for %q: ask about a table (%s), a procedure (%s) or a verb (SELECT, INSERT, UPDATE, DELETE, CALL, EXEC)", topic, strings.Join(tableNames(), ", "), strings.Join(schema.ProcedureNames(), ", "))}
 	}
 	return false, nil
 }
@@ -144,10 +152,34 @@ func tableNames() []string {
 	return out
 }
 
-func procedureNames() []string {
-	var out []string
-	for _, p := range schema.Procedures() {
-		out = append(out, p.Method.Procedure)
+// cmdStatus is mysql's \s: where the shell is connected and how it is set.
+func (s *Shell) cmdStatus(string) (bool, error) {
+	var rows [][2]string
+	if s.cfg.Status != nil {
+		rows = s.cfg.Status(s.ctx)
 	}
-	return out
+	pager := s.pager
+	if pager == "" {
+		pager = "stdout"
+	}
+	timing := "off"
+	if s.timing {
+		timing = "on"
+	}
+	rows = append(rows, [][2]string{
+		{"Current database", s.cfg.Session.GetCurrentDatabase()},
+		{"Output format", string(s.runner.Format)},
+		{"Timing", timing},
+		{"Pager", pager},
+	}...)
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r[0])+1)
+	}
+	fmt.Fprintln(s.cfg.Out, "--------------")
+	for _, r := range rows {
+		fmt.Fprintf(s.cfg.Out, "%-*s %s\n", width, r[0]+":", r[1])
+	}
+	fmt.Fprintln(s.cfg.Out, "--------------")
+	return false, nil
 }

@@ -72,6 +72,24 @@ type Config struct {
 	Force bool
 	// Greeting is printed when an interactive shell starts.
 	Greeting string
+	// Footers adds mysql's "N rows in set (0.01 sec)" and the time of
+	// "Query OK" in the table and vertical formats.
+	Footers bool
+	// Confirm asks before a statement changes more than one access key
+	// (an interactive shell without --yes).
+	Confirm bool
+	// Edit opens a file in the user's editor and returns when it is
+	// closed (\e); nil without a terminal.
+	Edit func(path string) error
+	// Pager is the command \P pages results through when given none
+	// ($PAGER, or less).
+	Pager string
+	// Prompt is put before the database name in the prompt: whom the
+	// shell acts as ("alice@123456789012 ").
+	Prompt string
+	// Status describes the connection for \s (version, account,
+	// principal, profile, endpoint), as label and value.
+	Status func(ctx context.Context) [][2]string
 }
 
 // Shell is one shell session.
@@ -88,6 +106,15 @@ type Shell struct {
 	entry       []string
 	line        int
 	failed      bool
+
+	// ctx is Run's, for meta-commands that run statements (source, \e).
+	ctx context.Context
+	// last is the last statement run, for \e.
+	last string
+	// pager pages results when set (\P).
+	pager string
+	// sources are the files being sourced, innermost last.
+	sources []string
 }
 
 // New returns a shell over cfg.Engine and cfg.Session.
@@ -99,16 +126,20 @@ func New(cfg Config) *Shell {
 		cfg: cfg,
 		runner: &run.Runner{
 			Engine: cfg.Engine, Session: cfg.Session,
-			Out: cfg.Out, Err: cfg.Err, Format: cfg.Format,
+			Out: cfg.Out, Err: cfg.Err, Format: cfg.Format, Footers: cfg.Footers,
 		},
 	}
 	s.cmds = metaCommands()
+	if cfg.Confirm && !cfg.Batch {
+		cfg.Session.Confirm = s.confirm
+	}
 	return s
 }
 
 // Run reads and runs input until \q, the end of input or ctx ends. In
 // batch mode it returns ErrFailed when a statement failed.
 func (s *Shell) Run(ctx context.Context) error {
+	s.ctx = ctx
 	if c, ok := s.cfg.In.(completing); ok {
 		c.SetCompleter(s.Complete)
 	}
@@ -209,7 +240,7 @@ func (s *Shell) prompt() string {
 		if db == "" {
 			db = "iamsql"
 		}
-		return db + "> "
+		return s.cfg.Prompt + db + "> "
 	}
 	_, _, open := scan(s.pending)
 	switch open {
@@ -224,6 +255,15 @@ func (s *Shell) prompt() string {
 // handleLine takes one line of input. quit is set by \q; stop when a
 // batch must end because a statement failed.
 func (s *Shell) handleLine(ctx context.Context, text string) (quit, stop bool) {
+	if strings.TrimSpace(text) == `\e` && !s.cfg.Batch {
+		// \e edits what is typed so far, so it is taken even inside a
+		// statement.
+		q, err := s.cmdEdit("")
+		if err != nil {
+			s.report(err, s.line)
+		}
+		return q, false
+	}
 	if s.pending == "" {
 		if cmd, arg, ok := s.wordCommand(text); ok {
 			s.remember(text)
@@ -309,6 +349,10 @@ func (s *Shell) runUnit(ctx context.Context, u unit, line int) (quit, ok, aborte
 		return false, false, false
 	}
 	ok = true
+	s.last = u.text + ";"
+	if u.vertical {
+		s.last = u.text + `\G`
+	}
 	for _, stmt := range stmts {
 		aborted, err := s.runStatement(ctx, stmt, u.vertical)
 		switch {
@@ -367,7 +411,13 @@ func (s *Shell) runStatement(ctx context.Context, stmt string, vertical bool) (a
 		case <-done:
 		}
 	}()
+	unpage, err := s.paged()
+	if err != nil {
+		close(done)
+		return false, err
+	}
 	err = s.run(stmtCtx, stmt)
+	unpage()
 	close(done)
 	select {
 	case <-interrupted:
@@ -427,7 +477,10 @@ func (s *Shell) report(err error, line int) {
 	if !errors.As(err, &se) {
 		msg = provider.FormatError(err)
 	}
-	if s.cfg.Batch {
+	switch {
+	case len(s.sources) > 0:
+		msg = atLine(msg, line) + fmt.Sprintf(" (in %s)", s.sources[len(s.sources)-1])
+	case s.cfg.Batch:
 		msg = atLine(msg, line)
 	}
 	fmt.Fprintln(s.cfg.Err, msg)

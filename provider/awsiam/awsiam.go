@@ -7,7 +7,6 @@ package awsiam
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/iamsql/iamsql/schema"
 )
@@ -93,6 +93,11 @@ type Clients struct {
 	wrapped API
 	// assume, when set, is how clients that wrap an API assume a role.
 	assume Assumer
+
+	// identity asks STS who the caller is; id is its answer once had.
+	idMu     sync.Mutex
+	identity IdentityAPI
+	id       *Identity
 }
 
 // NewClients prepares a client factory; nothing is loaded until For.
@@ -101,11 +106,15 @@ func NewClients(opts Options) *Clients {
 }
 
 // NewClientsFor wraps an existing API (a test double, the sandbox) for
-// every partition; of o only the retry bounds apply.
+// every partition; of o only the retry bounds apply. An API that also
+// answers GetCallerIdentity (IdentityAPI) tells who the caller is.
 func NewClientsFor(api API, o ...Options) *Clients {
 	c := &Clients{clients: map[string]API{}, wrapped: api}
 	if len(o) > 0 {
 		c.opts = o[0]
+	}
+	if id, ok := api.(IdentityAPI); ok {
+		c.identity = id
 	}
 	c.once.Do(func() {})
 	for p := range schema.SigningRegion {
@@ -120,7 +129,10 @@ func (c *Clients) load(ctx context.Context) error {
 			c.cfg = c.opts.Config.Copy()
 			return
 		}
-		opts := append([]func(*config.LoadOptions) error(nil), c.opts.ConfigOptions...)
+		// The SDK's own logger would print its warnings (falling back to
+		// IMDSv1) on stderr; what matters reaches the user as an error.
+		opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
+		opts = append(opts, c.opts.ConfigOptions...)
 		if c.opts.Profile != "" {
 			opts = append(opts, config.WithSharedConfigProfile(c.opts.Profile))
 		}
@@ -132,7 +144,11 @@ func (c *Clients) load(ctx context.Context) error {
 		}
 		c.cfg, c.cfgErr = config.LoadDefaultConfig(ctx, opts...)
 		if c.cfgErr != nil {
-			c.cfgErr = fmt.Errorf("loading AWS configuration: %w", c.cfgErr)
+			c.cfgErr = explainLoadError(c.cfgErr)
+			return
+		}
+		if c.opts.Credentials == nil {
+			explainCredentials(&c.cfg, profileInUse(c.opts))
 		}
 	})
 	return c.cfgErr

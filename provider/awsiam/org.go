@@ -13,35 +13,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// IdentityAPI says who the caller is (STS).
-type IdentityAPI interface {
-	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-}
-
 // OrganizationsAPI is the part of AWS Organizations iamsql reads.
 type OrganizationsAPI interface {
 	organizations.ListAccountsAPIClient
 	ListParents(context.Context, *organizations.ListParentsInput, ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
 }
 
-var (
-	_ IdentityAPI      = (*sts.Client)(nil)
-	_ OrganizationsAPI = (*organizations.Client)(nil)
-)
+var _ OrganizationsAPI = (*organizations.Client)(nil)
 
 // globalRegion is where STS and Organizations are called when the
 // configuration names no region (both have a global endpoint there).
 const globalRegion = "us-east-1"
 
-// Identity returns the STS client of the caller's credentials. Clients
+// STS returns the STS client of the caller's credentials. Clients
 // wrapping an API (NewClientsFor) answer with it when it has
-// GetCallerIdentity.
-func (c *Clients) Identity(ctx context.Context) (IdentityAPI, error) {
+// GetCallerIdentity, else ErrNoIdentity.
+func (c *Clients) STS(ctx context.Context) (IdentityAPI, error) {
 	if fixed, ok := c.fixed(); ok {
 		if id, ok := fixed.(IdentityAPI); ok {
 			return id, nil
 		}
-		return nil, errors.New("these IAM clients have no STS (GetCallerIdentity)")
+		return nil, ErrNoIdentity
 	}
 	if err := c.load(ctx); err != nil {
 		return nil, err
@@ -102,7 +94,7 @@ func (c *Clients) AssumeRole(ctx context.Context, roleArn, externalID string, ma
 	if _, ok := c.fixed(); ok {
 		return nil, errors.New("these IAM clients cannot assume a role")
 	}
-	stsc, err := c.Identity(ctx)
+	stsc, err := c.STS(ctx)
 	if err != nil {
 		return nil, err
 	}
