@@ -264,6 +264,34 @@ func (p *Proc) CPUTime() (time.Duration, error) {
 	return procCPUTime(p.cmd.Process.Pid)
 }
 
+// Memory is the child's resident memory now and its peak so far, in
+// bytes (VmRSS and VmHWM from /proc, Linux).
+func (p *Proc) Memory() (rss, peak int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, err
+		}
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
+		}
+	}
+	if rss == 0 || peak == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS/VmHWM in /proc/%d/status", p.cmd.Process.Pid)
+	}
+	return rss, peak, nil
+}
+
 // SelfCPUTime is this process's CPU time so far.
 func SelfCPUTime() time.Duration {
 	var ru syscall.Rusage

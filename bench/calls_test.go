@@ -197,6 +197,17 @@ var callCases = []callCase{
 		rows: 7, affected: -1,
 	},
 	{
+		name: "cross_join_users_users_access_keys",
+		query: fixed("SELECT COUNT(*) FROM users u1, users u2, access_keys k WHERE u1.region = 'us-east-1' AND u2.region = 'us-east-1' " +
+			"AND k.region = 'us-east-1' AND k.UserName = u2.UserName"),
+		// The cross join that once made a call per pair of users: each
+		// table is read once per statement, however often the plan reads
+		// it: one ListUsers page and one ListAccessKeys per user: 1 + 6,
+		// far within the call budget.
+		min:  map[string]int{"ListUsers": 1, "ListAccessKeys": 6},
+		rows: 1, affected: -1,
+	},
+	{
 		name:  "inventory_with_last_used",
 		query: fixed(InventoryLastUsed),
 		// As above, plus one GetAccessKeyLastUsed per key: 1 + 6 + 7.

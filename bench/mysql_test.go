@@ -30,19 +30,10 @@ func BenchmarkMySQLProtocol(b *testing.B) {
 	}
 	for _, conns := range []int{1, 8} {
 		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
-			db, err := sql.Open("mysql", "bench@tcp("+srv.Addr+")/iam")
-			if err != nil {
-				b.Fatal(err)
-			}
+			db, cs := openConns(b, srv.Addr, conns)
 			defer db.Close()
-			db.SetMaxOpenConns(conns)
-			db.SetMaxIdleConns(conns)
 			ctx := context.Background()
-			cs := make([]*sql.Conn, conns)
 			for i := range cs {
-				if cs[i], err = db.Conn(ctx); err != nil {
-					b.Fatal(err)
-				}
 				defer cs[i].Close()
 				for range 20 { // warm-up
 					if err := lookup(ctx, cs[i]); err != nil {
@@ -93,6 +84,68 @@ func BenchmarkMySQLProtocol(b *testing.B) {
 			b.ReportMetric(cores/perQuery, "cpu-bound-q/s")
 		})
 	}
+}
+
+// BenchmarkServerMemory measures `iamsql serve --sandbox` after a minute
+// (10 s with -quick) of lookups in a closed loop on 8 and then 32
+// connections, each on a fresh server: its resident memory at the end and
+// its peak, and the throughput it kept.
+func BenchmarkServerMemory(b *testing.B) {
+	bin := binary(b)
+	dur := 60 * time.Second
+	if Quick() {
+		dur = 10 * time.Second
+	}
+	for _, conns := range []int{8, 32} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			var rss, peak, qps float64
+			for i := 0; i < b.N; i++ {
+				srv, err := StartProc(bin, ClientEnv(b.TempDir()), "serving MySQL protocol on", "--sandbox", "serve", "--addr", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				db, cs := openConns(b, srv.Addr, conns)
+				lat, elapsed, err := closedLoop(context.Background(), cs, dur)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, p, err := srv.Memory()
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, c := range cs {
+					c.Close()
+				}
+				db.Close()
+				_ = srv.Stop()
+				rss += float64(r) / 1e6
+				peak += float64(p) / 1e6
+				qps += float64(len(lat)) / elapsed.Seconds()
+			}
+			n := float64(b.N)
+			b.ReportMetric(rss/n, "rss-MB")
+			b.ReportMetric(peak/n, "peak-rss-MB")
+			b.ReportMetric(qps/n, "queries/s")
+		})
+	}
+}
+
+// openConns opens conns connections to the server at addr.
+func openConns(b *testing.B, addr string, conns int) (*sql.DB, []*sql.Conn) {
+	b.Helper()
+	db, err := sql.Open("mysql", "bench@tcp("+addr+")/iam")
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	cs := make([]*sql.Conn, conns)
+	for i := range cs {
+		if cs[i], err = db.Conn(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db, cs
 }
 
 // lookup runs the lookup by UserName and reads its rows.

@@ -23,6 +23,9 @@ const (
 	TargetInventoryRatio = 1.25
 	// TargetQPS8: MySQL-protocol lookups per second at 8 connections.
 	TargetQPS8 = 5000.0
+	// TargetServerRSSMB: peak RSS of `serve` after 60 s of lookups on 8
+	// and on 32 connections.
+	TargetServerRSSMB = 100.0
 	// TargetPeakRSSMB: peak RSS of a 10,000-user inventory streamed to CSV.
 	TargetPeakRSSMB = 150.0
 	// TargetRSSGrowth: peak RSS at 10,000 users at most this multiple of
@@ -162,6 +165,16 @@ func Summarize(r Results) []Row {
 		fmtUnit(r.Median(m8, "cpu-bound-q/s"), "q/s"), "", true, has(m8, "cpu-bound-q/s"))
 	add("mysql lookup, 8 conn: cores taken by other processes meanwhile",
 		fmtUnit(r.Median(m8, "other-cores"), "cores"), "", true, has(m8, "other-cores"))
+
+	// Server memory under a minute of lookups.
+	for _, c := range []int{8, 32} {
+		name := fmt.Sprintf("BenchmarkServerMemory/conns=%d", c)
+		p := r.Median(name, "peak-rss-MB")
+		add(fmt.Sprintf("server after 60s of lookups, %d conn: peak RSS (RSS at the end)", c),
+			fmt.Sprintf("%s (%s)", fmtUnit(p, "MB"), fmtUnit(r.Median(name, "rss-MB"), "MB")),
+			fmt.Sprintf("< %.0f MB", TargetServerRSSMB), p < TargetServerRSSMB, has(name, "peak-rss-MB"))
+		add(fmt.Sprintf("server after 60s of lookups, %d conn: throughput", c), fmtUnit(r.Median(name, "queries/s"), "q/s"), "", true, has(name, "queries/s"))
+	}
 
 	// 5. Peak memory of a CSV inventory.
 	rss := map[int]float64{}

@@ -58,7 +58,7 @@ func registerVariables() {
 			Dynamic: true,
 			Type:    types.NewSystemBoolType(varAllowRootKeys),
 			Default: int8(0),
-		}, callBudgetVariable()})
+		}, callBudgetVariable(), maxAllowedPacketVariable()})
 	})
 }
 
@@ -103,6 +103,9 @@ func (r *Result) Next() (row sql.Row, err error) {
 // Close finishes the statement.
 func (r *Result) Close() (err error) {
 	defer recoverEngine(&err)
+	if s := sessionOf(r.Ctx); s != nil {
+		defer s.ReleaseParse()
+	}
 	return scrubSecrets(r.Ctx, ToSQLError(r.Rows.Close(r.Ctx)))
 }
 
@@ -120,6 +123,11 @@ func recoverEngine(err *error) {
 // the statement's call counts.
 func (e *Engine) Query(ctx context.Context, s *Session, query string) (res *Result, err error) {
 	defer recoverEngine(&err)
+	defer func() {
+		if err != nil && s != nil {
+			s.ReleaseParse() // no Result to close
+		}
+	}()
 	stats := &CallStats{}
 	sctx := sql.NewContext(WithCallStats(ctx, stats), sql.WithSession(s), sql.WithQuery(query))
 	// Rewriting here (the parser does it too) keeps the MySQL error
@@ -183,7 +191,13 @@ func (g *gate) Build(ctx *sql.Context, n sql.Node, r sql.Row) (sql.RowIter, erro
 	}
 	st, fresh := s.beginStatement(ctx, g.p)
 	if !fresh {
-		return g.inner.Build(ctx, n, r) // a subquery of the running statement
+		// A subquery of the running statement: go-mysql-server keeps
+		// its result (for IN, and to reuse it) until the statement ends.
+		iter, err := g.inner.Build(ctx, n, r)
+		if err != nil || iter == nil {
+			return iter, err
+		}
+		return &chargedIter{RowIter: iter, h: st.mem.resultOf(n)}, nil
 	}
 	st.budget = g.p.budgetFor(ctx)
 	n, err := rewritePlan(ctx, n)

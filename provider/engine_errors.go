@@ -31,6 +31,7 @@ var engineErrors = []engineError{
 	{sql.ErrStoredProcedureDoesNotExist, 1305, "42000"},         // ER_SP_DOES_NOT_EXIST
 	{sql.ErrInvalidArgumentNumber, 1582, "42000"},               // ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT
 	{sql.ErrUnknownSystemVariable, 1193, "HY000"},               // ER_UNKNOWN_SYSTEM_VARIABLE
+	{sql.ErrSystemVariableReadOnly, 1238, "HY000"},              // ER_INCORRECT_GLOBAL_LOCAL_VAR (max_allowed_packet)
 	{planbuilder.ErrUnionSchemasDifferentLength, 1222, "21000"}, // ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT
 	{sql.ErrCreateTableNotSupported, 1235, "42000"},             // ER_NOT_SUPPORTED_YET
 	{sql.ErrDropTableNotSupported, 1235, "42000"},               // ER_NOT_SUPPORTED_YET

@@ -549,6 +549,11 @@ func (f frontEnd) ParseSimple(query string) (ast.Statement, error) {
 	if err := CheckStatementSize(query); err != nil {
 		return nil, err
 	}
+	release, err := holdParse(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	q, err := Rewrite(query)
 	if err != nil {
 		return nil, err
@@ -564,6 +569,11 @@ func (f frontEnd) Parse(ctx *sql.Context, query string, multi bool) (ast.Stateme
 	if err := CheckStatementSize(query); err != nil {
 		return nil, "", "", err
 	}
+	release, err := holdParse(ctx, query)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer release()
 	q, err := Rewrite(query)
 	if err != nil {
 		return nil, "", "", err
@@ -579,6 +589,11 @@ func (f frontEnd) ParseWithOptions(ctx context.Context, query string, delim rune
 	if err := CheckStatementSize(query); err != nil {
 		return nil, "", "", err
 	}
+	release, err := holdParse(ctx, query)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer release()
 	q, err := Rewrite(query)
 	if err != nil {
 		return nil, "", "", err
@@ -596,6 +611,11 @@ func (f frontEnd) ParseOneWithOptions(ctx context.Context, query string, opts as
 	if err := CheckStatementSize(query); err != nil {
 		return nil, 0, err
 	}
+	release, err := holdParse(ctx, query)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
 	first, next := firstStatement(query)
 	q, err := Rewrite(first)
 	if err != nil {

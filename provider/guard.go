@@ -70,15 +70,42 @@ func isRowSource(n sql.Node) bool {
 }
 
 func (g *sourceGuard) Build(ctx *sql.Context, n sql.Node, row sql.Row) (sql.RowIter, error) {
-	if !isRowSource(n) || !g.enter(n) {
+	source := isRowSource(n)
+	inputs, holdsInput := holdsInputs(ctx, n)
+	own, holdsOwnRows := holdsOwnRows(n)
+	mem := memoryOf(ctx)
+	payer := mem.payer(n)
+	if !source && !holdsInput && !holdsOwnRows && payer == nil || !g.enter(n) {
 		return nil, nil // go-mysql-server builds it
 	}
 	defer g.leave(n)
+	// Memory (memory.go): an operator that holds its inputs pays for
+	// their rows; one that holds its own rows pays for those.
+	var mine *holding
+	if holdsInput {
+		mine = mem.newHolding(inputs)
+		for _, c := range n.Children() {
+			mem.feed(c, mine)
+		}
+	}
 	iter, err := g.builder.Build(ctx, n, row)
 	if err != nil || iter == nil {
 		return iter, err
 	}
-	return &checkedIter{RowIter: iter}, nil
+	if source {
+		iter = &checkedIter{RowIter: iter}
+	}
+	if payer != nil {
+		iter = &chargedIter{RowIter: iter, h: payer}
+	}
+	if holdsOwnRows {
+		h := mem.newHolding(own)
+		iter = &releasingIter{RowIter: &chargedIter{RowIter: iter, h: h}, h: h}
+	}
+	if mine != nil && !inputs.cached {
+		iter = &releasingIter{RowIter: iter, h: mine}
+	}
+	return iter, nil
 }
 
 // enter marks n as being built here; false when it already is (the

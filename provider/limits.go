@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
 )
 
@@ -342,4 +344,18 @@ func pow(base, n int) int {
 		r *= base
 	}
 	return r
+}
+
+// maxAllowedPacketVariable is @@max_allowed_packet: MaxStatementBytes
+// (go-mysql-server says 1 GiB), read-only, so that clients that size
+// their packets by it (go-sql-driver with maxAllowedPacket=0) and users
+// read what is enforced.
+func maxAllowedPacketVariable() sql.SystemVariable {
+	return &sql.MysqlSystemVariable{
+		Name:    "max_allowed_packet",
+		Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Both),
+		Dynamic: false,
+		Type:    types.NewSystemUintType("max_allowed_packet", 1024, 1073741824),
+		Default: uint64(MaxStatementBytes),
+	}
 }

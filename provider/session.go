@@ -49,8 +49,11 @@ type Session struct {
 	// ReadOnly refuses mutating statements for this session's user.
 	ReadOnly bool
 
-	mu      sync.Mutex
-	created []CreatedKey
+	mu sync.Mutex
+	// parseHeld is what the running command's text holds of the parse
+	// budget (memory.go).
+	parseHeld int64
+	created   []CreatedKey
 	// stmt is the running statement's view of IAM (statement.go), and
 	// stmtKey tells which statement it belongs to.
 	stmt    *statement
@@ -118,6 +121,8 @@ func (s *Session) beginStatement(ctx *sql.Context, p *Provider) (st *statement, 
 
 // endStatement drops a statement's scope (and the IAM answers it held).
 func (s *Session) endStatement(st *statement) {
+	st.mem.releaseAll()
+	s.ReleaseParse()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stmt == st {

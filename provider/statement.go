@@ -51,6 +51,8 @@ type statement struct {
 	scans map[scanKey][]sql.Row
 	// budget counts the statement's IAM calls (budget.go).
 	budget *callBudget
+	// mem counts the rows its operators hold in memory (memory.go).
+	mem memAccount
 }
 
 // scanKey names one read of a table: its rows in one partition, with the

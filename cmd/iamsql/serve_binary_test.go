@@ -54,6 +54,48 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// servedBinary is an `iamsql serve` process.
+type servedBinary struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	// exited receives the process's end.
+	exited chan error
+	addr   string
+}
+
+// startServeBinary starts bin with args (and env added to the test's)
+// and waits for the line with its address; the process is killed when
+// the test ends.
+func startServeBinary(t *testing.T, bin string, env []string, args ...string) *servedBinary {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &servedBinary{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() {
+		t.Fatalf("no address line; stderr:\n%s", s.stderr)
+	}
+	m := serveAddrLine.FindStringSubmatch(lines.Text())
+	if m == nil {
+		t.Fatalf("first line %q", lines.Text())
+	}
+	s.addr = m[1]
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return s
+}
+
 // serveMariaDB runs the mariadb CLI in batch mode.
 func serveMariaDB(t *testing.T, addr, user, password string, args ...string) (string, string, int) {
 	t.Helper()
@@ -85,31 +127,8 @@ func TestServeBinaryWithMariaDBClient(t *testing.T) {
 	if err := os.WriteFile(usersFile, []byte("# read-only auditors\nauditor:audit-pw:ro\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--sandbox", "--addr", "127.0.0.1:0", "--users-file", usersFile)
-	cmd.Env = append(os.Environ(), "IAMSQL_USER=admin", "IAMSQL_PASSWORD=admin-pw")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-	})
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() {
-		t.Fatalf("no address line; stderr:\n%s", stderr)
-	}
-	m := serveAddrLine.FindStringSubmatch(lines.Text())
-	if m == nil {
-		t.Fatalf("first line %q", lines.Text())
-	}
-	addr := m[1]
+	s := startServeBinary(t, bin, []string{"IAMSQL_USER=admin", "IAMSQL_PASSWORD=admin-pw"}, "serve", "--sandbox", "--addr", "127.0.0.1:0", "--users-file", usersFile)
+	cmd, stderr, exited, addr := s.cmd, s.stderr, s.exited, s.addr
 
 	out, _, code := serveMariaDB(t, addr, "admin", "admin-pw", "-e", "SELECT AccessKeyId, Status FROM access_keys WHERE region = 'us-east-1' AND UserName = 'alice' ORDER BY AccessKeyId")
 	if code != 0 || out != "AccessKeyId\tStatus\nAKIAALICE00000000001\tActive\nAKIAALICE00000000002\tInactive\n" {

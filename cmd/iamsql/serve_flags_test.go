@@ -38,6 +38,36 @@ func TestServeReadOnlyRefusesInsert(t *testing.T) {
 	}
 }
 
+// --max-user-connections reaches the server; a users-file entry's own
+// limit stands above it.
+func TestServeMaxUserConnections(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(users, []byte("ci:pw:ro max_user_connections=2\nops:pw:ro\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := serveInProcess(t, "--sandbox", "serve", "--addr", "127.0.0.1:0", "--users-file", users, "--max-user-connections", "1")
+	ctx := context.Background()
+	for user, limit := range map[string]int{"ci": 2, "ops": 1} {
+		db, err := sql.Open("mysql", user+":pw@tcp("+addr+")/iam")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for i := range limit {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatalf("%s, connection %d of %d: %v", user, i+1, limit, err)
+			}
+			defer c.Close()
+		}
+		_, err = db.Conn(ctx)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1203 {
+			t.Errorf("%s, connection %d: %v, want error 1203", user, limit+1, err)
+		}
+	}
+}
+
 func TestServeWithoutUsersListensOnLoopbackOnly(t *testing.T) {
 	t.Setenv("IAMSQL_USER", "")
 	t.Setenv("IAMSQL_PASSWORD", "")
@@ -82,6 +112,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--user", "admin"}, "needs a password"},
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--statement-timeout", "-1s"}, "must not be negative"},
+		{[]string{"--max-user-connections", "-1"}, "must not be negative"},
 		{[]string{"--bogus"}, "flag provided but not defined"},
 		{[]string{"extra"}, "unexpected argument"},
 	} {

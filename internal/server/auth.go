@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/dolthub/vitess/go/mysql"
@@ -21,15 +22,19 @@ type User struct {
 	// ReadOnly users may query but not change IAM: INSERT, UPDATE, DELETE
 	// and mutating procedures fail with error 1290 before any IAM call.
 	ReadOnly bool
+	// MaxConnections bounds the user's concurrent connections; 0 means
+	// Options.MaxUserConnections.
+	MaxConnections int
 }
 
 // ParseUsers reads a users file: one user per line as
 //
-//	name:password:ro|rw
+//	name:password:ro|rw[ max_user_connections=N]
 //
-// where ro is read-only and rw read-write. The password runs from the
-// first to the last colon, so it may contain colons. Blank lines and lines
-// starting with # are ignored.
+// where ro is read-only and rw read-write, and N bounds the user's
+// concurrent connections (instead of --max-user-connections). The
+// password runs from the first to the last colon, so it may contain
+// colons. Blank lines and lines starting with # are ignored.
 func ParseUsers(r io.Reader) ([]User, error) {
 	var users []User
 	seen := map[string]bool{}
@@ -44,12 +49,24 @@ func ParseUsers(r io.Reader) ([]User, error) {
 			return nil, fmt.Errorf("line %d: expected name:password:ro|rw", n)
 		}
 		u := User{Name: line[:first], Password: line[first+1 : last]}
-		switch line[last+1:] {
+		fields := strings.Fields(line[last+1:])
+		if len(fields) == 0 {
+			fields = []string{""}
+		}
+		switch fields[0] {
 		case "ro":
 			u.ReadOnly = true
 		case "rw":
 		default:
-			return nil, fmt.Errorf("line %d: access must be ro or rw, not %q", n, line[last+1:])
+			return nil, fmt.Errorf("line %d: access must be ro or rw, not %q", n, fields[0])
+		}
+		for _, opt := range fields[1:] {
+			v, ok := strings.CutPrefix(opt, "max_user_connections=")
+			max, err := strconv.Atoi(v)
+			if !ok || err != nil || max < 1 {
+				return nil, fmt.Errorf("line %d: after %s, only max_user_connections=N (N at least 1) may follow, not %q", n, fields[0], opt)
+			}
+			u.MaxConnections = max
 		}
 		if err := u.check(); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
@@ -83,6 +100,8 @@ func (u User) check() error {
 type account struct {
 	name     string
 	readOnly bool
+	// maxConns is the user's own connection limit (0: the server's).
+	maxConns int
 }
 
 func (a *account) Get() *querypb.VTGateCallerID {
@@ -100,8 +119,9 @@ type authServer struct {
 	sha2First bool
 	methods   []mysql.AuthMethod
 	log       *slog.Logger
-	// onLogin is told of each successful login and its method.
-	onLogin func(*mysql.Conn, *account, mysql.AuthMethodDescription)
+	// onLogin is told of each successful login and its method; an error
+	// refuses the connection.
+	onLogin func(*mysql.Conn, *account, mysql.AuthMethodDescription) error
 }
 
 var (
@@ -186,7 +206,7 @@ func (a *authServer) verify(user string, addr net.Addr, usedPassword bool, match
 	if !matches(u.Password) || !known {
 		return nil, accessDenied(user, addr, usedPassword)
 	}
-	return &account{name: u.Name, readOnly: u.ReadOnly}, nil
+	return &account{name: u.Name, readOnly: u.ReadOnly, maxConns: u.MaxConnections}, nil
 }
 
 func accessDenied(user string, addr net.Addr, usedPassword bool) error {
@@ -224,7 +244,9 @@ func (g guarded) HandleAuthPluginData(c *mysql.Conn, user string, serverData, cl
 		return nil, err
 	}
 	if acct, ok := getter.(*account); ok && g.srv.onLogin != nil {
-		g.srv.onLogin(c, acct, g.Name())
+		if err := g.srv.onLogin(c, acct, g.Name()); err != nil {
+			return nil, err
+		}
 	}
 	return getter, nil
 }

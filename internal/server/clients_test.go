@@ -332,8 +332,18 @@ func TestMycliInATerminal(t *testing.T) {
 	out = term.Expect("Time: ", wait)
 	daveKey := cliKey(t, w, out, "dave")
 
-	term.Type("\x04") // Ctrl-D
-	term.Expect("Goodbye!", wait)
+	// Ctrl-D on an empty line quits; mycli may have opened its completion
+	// menu on the empty prompt meanwhile, which takes the key: Escape
+	// closes the menu, then Ctrl-D again.
+	term.Type("\x04")
+	for quit := time.Now().Add(wait); !term.Wait("Goodbye!", 3*time.Second); {
+		if time.Now().After(quit) {
+			t.Fatalf("mycli did not quit on Ctrl-D:\n%s", term.Screen())
+		}
+		term.Type("\x1b")
+		time.Sleep(time.Second) // prompt_toolkit waits this long for a key after Escape
+		term.Type("\x04")
+	}
 	if code := term.Exit(wait); code != 0 {
 		t.Errorf("mycli exited %d", code)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/netutil"
+
+	"github.com/iamsql/iamsql/provider"
 )
 
 // listener admits connections up to Options.MaxConnections and tracks
@@ -48,7 +51,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		// Until it has logged in, a client has handshakeTimeout to
 		// answer (loggedIn lifts the deadline).
 		_ = c.SetReadDeadline(time.Now().Add(l.srv.opts.handshakeTimeout))
-		return &trackedConn{Conn: c}, nil
+		return &trackedConn{Conn: c, limit: newPacketLimit(provider.MaxStatementBytes), log: l.srv.log}, nil
 	}
 }
 
@@ -102,14 +105,30 @@ type trackedConn struct {
 	// server sent since may not have arrived (a secret is then not
 	// delivered).
 	writeFailed atomic.Bool
+	// limit enforces max_allowed_packet on what the client sends
+	// (packets.go).
+	limit *packetLimit
+	log   *slog.Logger
 }
 
 func (c *trackedConn) Write(p []byte) (int, error) {
+	if c.limit != nil {
+		c.limit.answered()
+	}
 	n, err := c.Conn.Write(p)
 	if err != nil {
 		c.writeFailed.Store(true)
 	}
 	return n, err
+}
+
+// Close gives back what the connection holds of the pool of long
+// commands (packets.go).
+func (c *trackedConn) Close() error {
+	if c.limit != nil {
+		c.limit.close()
+	}
+	return c.Conn.Close()
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {
@@ -124,12 +143,31 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	c.reading = false
 	c.mu.Unlock()
+	if c.limit != nil && n > 0 {
+		if over, toCome := c.limit.scan(p[:n]); over {
+			c.log.Warn("a client sent more than max_allowed_packet in one command: error 1153, connection closed",
+				"remote", c.RemoteAddr().String(), "max_allowed_packet", c.limit.max, "tls", c.limit.tls)
+			c.limit.close()
+			c.limit.refuse(c.Conn, toCome, errPacketTooLarge)
+			return 0, io.EOF
+		}
+		if !c.limit.take(n) {
+			c.log.Warn("a client's long command waited too long for memory other long commands held: error 1041, connection closed",
+				"remote", c.RemoteAddr().String(), "waited", inflightWait)
+			c.limit.close()
+			c.limit.refuse(c.Conn, c.limit.left, errBusy)
+			return 0, io.EOF
+		}
+	}
 	return n, err
 }
 
 // loggedIn lifts the handshake deadline: a logged-in client may stay
 // idle between statements as long as it likes.
 func (c *trackedConn) loggedIn() {
+	if c.limit != nil {
+		c.limit.loggedIn.Store(true)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.draining {

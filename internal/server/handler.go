@@ -33,7 +33,10 @@ var _ mysql.Handler = (*handler)(nil)
 type connState struct {
 	tracked   *trackedConn
 	connected time.Time
-	running   atomic.Bool
+	// counted is the user whose connection count this connection is in
+	// (Server.userConns; under Server.mu).
+	counted string
+	running atomic.Bool
 	// statements counts the statements the connection ran.
 	statements atomic.Int64
 	// authenticated is set once the connection logged in.
@@ -84,6 +87,11 @@ func (h *handler) ConnectionClosed(c *mysql.Conn) {
 	h.srv.mu.Lock()
 	st := h.srv.conns[c.ConnectionID]
 	delete(h.srv.conns, c.ConnectionID)
+	if st != nil && st.counted != "" {
+		if h.srv.userConns[st.counted]--; h.srv.userConns[st.counted] == 0 {
+			delete(h.srv.userConns, st.counted)
+		}
+	}
 	h.srv.mu.Unlock()
 	h.srv.ln.release()
 	if st != nil && st.authenticated.Load() {
@@ -112,10 +120,30 @@ func (h *handler) state(c *mysql.Conn) *connState {
 	return h.srv.conns[c.ConnectionID]
 }
 
-// loggedIn records and logs a successful login.
-func (s *Server) loggedIn(c *mysql.Conn, acct *account, method mysql.AuthMethodDescription) {
+// loggedIn records and logs a successful login, or refuses it when the
+// user is at its connection limit (error 1203, as MySQL's
+// max_user_connections).
+func (s *Server) loggedIn(c *mysql.Conn, acct *account, method mysql.AuthMethodDescription) error {
+	max := acct.maxConns
+	if max == 0 {
+		max = s.opts.MaxUserConnections
+	}
 	s.mu.Lock()
 	st := s.conns[c.ConnectionID]
+	if st != nil && st.counted != "" { // logged in again: counted once
+		s.userConns[st.counted]--
+		st.counted = ""
+	}
+	if st != nil && max > 0 && s.userConns[acct.name] >= max {
+		s.mu.Unlock()
+		s.log.Warn("connection refused: the user has too many connections", "user", acct.name, "remote", remoteHost(c), "max_user_connections", max)
+		return mysql.NewSQLError(mysql.ERTooManyUserConnections, mysql.SSClientError,
+			"User '%s' already has more than 'max_user_connections' active connections (%d)", acct.name, max)
+	}
+	if st != nil {
+		s.userConns[acct.name]++
+		st.counted = acct.name
+	}
 	s.mu.Unlock()
 	answers := guardAnswers(c)
 	if st != nil {
@@ -128,6 +156,7 @@ func (s *Server) loggedIn(c *mysql.Conn, acct *account, method mysql.AuthMethodD
 	}
 	s.log.Info("client connected", "conn", c.ConnectionID, "user", acct.name, "remote", remoteHost(c),
 		"tls", c.TLSEnabled(), "auth", string(method), "read_only", acct.readOnly)
+	return nil
 }
 
 func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) error {
@@ -204,6 +233,9 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 	fields, err := guard(h, c, statementKind(query), func() ([]*querypb.Field, error) {
 		return h.inner.ComPrepare(ctx, c, query, prepare)
 	})
+	if st := h.state(c); st != nil && st.session.Load() != nil {
+		st.session.Load().ReleaseParse()
+	}
 	if err != nil {
 		err = provider.Renumber(h.state(c).scrub(err))
 		h.srv.log.Info("prepare failed", "conn", c.ConnectionID, "user", c.User, "kind", statementKind(query), "error_code", errorCode(err))
@@ -437,6 +469,9 @@ func (s *statement) noteSecrets(r *sqltypes.Result) {
 func (s *statement) end(err error) error {
 	for _, f := range s.cleanups {
 		f()
+	}
+	if sess := s.conn.session.Load(); sess != nil {
+		sess.ReleaseParse()
 	}
 	cause := context.Cause(s.ctx)
 	s.cancel(nil)

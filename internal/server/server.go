@@ -47,6 +47,11 @@ type Options struct {
 	// MaxConnections bounds concurrent connections (0 = no limit); a
 	// client beyond it is refused with error 1040.
 	MaxConnections int
+	// MaxUserConnections bounds each user's concurrent connections (0 =
+	// no limit; User.MaxConnections overrides it for one user): a login
+	// beyond it is refused with error 1203. Connections count toward
+	// MaxConnections too.
+	MaxUserConnections int
 	// StatementTimeout cancels a statement running longer (0 = no limit);
 	// the client gets error 3024.
 	StatementTimeout time.Duration
@@ -92,6 +97,8 @@ type Server struct {
 	infoSchemaMu sync.Mutex
 	mu           sync.Mutex
 	conns        map[uint32]*connState
+	// userConns counts each user's logged-in connections.
+	userConns map[string]int
 	// idle is signalled whenever a connection closes.
 	idle chan struct{}
 
@@ -159,12 +166,13 @@ func New(engine *provider.Engine, opts Options) (*Server, error) {
 	}
 
 	s := &Server{
-		opts:   opts,
-		engine: engine,
-		log:    log,
-		auth:   auth,
-		conns:  map[uint32]*connState{},
-		idle:   make(chan struct{}, 1),
+		opts:      opts,
+		engine:    engine,
+		log:       log,
+		auth:      auth,
+		conns:     map[uint32]*connState{},
+		userConns: map[string]int{},
+		idle:      make(chan struct{}, 1),
 	}
 	auth.log = log
 	auth.onLogin = s.loggedIn

@@ -472,27 +472,69 @@ func TestRefusesNonLoopbackWithoutUsers(t *testing.T) {
 	}
 }
 
-func TestMaxConnectionsRefusesExtraClients(t *testing.T) {
-	w := newWorld(t, worldOptions{Options: Options{Users: []User{rwUser}, MaxConnections: 2}})
-	db := w.db(rwUser)
-	a, err := db.Conn(ctx)
+// --max-connections bounds all connections (1040), --max-user-connections
+// each user's (1203, a users-file entry may set its own); a refused login
+// or a closed connection frees its place.
+func TestConnectionLimitsPerUserAndOverall(t *testing.T) {
+	users, err := ParseUsers(strings.NewReader("admin:" + rwUser.Password + ":rw max_user_connections=3\nauditor:" + roUser.Password + ":ro\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
+	w := newWorld(t, worldOptions{Options: Options{Users: users, MaxConnections: 5, MaxUserConnections: 2}})
+	open := func(u User) (*sql.Conn, error) {
+		db := w.db(u)
+		db.SetMaxIdleConns(0)
+		return db.Conn(ctx)
 	}
-	defer b.Close()
-	_, err = db.Conn(ctx)
+	mustOpen := func(u User, what string) *sql.Conn {
+		t.Helper()
+		c, err := open(u)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	waitConnections := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for w.srv.ln.count() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("the server holds %d connections, want %d", w.srv.ln.count(), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	ro1 := mustOpen(roUser, "auditor's first connection")
+	mustOpen(roUser, "auditor's second connection")
+	_, err = open(roUser)
+	wantErr(t, err, 1203, "User 'auditor' already has more than 'max_user_connections' active connections (2)")
+	w.logs.waitFor(t, 5*time.Second, "connection refused: the user has too many connections", "user=auditor", "max_user_connections=2")
+	_, err = open(User{Name: roUser.Name, Password: "wrong"})
+	wantErr(t, err, 1045, "Access denied")
+
+	// admin's own limit (3) is above the server's default (2).
+	for i := range 3 {
+		mustOpen(rwUser, fmt.Sprintf("admin's connection %d", i+1))
+	}
+	waitConnections(5)
+	_, err = open(rwUser)
 	wantErr(t, err, 1040, "Too many connections")
-	hangUp(a)
-	w.logs.waitFor(t, 2*time.Second, "client disconnected")
-	c, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatalf("after a connection closed: %v", err)
+
+	// A closed connection frees its place in both counts.
+	hangUp(ro1)
+	waitConnections(4)
+	_, err = open(rwUser)
+	wantErr(t, err, 1203, "'admin' already has more than 'max_user_connections' active connections (3)")
+	waitConnections(4)
+	ro3 := mustOpen(roUser, "auditor after one of its connections closed")
+	if got := rows(t, ro3, "SELECT CURRENT_USER()"); !strings.HasPrefix(got[0][0], "auditor") {
+		t.Errorf("CURRENT_USER() = %v", got)
 	}
-	c.Close()
+	waitConnections(5)
+	_, err = open(roUser)
+	wantErr(t, err, 1040, "Too many connections")
 }
 
 func TestGracefulShutdownLetsRunningStatementsFinish(t *testing.T) {
@@ -625,11 +667,12 @@ func TestLogsShowConnectionsAndStatementsButNoSecrets(t *testing.T) {
 }
 
 func TestParseUsers(t *testing.T) {
-	users, err := ParseUsers(strings.NewReader("# iamsql users\n\nadmin:pa:ss:w0rd:rw\n  auditor:audit:ro  \n"))
+	users, err := ParseUsers(strings.NewReader("# iamsql users\n\nadmin:pa:ss:w0rd:rw\n  auditor:audit:ro  \nci:a b:rw max_user_connections=3\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []User{{Name: "admin", Password: "pa:ss:w0rd"}, {Name: "auditor", Password: "audit", ReadOnly: true}}
+	want := []User{{Name: "admin", Password: "pa:ss:w0rd"}, {Name: "auditor", Password: "audit", ReadOnly: true},
+		{Name: "ci", Password: "a b", MaxConnections: 3}}
 	if !reflect.DeepEqual(users, want) {
 		t.Errorf("got %+v, want %+v", users, want)
 	}
@@ -643,6 +686,11 @@ func TestParseUsers(t *testing.T) {
 		"x'y:pw:ro",          // quote in name
 		"admin",              // nothing
 		"admin:pw:rw:extra:", // access is after the last colon
+		"ci:pw:rw max_user_connections=0",
+		"ci:pw:rw max_user_connections=-1",
+		"ci:pw:rw max_user_connections=",
+		"ci:pw:rw max_connections=2",
+		"ci:pw:rw 3",
 	} {
 		if _, err := ParseUsers(strings.NewReader(bad)); err == nil {
 			t.Errorf("%q was accepted", bad)
