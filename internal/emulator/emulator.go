@@ -166,13 +166,17 @@ type Emulator struct {
 	denies       map[denyRule]bool
 	failNext     map[string][]string // op -> queued error codes
 	answerDelay  map[string]time.Duration
-	dropAnswers  map[string]int // op -> answers still to drop
+	dropAnswers  map[string]int       // op -> answers still to drop
+	propagation  time.Duration        // a new key signs nothing for this long (SetPropagationDelay)
+	newKeys      map[string]time.Time // when CreateAccessKey made a key, while it propagates
 
 	ops map[string]opFunc // the implemented Actions (a copy, so tests can add one)
 
 	// dir holds the roles and role sessions, shared by the accounts of
 	// an organization (sts.go, organizations.go).
 	dir *directory
+
+	secrets map[string]*secret // Secrets Manager, by region and name (secretsmanager.go)
 
 	// counters
 	calls   map[string]int
@@ -395,6 +399,16 @@ func (e *Emulator) FailNext(op, code string, n int) {
 	for i := 0; i < n; i++ {
 		e.failNext[op] = append(e.failNext[op], code)
 	}
+}
+
+// SetPropagationDelay makes a key made by CreateAccessKey from now on
+// refuse to sign anything (InvalidClientTokenId, as AWS answers a key it
+// does not know yet) until d has passed since the call, as IAM takes a few
+// seconds to make a new key usable everywhere. d <= 0 turns it off.
+func (e *Emulator) SetPropagationDelay(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.propagation = max(d, 0)
 }
 
 // SetAnswerDelay holds every answer of op for d after the call was carried

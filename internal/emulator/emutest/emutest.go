@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamsql/iamsql/internal/emulator"
@@ -97,4 +98,10 @@ func OrganizationsClient(url string, creds aws.CredentialsProvider, opts ...func
 // IAMClient returns an IAM client for url signing with creds.
 func IAMClient(url string, creds aws.CredentialsProvider, opts ...func(*iam.Options)) *iam.Client {
 	return iam.New(iam.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), HTTPClient: emulator.NewHTTPClient()}, opts...)
+}
+
+// SecretsManagerClient returns a Secrets Manager client for url signing
+// with creds in us-east-1.
+func SecretsManagerClient(url string, creds aws.CredentialsProvider, opts ...func(*secretsmanager.Options)) *secretsmanager.Client {
+	return secretsmanager.New(secretsmanager.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), HTTPClient: emulator.NewHTTPClient()}, opts...)
 }
