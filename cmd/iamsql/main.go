@@ -25,6 +25,7 @@ Usage:
   iamsql [global flags] serve [flags]        MySQL-protocol server for any MySQL client (iamsql serve help)
   iamsql [global flags] report [WHAT]        access key inventory and findings; -o html for a page (iamsql report help)
   iamsql [global flags] recover [--delete]   keys a crashed iamsql left pending in its custody journal (iamsql recover help)
+  iamsql [global flags] rotate [flags]       rotate access keys safely: plan, --apply, --continue, --rollback (iamsql rotate help)
 
 Global flags (before or after the subcommand):
   --sandbox               use a built-in emulated IAM account with demo users and keys (no AWS account needed)
@@ -82,7 +83,7 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if g.help {
 		// `iamsql serve --help` asks for the subcommand's own help.
-		if len(rest) > 0 && (rest[0] == "serve" || rest[0] == "report") {
+		if len(rest) > 0 && (rest[0] == "serve" || rest[0] == "report" || rest[0] == "rotate") {
 			rest = []string{rest[0], "help"}
 		} else {
 			fmt.Fprint(stdout, usage)
@@ -109,6 +110,8 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		err = cmdEmulator(ctx, env, rest)
 	case "recover":
 		err = cmdRecover(ctx, env, rest)
+	case "rotate":
+		err = cmdRotate(ctx, env, rest)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

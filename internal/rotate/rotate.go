@@ -15,6 +15,8 @@ package rotate
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -253,8 +255,8 @@ func after(d time.Duration, what string) string {
 
 // days writes a duration in days when it is whole days, else as Go does.
 func days(d time.Duration) string {
-	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
-		if d == 24*time.Hour {
+	if d >= 24*time.Hour {
+		if d < 48*time.Hour {
 			return "1 day"
 		}
 		return fmt.Sprintf("%d days", d/(24*time.Hour))
@@ -299,7 +301,7 @@ func (r *Rotator) Apply(ctx context.Context, p Plan, sink Sink) (Record, error) 
 	}
 	now := r.o.Now().UTC()
 	x := &run{r: r, sink: sink, iam: r.o.IAM, rec: Record{
-		ID:      "rot-" + p.OldKeyID + "-" + now.Format("20060102T150405Z"),
+		ID:      "rot-" + p.OldKeyID + "-" + now.Format("20060102T150405Z") + "-" + randomHex(3),
 		Account: r.o.Account, Region: r.o.Region, UserName: p.User, Self: p.Self,
 		OldKeyID: p.OldKeyID, Sink: sink.Spec(),
 		Grace: Duration(r.o.Grace), DeleteAfter: Duration(r.o.DeleteAfter),
@@ -536,6 +538,13 @@ func (x *run) arnIsUser(arn string) bool {
 	}
 	name := res[strings.LastIndex(res, "/")+1:]
 	return strings.EqualFold(name, x.rec.UserName)
+}
+
+// randomHex tells apart rotations of one key started in the same second.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/emulator/emutest"
+	"github.com/iamsql/iamsql/internal/rotate"
+)
+
+const (
+	carolOld    = "AKIACAROLOLDKEY00001"
+	carolSecret = "carolOldSecretcarolOldSecretcarolOldSecr"
+)
+
+// rotationWorld is an emulator with carol (one old key) and dave (two
+// active keys), and the standard AWS configuration pointing at it as root.
+func rotationWorld(t *testing.T) (*emulator.Emulator, string, string) {
+	t.Helper()
+	awsEnv(t)
+	emu, url := emutest.Start(t, emulator.Options{CallLog: true})
+	old := time.Now().Add(-200 * 24 * time.Hour)
+	for _, u := range []string{"carol", "dave"} {
+		if err := emu.AddUser(emulator.User{UserName: u, CreateDate: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []emulator.AccessKey{
+		{AccessKeyID: carolOld, SecretAccessKey: carolSecret, UserName: "carol", Status: "Active", CreateDate: old},
+		{AccessKeyID: "AKIADAVEKEY000000001", UserName: "dave", Status: "Active", CreateDate: old},
+		{AccessKeyID: "AKIADAVEKEY000000002", UserName: "dave", Status: "Active", CreateDate: old},
+	} {
+		if err := emu.AddAccessKey(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return emu, url, filepath.Join(t.TempDir(), "rotations.json")
+}
+
+// opsOf are the operations the emulator answered since the last look.
+func opsOf(emu *emulator.Emulator) []string {
+	var ops []string
+	for _, c := range emu.CallLog() {
+		ops = append(ops, c.Op)
+	}
+	emu.SetCallLog(false)
+	emu.SetCallLog(true)
+	return ops
+}
+
+func statusOf(emu *emulator.Emulator, user string) map[string]string {
+	m := map[string]string{}
+	for _, k := range emu.Snapshot().Keys {
+		if k.UserName == user {
+			m[k.AccessKeyID] = k.Status
+		}
+	}
+	return m
+}
+
+var rotationID = regexp.MustCompile(`rot-\w+-\d{8}T\d{6}Z-[0-9a-f]{6}`)
+
+func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
+	emu, url, ledger := rotationWorld(t)
+	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger}
+	out, errOut, code := cli(t, "", append(g, "--user", "carol", "--user", "dave")...)
+	want := "Dry run: nothing was changed. Run again with --apply (and --sink) to rotate.\n\n" +
+		"carol " + carolOld + ":\n" +
+		"  1. create a new access key for carol\n" +
+		"  2. deliver it to the sink\n" +
+		"  3. verify it with sts:GetCallerIdentity signed by the new key\n" +
+		"  4. deactivate " + carolOld + " 7 days after verification\n" +
+		"  5. delete " + carolOld + " 7 days after deactivation if nothing used it after verification\n\n" +
+		"dave -: BLOCKED: user dave has two keys: name the one to rotate (AccessKeyId)\n"
+	if code != 0 || out != want {
+		t.Fatalf("dry run exit %d\n%s\nwant\n%s\nstderr %s", code, out, want, errOut)
+	}
+	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity", "ListAccessKeys", "ListAccessKeys"}) {
+		t.Fatalf("dry run calls %v", ops)
+	}
+	// Usage errors: exit 2 before any call.
+	for _, args := range [][]string{
+		{"--user", "carol", "--apply"},
+		{"--user", "carol", "--grace", "soon"},
+		{"--user", "carol", "--continue"},
+		{},
+		{"--user", "carol", "--apply", "--sink", "printer"},
+	} {
+		_, errOut, code := cli(t, "", append(g, args...)...)
+		if code != 2 || !strings.HasPrefix(errOut, "iamsql: rotate: ") {
+			t.Fatalf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+	if ops := opsOf(emu); len(ops) > 1 { // a bad sink is found after the identity call
+		t.Fatalf("usage errors made calls %v", ops)
+	}
+	// Apply: up to verification; the old key stays active for the grace.
+	csv := filepath.Join(t.TempDir(), "carol.csv")
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	out, errOut, code = cli(t, "", append([]string{"--audit-log", audit}, append(g, "--user", "carol", "--apply", "--sink", "file:"+csv)...)...)
+	id := rotationID.FindString(out)
+	if code != 0 || id == "" || !strings.Contains(out, " verified  sink file:"+csv+"  next step due ") {
+		t.Fatalf("apply exit %d %q %q", code, out, errOut)
+	}
+	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity", "ListAccessKeys", "CreateAccessKey", "GetCallerIdentity"}) {
+		t.Fatalf("apply calls %v", ops)
+	}
+	keys := statusOf(emu, "carol")
+	if len(keys) != 2 || keys[carolOld] != "Active" {
+		t.Fatalf("keys %v", keys)
+	}
+	data, _ := os.ReadFile(audit)
+	var steps []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev rotate.Event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Operation == "" {
+			steps = append(steps, string(ev.Step))
+		}
+	}
+	for _, k := range emu.Snapshot().Keys {
+		if strings.Contains(string(data), k.SecretAccessKey) {
+			t.Fatal("the audit log holds a secret")
+		}
+	}
+	if want := []string{"creating", "created", "delivering", "delivered", "verified"}; !slices.Equal(steps, want) {
+		t.Fatalf("audited steps %v", steps)
+	}
+	// Continue before the grace ends does nothing.
+	out, _, code = cli(t, "", append(g, "--continue")...)
+	if code != 0 || !strings.Contains(out, id+"  carol") {
+		t.Fatalf("continue %d %q", code, out)
+	}
+	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity"}) {
+		t.Fatalf("continue calls %v", ops)
+	}
+	// Rollback: the old key stays, the new key and its file go.
+	out, errOut, code = cli(t, "", append(g, "--rollback", id)...)
+	if code != 0 || !strings.Contains(out, " rolled_back ") {
+		t.Fatalf("rollback %d %q %q", code, out, errOut)
+	}
+	if k := statusOf(emu, "carol"); len(k) != 1 || k[carolOld] != "Active" {
+		t.Fatalf("after rollback %v", k)
+	}
+	if _, err := os.Stat(csv); !os.IsNotExist(err) {
+		t.Fatal("the rolled-back key's file is still there")
+	}
+	_, errOut, code = cli(t, "", append(g, "--rollback", id)...)
+	if code != 1 || !strings.Contains(errOut, "there is nothing to roll back") {
+		t.Fatalf("second rollback %d %q", code, errOut)
+	}
+	// Again, then finish at once.
+	out, _, code = cli(t, "", append(g, "--user", "carol", "--key", carolOld, "--apply", "--sink", "file:"+csv)...)
+	id2 := rotationID.FindString(out)
+	if code != 0 || id2 == "" {
+		t.Fatalf("apply again %d %q", code, out)
+	}
+	opsOf(emu)
+	out, errOut, code = cli(t, "", append(g, "--finish", id2)...)
+	if code != 0 || !strings.Contains(out, " finished ") {
+		t.Fatalf("finish %d %q %q", code, out, errOut)
+	}
+	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity", "UpdateAccessKey", "GetAccessKeyLastUsed", "DeleteAccessKey"}) {
+		t.Fatalf("finish calls %v", ops)
+	}
+	k := statusOf(emu, "carol")
+	if len(k) != 1 || k[carolOld] != "" {
+		t.Fatalf("after finish %v", k)
+	}
+	out, _, _ = cli(t, "", append(g, "--list")...)
+	if strings.Count(out, "\n") < 2 || !strings.Contains(out, id) || !strings.Contains(out, id2) {
+		t.Fatalf("list %q", out)
+	}
+	// Dave's active second key is never touched.
+	_, errOut, code = cli(t, "", append(g, "--user", "dave", "--key", "AKIADAVEKEY000000001", "--apply", "--sink", "stdout")...)
+	if code != 1 || !strings.Contains(errOut, "an active second key is never touched") {
+		t.Fatalf("dave %d %q", code, errOut)
+	}
+	if k := statusOf(emu, "dave"); len(k) != 2 || k["AKIADAVEKEY000000002"] != "Active" {
+		t.Fatalf("dave's keys %v", k)
+	}
+}
+
+// Every old key a query selects, a bounded number per run.
+func TestRotateCLISelectWithLimit(t *testing.T) {
+	emu, url, ledger := rotationWorld(t)
+	if err := emu.AddUser(emulator.User{UserName: "erin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: "AKIAERINKEY000000001", UserName: "erin", Status: "Active", CreateDate: time.Now().Add(-100 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sel := "SELECT UserName, AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName IN ('carol', 'erin') AND CreateDate < NOW() - INTERVAL 90 DAY ORDER BY UserName"
+	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger, "--select", sel, "--sink", "stdout", "--grace", "0", "--delete-after", "0", "--apply"}
+	out, errOut, code := cli(t, "", append(g, "--limit", "1")...)
+	if code != 0 || !strings.Contains(out, "carol  "+carolOld+" -> ") || !strings.Contains(out, "erin AKIAERINKEY000000001: not rotated (--limit 1)") {
+		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+	if k := statusOf(emu, "carol"); len(k) != 1 || k[carolOld] != "" {
+		t.Fatalf("carol %v", k)
+	}
+	out, errOut, code = cli(t, "", append(g, "--limit", "1")...)
+	if code != 0 || !strings.Contains(out, "erin  AKIAERINKEY000000001 -> ") {
+		t.Fatalf("second run %d %q %q", code, out, errOut)
+	}
+	if k := statusOf(emu, "erin"); len(k) != 1 || k["AKIAERINKEY000000001"] != "" {
+		t.Fatalf("erin %v", k)
+	}
+}
+
+// A user rotates their own key in their credentials-file profile; the aws
+// CLI then signs with the rotated profile.
+func TestRotateOwnKeyInProfileThenTheAWSCLIUsesIt(t *testing.T) {
+	aws := emutest.AWSCLI(t)
+	emu, url, ledger := rotationWorld(t)
+	home := t.TempDir()
+	creds := filepath.Join(home, "credentials")
+	orig := "[default]\naws_access_key_id = AKIAOTHERKEY00000001\naws_secret_access_key = other\n\n[carol]\naws_access_key_id = " + carolOld + "\naws_secret_access_key = " + carolSecret + "\n# carol's work account\n"
+	if err := os.WriteFile(creds, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	out, errOut, code := cli(t, "", "--profile", "carol", "--endpoint-url", url, "rotate", "--ledger", ledger, "--self", "--sink", "profile:carol", "--grace", "0", "--delete-after", "0", "--apply")
+	if code != 0 || !strings.Contains(out, " finished ") {
+		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+	keys := statusOf(emu, "carol")
+	var newID string
+	for id := range keys {
+		newID = id
+	}
+	if len(keys) != 1 || newID == carolOld {
+		t.Fatalf("keys %v", keys)
+	}
+	// The calls after verification were signed by the new key.
+	log := emu.CallLog()
+	var signers []string
+	for _, c := range log {
+		if c.Op == "UpdateAccessKey" || c.Op == "DeleteAccessKey" {
+			signers = append(signers, c.Op+" by "+c.AccessKeyID)
+		}
+	}
+	if want := []string{"UpdateAccessKey by " + newID, "DeleteAccessKey by " + newID}; !slices.Equal(signers, want) {
+		t.Fatalf("signers %v", signers)
+	}
+	data, _ := os.ReadFile(creds)
+	st, _ := os.Stat(creds)
+	if st.Mode().Perm() != 0o600 || strings.Contains(string(data), carolOld) || !strings.Contains(string(data), "[default]\naws_access_key_id = AKIAOTHERKEY00000001\n") || !strings.Contains(string(data), "# carol's work account") {
+		t.Fatalf("credentials file (%v):\n%s", st.Mode().Perm(), data)
+	}
+	if m, _ := filepath.Glob(creds + ".iamsql-*"); len(m) != 0 {
+		t.Fatalf("backup left after the rotation: %v", m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, aws, "--endpoint-url", url, "--profile", "carol", "--region", "us-east-1", "--output", "json", "sts", "get-caller-identity")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_SHARED_CREDENTIALS_FILE=" + creds, "AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER="}
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aws sts get-caller-identity: %v %s", err, got)
+	}
+	var who struct{ Arn, Account string }
+	if err := json.Unmarshal(got, &who); err != nil || who.Arn != "arn:aws:iam::123456789012:user/carol" {
+		t.Fatalf("aws CLI identity %s %v", got, err)
+	}
+	if k := emu.Snapshot().Keys; !slices.ContainsFunc(k, func(k emulator.AccessKey) bool { return k.AccessKeyID == newID && k.LastUsed != nil }) {
+		t.Fatal("the aws CLI did not sign with the new key")
+	}
+}
