@@ -223,17 +223,18 @@ func (a *rotateAWS) secretsManager(region string) rotate.SecretsManagerAPI {
 	})
 }
 
-// account is the caller's account id (one GetCallerIdentity).
-func (a *rotateAWS) account(ctx context.Context) (string, error) {
+// account is the caller's account id and whether it is the root user
+// (one GetCallerIdentity).
+func (a *rotateAWS) account(ctx context.Context) (string, bool, error) {
 	out, err := sts.NewFromConfig(a.cfg, func(o *sts.Options) {
 		if a.endpoint != "" {
 			o.BaseEndpoint = aws.String(a.endpoint)
 		}
 	}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", fmt.Errorf("sts:GetCallerIdentity: %w", err)
+		return "", false, fmt.Errorf("sts:GetCallerIdentity: %w", err)
 	}
-	return aws.ToString(out.Account), nil
+	return aws.ToString(out.Account), strings.HasSuffix(aws.ToString(out.Arn), ":root"), nil
 }
 
 func cmdRotate(ctx context.Context, env *environment, args []string) error {
@@ -279,7 +280,7 @@ func cmdRotate(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	account, err := a.account(ctx)
+	account, root, err := a.account(ctx)
 	if err != nil {
 		return err
 	}
@@ -291,6 +292,7 @@ func cmdRotate(ctx context.Context, env *environment, args []string) error {
 		Grace: f.grace.d, DeleteAfter: f.deleteAfter.d,
 		MakeRoom: f.makeRoom.set, MakeRoomAfter: f.makeRoom.d,
 		PropagationWait: f.propagation.d,
+		CallerIsRoot:    root, AllowRootKeys: env.allowRootKeys,
 	})
 	if err != nil {
 		return errUsage{"rotate: " + err.Error()}

@@ -280,3 +280,129 @@ func TestRotateOwnKeyInProfileThenTheAWSCLIUsesIt(t *testing.T) {
 		t.Fatal("the aws CLI did not sign with the new key")
 	}
 }
+
+// readmeRotateExamples are the commands of README.md's "Rotating keys"
+// example block.
+func readmeRotateExamples(t *testing.T) [][]string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(data), "### Rotating keys\n")
+	if !ok {
+		t.Fatal("README.md has no Rotating keys section")
+	}
+	_, block, _ := strings.Cut(sec, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	var cmds [][]string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		words := shellWords(t, line)
+		if len(words) == 0 || words[0] != "iamsql" {
+			t.Fatalf("README example %q is not an iamsql command", line)
+		}
+		cmds = append(cmds, words[1:])
+	}
+	return cmds
+}
+
+// shellWords splits a command line as sh does for plain words and quotes.
+func shellWords(t *testing.T, line string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, in = r, true
+		case r == ' ':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("unbalanced quotes in %q", line)
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// The README's rotation examples run, in order, against the demo account.
+func TestREADMERotationExamplesRun(t *testing.T) {
+	examples := readmeRotateExamples(t)
+	awsEnv(t)
+	emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("IAMSQL_ROTATION_LEDGER", filepath.Join(dir, "rotations.json"))
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	const workID, workSecret = "AKIAWORKKEY000000001", "workSecretworkSecretworkSecretworkSecret"
+	if err := emu.AddUser(emulator.User{UserName: "frank"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: workID, SecretAccessKey: workSecret, UserName: "frank", Status: "Active"}); err != nil {
+		t.Fatal(err)
+	}
+	creds := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(creds, []byte("[work]\naws_access_key_id = "+workID+"\naws_secret_access_key = "+workSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	var id string
+	for _, args := range examples {
+		for i, a := range args {
+			if a == "ROTATION_ID" {
+				args[i] = id
+			}
+		}
+		if slices.Contains(args, "--profile") {
+			// The profile's own credentials, not the environment's.
+			t.Setenv("AWS_ACCESS_KEY_ID", "")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		}
+		out, errOut, code := cli(t, "", args...)
+		if code != 0 {
+			t.Fatalf("iamsql %q: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if id == "" {
+			id = rotationID.FindString(out)
+		}
+		t.Logf("iamsql %q:\n%s", args, out)
+	}
+	if id == "" {
+		t.Fatal("no rotation was applied")
+	}
+	// The root user's own key is not rotated without --allow-root-keys.
+	t.Setenv("AWS_ACCESS_KEY_ID", emulator.DefaultRootAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", emulator.DefaultRootSecretAccessKey)
+	out, _, code := cli(t, "", examples[5]...)
+	if code != 0 || !strings.Contains(out, "root (you) AKIAIOSFODNN7EXAMPLE: BLOCKED: this is the root user's key: rotating it creates a root access key") {
+		t.Fatalf("exit %d %q", code, out)
+	}
+	// The rollback left alice her old key (the inactive one made room).
+	if k := statusOf(emu, "alice"); len(k) != 1 || k["AKIAALICE00000000001"] != "Active" {
+		t.Fatalf("alice %v", k)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "alice.csv")); !os.IsNotExist(err) {
+		t.Fatal("alice.csv outlived the rollback")
+	}
+	// frank rotated his own key into the work profile; both keys are
+	// active for the grace period.
+	k := statusOf(emu, "frank")
+	data, _ := os.ReadFile(creds)
+	if len(k) != 2 || k[workID] != "Active" || strings.Contains(string(data), workID) {
+		t.Fatalf("frank %v, credentials:\n%s", k, data)
+	}
+}

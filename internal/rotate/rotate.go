@@ -82,6 +82,9 @@ type Options struct {
 	// been used (or, never used, was created) for at least MakeRoomAfter.
 	MakeRoom      bool
 	MakeRoomAfter time.Duration
+	// CallerIsRoot: the calls are signed by the account's root user, whose
+	// own key is rotated only with AllowRootKeys (a new root access key).
+	CallerIsRoot, AllowRootKeys bool
 	// PropagationWait and RetryInterval bound verification (defaults
 	// DefaultPropagationWait and 1s).
 	PropagationWait, RetryInterval time.Duration
@@ -204,6 +207,10 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 		return p, nil
 	}
 	p.OldKeyID = aws.ToString(old.AccessKeyId)
+	if t.UserName == "" && r.o.CallerIsRoot && !r.o.AllowRootKeys {
+		p.Blocked = "this is the root user's key: rotating it creates a root access key, which AWS advises against (use an IAM user or role); --allow-root-keys to do it anyway"
+		return p, nil
+	}
 	if rec, ok := r.o.Ledger.open(p.OldKeyID); ok {
 		p.Blocked = fmt.Sprintf("rotation %s of %s is still open (step %s): continue, finish or roll it back first", rec.ID, p.OldKeyID, rec.Step)
 		return p, nil
