@@ -285,6 +285,16 @@ func mountTmpfs(t *testing.T, size string) string {
 	return dir
 }
 
+// readOnlyTmpfs mounts an empty read-only tmpfs.
+func readOnlyTmpfs(t *testing.T) string {
+	t.Helper()
+	fs := mountTmpfs(t, "64k")
+	if out, err := exec.Command("mount", "-o", "remount,ro", fs).CombinedOutput(); err != nil {
+		t.Skipf("remount ro: %v %s", err, out)
+	}
+	return fs
+}
+
 func TestFullOrReadOnlyFileSystem(t *testing.T) {
 	t.Run("sink on a full file system", func(t *testing.T) {
 		w := newWorld(t)
@@ -312,10 +322,7 @@ func TestFullOrReadOnlyFileSystem(t *testing.T) {
 	})
 	t.Run("ledger on a read-only file system", func(t *testing.T) {
 		w := newWorld(t)
-		fs := mountTmpfs(t, "64k")
-		if out, err := exec.Command("mount", "-o", "remount,ro", fs).CombinedOutput(); err != nil {
-			t.Skipf("remount ro: %v %s", err, out)
-		}
+		fs := readOnlyTmpfs(t)
 		w.ledger = filepath.Join(fs, "rotations.json")
 		o := w.options()
 		r := w.rotator(o)
@@ -332,10 +339,7 @@ func TestFullOrReadOnlyFileSystem(t *testing.T) {
 	})
 	t.Run("file sink on a read-only file system", func(t *testing.T) {
 		w := newWorld(t)
-		fs := mountTmpfs(t, "64k")
-		if out, err := exec.Command("mount", "-o", "remount,ro", fs).CombinedOutput(); err != nil {
-			t.Skipf("remount ro: %v %s", err, out)
-		}
+		fs := readOnlyTmpfs(t)
 		o := w.options()
 		r := w.rotator(o)
 		p := plan1(t, r, Target{UserName: "alice"})
