@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/iamsql/iamsql/internal/custody"
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/rotate"
 	"github.com/iamsql/iamsql/provider/awsiam"
@@ -52,7 +53,7 @@ Flags:
   --delete-after D            wait after deactivating before deleting (default 7d)
   --make-room D               allow deleting a user's inactive second key unused for at least D
   --limit N                   rotate (or continue) at most N keys
-  --region R                  region parameter of the IAM calls (default us-east-1)
+  --region R                  region parameter of the IAM calls, and Secrets Manager's region (default us-east-1)
   --ledger FILE               the ledger (default ~/.iamsql/rotations.json, or IAMSQL_ROTATION_LEDGER)
   --propagation-wait D        how long the new key is retried while IAM propagates it (default 30s)
 Durations: 90s, 36h, 7d. The global --audit-log records each step as a JSON line.
@@ -276,6 +277,14 @@ func cmdRotate(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A rotation a crash interrupted left its create pending in the
+	// custody journal; --continue clears it once the key is settled.
+	var custodyDir string
+	if journal != nil {
+		if custodyDir, err = custody.DefaultDir(); err != nil {
+			return err
+		}
+	}
 	audit, err := env.rotationAudit()
 	if err != nil {
 		return err
@@ -287,7 +296,7 @@ func cmdRotate(ctx context.Context, env *environment, args []string) error {
 	sinks := rotate.SinkOptions{Stdout: env.stdout, SecretsManager: a.secretsManager(f.region)}
 	r, err := rotate.New(rotate.Options{
 		IAM: a.iam, IAMWith: a.iamWith, CallerKeyID: a.callerKeyID,
-		Verify: rotate.STSVerifier(a.cfg, a.endpoint), Ledger: ledger, Journal: journal,
+		Verify: rotate.STSVerifier(a.cfg, a.endpoint), Ledger: ledger, Journal: journal, CustodyDir: custodyDir,
 		Sinks: sinks, Audit: audit, Region: f.region, Account: account,
 		Grace: f.grace.d, DeleteAfter: f.deleteAfter.d,
 		MakeRoom: f.makeRoom.set, MakeRoomAfter: f.makeRoom.d,

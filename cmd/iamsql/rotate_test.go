@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamsql/iamsql/internal/custody"
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/emulator/emutest"
 	"github.com/iamsql/iamsql/internal/rotate"
@@ -57,6 +58,14 @@ func opsOf(emu *emulator.Emulator) []string {
 	return ops
 }
 
+// wantOps asserts the operations the emulator answered since the last look.
+func wantOps(t *testing.T, emu *emulator.Emulator, what string, want ...string) {
+	t.Helper()
+	if ops := opsOf(emu); !slices.Equal(ops, want) {
+		t.Fatalf("%s calls %v, want %v", what, ops, want)
+	}
+}
+
 func statusOf(emu *emulator.Emulator, user string) map[string]string {
 	m := map[string]string{}
 	for _, k := range emu.Snapshot().Keys {
@@ -84,9 +93,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 	if code != 0 || out != want {
 		t.Fatalf("dry run exit %d\n%s\nwant\n%s\nstderr %s", code, out, want, errOut)
 	}
-	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity", "ListAccessKeys", "ListAccessKeys"}) {
-		t.Fatalf("dry run calls %v", ops)
-	}
+	wantOps(t, emu, "dry run", "GetCallerIdentity", "ListAccessKeys", "ListAccessKeys")
 	// Usage errors: exit 2 before any call.
 	for _, args := range [][]string{
 		{"--user", "carol", "--apply"},
@@ -111,9 +118,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 	if code != 0 || id == "" || !strings.Contains(out, " verified  sink file:"+csv+"  next step due ") {
 		t.Fatalf("apply exit %d %q %q", code, out, errOut)
 	}
-	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity", "ListAccessKeys", "CreateAccessKey", "GetCallerIdentity"}) {
-		t.Fatalf("apply calls %v", ops)
-	}
+	wantOps(t, emu, "apply", "GetCallerIdentity", "ListAccessKeys", "CreateAccessKey", "GetCallerIdentity")
 	keys := statusOf(emu, "carol")
 	if len(keys) != 2 || keys[carolOld] != "Active" {
 		t.Fatalf("keys %v", keys)
@@ -142,9 +147,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 	if code != 0 || !strings.Contains(out, id+"  carol") {
 		t.Fatalf("continue %d %q", code, out)
 	}
-	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity"}) {
-		t.Fatalf("continue calls %v", ops)
-	}
+	wantOps(t, emu, "continue", "GetCallerIdentity")
 	// Rollback: the old key stays, the new key and its file go.
 	out, errOut, code = cli(t, "", append(g, "--rollback", id)...)
 	if code != 0 || !strings.Contains(out, " rolled_back ") {
@@ -171,9 +174,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 	if code != 0 || !strings.Contains(out, " finished ") {
 		t.Fatalf("finish %d %q %q", code, out, errOut)
 	}
-	if ops := opsOf(emu); !slices.Equal(ops, []string{"GetCallerIdentity", "UpdateAccessKey", "GetAccessKeyLastUsed", "DeleteAccessKey"}) {
-		t.Fatalf("finish calls %v", ops)
-	}
+	wantOps(t, emu, "finish", "GetCallerIdentity", "UpdateAccessKey", "GetAccessKeyLastUsed", "DeleteAccessKey")
 	k := statusOf(emu, "carol")
 	if len(k) != 1 || k[carolOld] != "" {
 		t.Fatalf("after finish %v", k)
@@ -404,5 +405,76 @@ func TestREADMERotationExamplesRun(t *testing.T) {
 	data, _ := os.ReadFile(creds)
 	if len(k) != 2 || k[workID] != "Active" || strings.Contains(string(data), workID) {
 		t.Fatalf("frank %v, credentials:\n%s", k, data)
+	}
+}
+
+// SIGKILL while IAM, STS or Secrets Manager holds its answer at each step,
+// then --continue from a new process: the rotation ends (finished, or
+// rolled back when the secret never reached the sink), and nothing is
+// left pending in the custody journal.
+func TestRotateKilledAtEachStepThenContinueFinishes(t *testing.T) {
+	bin := binary(t)
+	cases := []struct {
+		op      string
+		reached func(emu *emulator.Emulator) bool
+		want    rotate.Step
+	}{
+		{"CreateAccessKey", func(emu *emulator.Emulator) bool { return len(statusOf(emu, "carol")) == 2 }, rotate.StepRolledBack},
+		{"CreateSecret", func(emu *emulator.Emulator) bool { _, ok := emu.Secret("us-east-1", "carol/key"); return ok }, rotate.StepFinished},
+		// Verification: the new key is refused (propagating) until the kill.
+		{"propagation", func(emu *emulator.Emulator) bool { _, ok := emu.Secret("us-east-1", "carol/key"); return ok }, rotate.StepFinished},
+		{"UpdateAccessKey", func(emu *emulator.Emulator) bool { return statusOf(emu, "carol")[carolOld] == "Inactive" }, rotate.StepFinished},
+	}
+	for _, c := range cases {
+		t.Run(c.op, func(t *testing.T) {
+			emu, url, ledger := rotationWorld(t)
+			if c.op == "propagation" {
+				emu.SetPropagationDelay(time.Hour)
+			} else {
+				emu.SetAnswerDelay(c.op, time.Hour)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "carol",
+				"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--apply")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for !c.reached(emu) {
+				if ctx.Err() != nil {
+					t.Fatalf("%s never happened", c.op)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			emu.SetAnswerDelay(c.op, 0)
+			emu.SetPropagationDelay(0)
+			out, errOut, code := cli(t, "", "--endpoint-url", url, "rotate", "--ledger", ledger, "--continue")
+			l, err := rotate.OpenLedger(ledger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := l.Records()
+			if len(recs) != 1 || recs[0].Step != c.want {
+				t.Fatalf("continue exit %d %q %q: ledger %+v", code, out, errOut, recs)
+			}
+			keys := statusOf(emu, "carol")
+			v, _ := emu.Secret("us-east-1", "carol/key")
+			switch c.want {
+			case rotate.StepFinished:
+				if code != 0 || len(keys) != 1 || keys[recs[0].NewKeyID] != "Active" || !strings.Contains(v, recs[0].NewKeyID) {
+					t.Fatalf("exit %d, keys %v, secret holds the new key: %v", code, keys, strings.Contains(v, recs[0].NewKeyID))
+				}
+			case rotate.StepRolledBack:
+				if len(keys) != 1 || keys[carolOld] != "Active" {
+					t.Fatalf("keys %v", keys)
+				}
+			}
+			dir, _ := custody.DefaultDir()
+			if p, err := custody.ListPending(dir); err != nil || len(p) != 0 {
+				t.Fatalf("custody journal pending after continue: %+v %v", p, err)
+			}
+		})
 	}
 }

@@ -23,6 +23,10 @@ func (e *Emulator) propagatingLocked(keyID string) bool {
 	if !ok {
 		return false
 	}
+	if e.propagation <= 0 { // turned off: no key waits any longer
+		delete(e.newKeys, keyID)
+		return false
+	}
 	if e.now().Before(until) {
 		return true
 	}

@@ -178,4 +178,17 @@ func TestPropagationDelayAndKeyStatusForGetCallerIdentity(t *testing.T) {
 	if got := e.Calls()["GetCallerIdentity"]; got != 2 {
 		t.Fatalf("GetCallerIdentity counted %d times, want 2 (refused signatures are not counted)", got)
 	}
+	// Turning the delay off ends the wait of a key still propagating.
+	e.SetPropagationDelay(time.Hour)
+	out, err = emutest.Client(t, url).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret = aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+	_, err = who()
+	wantAPIError(t, err, "InvalidClientTokenId", 403, "")
+	e.SetPropagationDelay(0)
+	if _, err := who(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iamsql/iamsql/internal/custody"
 )
 
 // crash stands for the process dying at one point of a rotation.
@@ -43,6 +45,12 @@ func TestCrashAtEveryPointThenContinueFinishes(t *testing.T) {
 				w := newWorld(t)
 				w.writeProfile()
 				o := w.options()
+				journalDir := filepath.Join(w.dir, "custody")
+				j, err := custody.Open(journalDir, custody.Meta{Endpoint: w.url})
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.Journal = j
 				n := 0
 				var at string
 				o.Audit = func(ev Event) {
@@ -63,8 +71,10 @@ func TestCrashAtEveryPointThenContinueFinishes(t *testing.T) {
 					}()
 					_, _ = r.Apply(context.Background(), p, sink(t, w.spec(kind), o))
 				}()
+				_ = j.Close() // the process is gone; its journal stays
 				o2 := w.optionsWith(w.options())
 				o2.Audit = func(ev Event) { w.events = append(w.events, ev) }
+				o2.CustodyDir = journalDir
 				recs, err := w.rotator(o2).Continue(context.Background(), 0)
 				// A rotation that could not go on says why; its state is
 				// what checkInvariants judges.
@@ -75,6 +85,10 @@ func TestCrashAtEveryPointThenContinueFinishes(t *testing.T) {
 					t.Fatalf("crash %s: %d rotations continued", at, len(recs))
 				}
 				w.checkInvariants(t, at, kind)
+				// Continue settled the new key: nothing is left pending.
+				if p, err := custody.ListPending(journalDir); err != nil || len(p) != 0 {
+					t.Fatalf("crash %s: custody journal still pending %+v %v", at, p, err)
+				}
 			})
 		}
 	}

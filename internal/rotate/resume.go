@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/iamsql/iamsql/internal/custody"
 )
 
 // Continue runs the due steps of every unfinished rotation in the ledger
@@ -140,7 +142,42 @@ func (r *Rotator) settle(ctx context.Context, rec Record, force bool) (Record, e
 	default:
 		err = x.advance(ctx, force)
 	}
+	r.settleJournal(rec, x.rec)
 	return x.rec, err
+}
+
+// settleJournal clears the custody journal entry a crashed rotation left
+// pending, once its new key is settled: deleted again, never made, or
+// held by the sink.
+func (r *Rotator) settleJournal(before, after Record) {
+	if r.o.CustodyDir == "" {
+		return
+	}
+	switch before.Step {
+	case StepCreating, StepCreated, StepDelivering, StepDelivered:
+	default:
+		return
+	}
+	var how custody.Outcome
+	switch {
+	case after.Step == StepRolledBack:
+		how = custody.RolledBack
+	case after.Step == StepFailed:
+		how = custody.Failed
+	case after.Delivered != nil:
+		how = custody.Delivered
+	default:
+		return
+	}
+	pending, _ := custody.ListPending(r.o.CustodyDir)
+	for _, p := range pending {
+		if p.Region != before.Region || p.Statement != createStatement(before.OldKeyID) {
+			continue
+		}
+		if p.KeyID == "" || p.KeyID == after.NewKeyID {
+			_ = custody.Clear(p, how)
+		}
+	}
 }
 
 // Due says when a rotation's next step is due (zero when it is due now or

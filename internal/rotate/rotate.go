@@ -68,6 +68,10 @@ type Options struct {
 	Ledger *Ledger
 	// Journal records each CreateAccessKey for crash recovery (nil: none).
 	Journal *custody.Journal
+	// CustodyDir is the custody journals' directory: what a crashed
+	// rotation left pending there is cleared once Continue has settled
+	// its new key ("" leaves it to iamsql recover).
+	CustodyDir string
 	// Sinks builds the sinks of resumed rotations from their specs.
 	Sinks SinkOptions
 	Now   func() time.Time
@@ -382,7 +386,7 @@ func (x *run) create(ctx context.Context) error {
 	if err := x.step(StepCreating, ""); err != nil {
 		return fmt.Errorf("%w; no key was created", err)
 	}
-	entry, err := x.r.o.Journal.Intent(custody.Creation{UserName: aws.ToString(x.user()), Region: x.rec.Region, Statement: "iamsql rotate " + x.rec.OldKeyID, Account: x.rec.Account})
+	entry, err := x.r.o.Journal.Intent(custody.Creation{UserName: aws.ToString(x.user()), Region: x.rec.Region, Statement: createStatement(x.rec.OldKeyID), Account: x.rec.Account})
 	if err != nil {
 		return x.fail(fmt.Errorf("custody journal: %w; no key was created", err))
 	}
@@ -419,6 +423,10 @@ func (x *run) create(ctx context.Context) error {
 	}
 	return nil
 }
+
+// createStatement is what the custody journal records a rotation's
+// CreateAccessKey as.
+func createStatement(oldKeyID string) string { return "iamsql rotate " + oldKeyID }
 
 // ambiguous: no answer, or one that is not IAM refusing the call.
 func ambiguous(err error) bool {
