@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/iamsql/iamsql/internal/emulator"
@@ -72,6 +73,20 @@ func (w *world) exec(ctx context.Context, query string) (outcome, error) {
 	if err != nil {
 		return o, err
 	}
+	err = drain(res, func(row sql.Row) {
+		if len(row) == 1 {
+			if ok, isOK := row[0].(types.OkResult); isOK {
+				o.affected += ok.RowsAffected
+				return
+			}
+		}
+		o.rows++
+	})
+	return o, err
+}
+
+// drain reads a result to its end, handing each row to f, and closes it.
+func drain(res *provider.Result, f func(sql.Row)) error {
 	for {
 		row, err := res.Next()
 		if errors.Is(err, io.EOF) {
@@ -79,21 +94,11 @@ func (w *world) exec(ctx context.Context, query string) (outcome, error) {
 		}
 		if err != nil {
 			res.Close()
-			return o, err
+			return err
 		}
-		if len(row) == 1 {
-			if ok, isOK := row[0].(types.OkResult); isOK {
-				o.affected += ok.RowsAffected
-				continue
-			}
-		}
-		o.rows++
+		f(row)
 	}
-	if err := res.Close(); err != nil {
-		return o, err
-	}
-	o.engine = res.Stats.Snapshot()
-	return o, nil
+	return res.Close()
 }
 
 // seedUsers adds n users (user00001…) with keysEach keys each, directly

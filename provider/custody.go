@@ -140,6 +140,9 @@ func (p *Provider) rollbackContext(ctx context.Context) (context.Context, contex
 // createRequest is one key to create, validated.
 type createRequest struct {
 	region string
+	// account is the account_id the key is created in ("" the
+	// signer's; org mode requires one).
+	account string
 	// user is the IAM user; "" for the caller.
 	user string
 }
@@ -185,6 +188,10 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 		return CreatedKey{}, errNoSession
 	}
 	part, _ := schema.Partition(req.region)
+	part, err := p.mutationScope(ctx, part, req.account)
+	if err != nil {
+		return CreatedKey{}, err
+	}
 	if req.user == "" {
 		root, err := p.callerIsRoot(ctx, part)
 		if err != nil {
@@ -196,7 +203,7 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 				"(or start iamsql with --allow-root-keys)"))
 		}
 	}
-	api, err := p.clients.For(ctx, req.region)
+	api, err := p.apiOf(ctx, part)
 	if err != nil {
 		return CreatedKey{}, err
 	}
@@ -208,6 +215,9 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 		in := CreateIntent{UserName: req.user, Region: req.region, Statement: statementShape(ctx)}
 		if _, err := p.callerIsRoot(ctx, part); err == nil {
 			in.Account = accountOfARN(p.identityOf(part).arn)
+		}
+		if _, account := splitScope(part); account != "" {
+			in.Account = account
 		}
 		if entry, err = p.journal.Intent(in); err != nil {
 			return CreatedKey{}, fmt.Errorf("custody journal: %w; no key was created", err)
@@ -233,6 +243,7 @@ func (p *Provider) createAccessKey(ctx *sql.Context, req createRequest) (Created
 		Status:          string(k.Status),
 		SecretAccessKey: aws.ToString(k.SecretAccessKey),
 		Region:          req.region,
+		Account:         req.account,
 		entry:           entry,
 	}
 	if ck.UserName == "" {
@@ -380,7 +391,7 @@ func (p *Provider) withdraw(ctx *sql.Context, keys []CreatedKey) (orphans []stri
 	dctx := ctx.WithContext(rctx)
 	sess := sessionOf(ctx)
 	for _, k := range keys {
-		err := p.deleteKey(dctx, k.AccessKeyID, k.Region, k.UserName)
+		err := p.deleteKey(dctx, k.AccessKeyID, k.Region, k.Account, k.UserName)
 		if code := iamCode(err); err != nil && code != "NoSuchEntity" {
 			orphans = append(orphans, k.AccessKeyID)
 			sess.markOrphaned(k.AccessKeyID)
@@ -478,10 +489,10 @@ func (ins *keyInserter) Insert(ctx *sql.Context, row sql.Row) error {
 	sch := ins.t.sch
 	for i, c := range sch {
 		switch c.Name {
-		case "UserName", "region":
+		case "UserName", "region", schema.AccountIDColumn:
 		default:
 			if row[i] != nil {
-				return paramError(fmt.Errorf("access_keys: INSERT sets only UserName and region; %s is assigned by IAM", c.Name))
+				return paramError(fmt.Errorf("access_keys: INSERT sets only UserName, region and account_id; %s is assigned by IAM", c.Name))
 			}
 		}
 	}
@@ -490,6 +501,14 @@ func (ins *keyInserter) Insert(ctx *sql.Context, row sql.Row) error {
 	req, err := validateCreate(m, str(r), r == nil, str(u), u == nil)
 	if err != nil {
 		return paramError(err)
+	}
+	if a := row[sch.IndexOfColName(schema.AccountIDColumn)]; a != nil {
+		if err := schema.Validate(schema.AccountIDColumn, str(a)); err != nil {
+			return paramError(err)
+		}
+		req.account = str(a)
+	} else if ins.t.p.inOrgMode() {
+		return paramError(errors.New("access_keys: in org mode INSERT must name the account: INSERT INTO access_keys (UserName, region, account_id) VALUES (…)"))
 	}
 	ins.requests = append(ins.requests, req)
 	return nil
@@ -522,7 +541,7 @@ func (ins *keyInserter) Close(ctx *sql.Context) error {
 
 // keyChange is one key an UPDATE or DELETE will change.
 type keyChange struct {
-	id, user, region, status string
+	id, user, region, account, status string
 }
 
 // keyEditor is UPDATE's and DELETE's row editor for access_keys: it reads
@@ -555,10 +574,11 @@ func (e *keyEditor) DiscardChanges(_ *sql.Context, cause error) error {
 func (e *keyEditor) add(row sql.Row, status string) {
 	sch := e.t.sch
 	c := keyChange{
-		id:     str(row[sch.IndexOfColName("AccessKeyId")]),
-		user:   str(row[sch.IndexOfColName("UserName")]),
-		region: str(row[sch.IndexOfColName("region")]),
-		status: status,
+		id:      str(row[sch.IndexOfColName("AccessKeyId")]),
+		user:    str(row[sch.IndexOfColName("UserName")]),
+		region:  str(row[sch.IndexOfColName("region")]),
+		account: str(row[sch.IndexOfColName(schema.AccountIDColumn)]),
+		status:  status,
 	}
 	// A key matched once per region asked for is changed once.
 	if e.seen == nil {
@@ -607,9 +627,9 @@ func (e *keyEditor) Close(ctx *sql.Context) error {
 	for _, c := range changes {
 		var err error
 		if e.verb == schema.Delete {
-			err = e.t.p.deleteKey(ctx, c.id, c.region, c.user)
+			err = e.t.p.deleteKey(ctx, c.id, c.region, c.account, c.user)
 		} else {
-			err = e.t.p.updateKey(ctx, c.id, c.status, c.region, c.user)
+			err = e.t.p.updateKey(ctx, c.id, c.status, c.region, c.account, c.user)
 		}
 		if err != nil {
 			return scrubSecrets(ctx, ToSQLError(partialError(err, map[schema.Verb]string{schema.Delete: "deleted", schema.Update: "updated"}[e.verb], done)))
@@ -647,7 +667,7 @@ func mysqlErrorWithSuffix(err error, suffix string) error {
 func iamStatus(s string) iamtypes.StatusType { return iamtypes.StatusType(s) }
 
 // updateKey sets a key's status.
-func (p *Provider) updateKey(ctx *sql.Context, keyID, status, region, user string) error {
+func (p *Provider) updateKey(ctx *sql.Context, keyID, status, region, account, user string) error {
 	prm := params{"AccessKeyId": keyID, "Status": status, "region": region}
 	if user != "" && user != rootUserName {
 		prm["UserName"] = user
@@ -655,7 +675,7 @@ func (p *Provider) updateKey(ctx *sql.Context, keyID, status, region, user strin
 	if err := p.checkIAMParams(ctx, prm, "UpdateAccessKey"); err != nil {
 		return err
 	}
-	api, err := p.clients.For(ctx, region)
+	api, err := p.mutationAPI(ctx, region, account)
 	if err != nil {
 		return err
 	}
@@ -672,7 +692,7 @@ func (p *Provider) updateKey(ctx *sql.Context, keyID, status, region, user strin
 }
 
 // deleteKey deletes a key.
-func (p *Provider) deleteKey(ctx *sql.Context, keyID, region, user string) error {
+func (p *Provider) deleteKey(ctx *sql.Context, keyID, region, account, user string) error {
 	prm := params{"AccessKeyId": keyID, "region": region}
 	if user != "" && user != rootUserName {
 		prm["UserName"] = user
@@ -680,7 +700,7 @@ func (p *Provider) deleteKey(ctx *sql.Context, keyID, region, user string) error
 	if err := p.checkIAMParams(ctx, prm, "DeleteAccessKey"); err != nil {
 		return err
 	}
-	api, err := p.clients.For(ctx, region)
+	api, err := p.mutationAPI(ctx, region, account)
 	if err != nil {
 		return err
 	}

@@ -351,7 +351,7 @@ func (c *planCheck) walk(n sql.Node) error {
 			}
 		}
 	case *plan.ResolvedTable:
-		if t, ok := innerTable(n.Table); ok && t.res.List != nil {
+		if t, ok := innerTable(n.Table); ok && t.res.List != nil && !t.res.List.Organization {
 			return paramError(&schema.MissingParam{Resource: t.res.Name, Param: "region", Method: t.selectMethod()})
 		}
 	case *plan.IndexedTableAccess:
@@ -618,6 +618,10 @@ func (c *planCheck) mutation(n sql.Node, verb schema.Verb, targets []sql.Node) e
 		if len(m.OneOf) > 0 && safeUpdates(c.ctx) && !slices.ContainsFunc(m.OneOf, func(c string) bool { return named[c] }) {
 			return paramError(&schema.MissingParam{Resource: t.res.Name, Method: m})
 		}
+		if c.p.inOrgMode() && !named[schema.AccountIDColumn] {
+			// Org mode: a mutation names its account, never all of them.
+			return paramError(fmt.Errorf("%s: in org mode %s must name its account (add account_id = '…' to WHERE): it never changes several accounts", t.res.Name, verb))
+		}
 	}
 	return nil
 }
@@ -750,7 +754,7 @@ func keyConstraints(ctx *sql.Context, n sql.Node, target sql.Node, t *table, m s
 			}
 		case *plan.IndexedTableAccess:
 			if id == 0 || n.Id() == id {
-				for _, col := range m.OneOf {
+				for _, col := range append(slices.Clone(m.OneOf), schema.AccountIDColumn) {
 					if lookupPins(ctx, n, []string{col}) {
 						named[col] = true
 					}

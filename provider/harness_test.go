@@ -88,8 +88,16 @@ type result struct {
 func (w *world) exec(query string) result {
 	w.t.Helper()
 	w.emu.ResetCalls()
+	r := runStatement(w.eng, w.sess, query)
+	r.calls = w.emu.Calls()
+	return r
+}
+
+// runStatement runs a statement to completion and renders its rows as
+// the CLI does; calls are left to the caller.
+func runStatement(eng *Engine, sess *Session, query string) result {
 	var r result
-	res, err := w.eng.Query(context.Background(), w.sess, query)
+	res, err := eng.Query(context.Background(), sess, query)
 	if err == nil {
 		for {
 			row, err2 := res.Next()
@@ -115,7 +123,6 @@ func (w *world) exec(query string) result {
 	if errors.As(err, &sqlErr) {
 		r.errNum = sqlErr.Num
 	}
-	r.calls = w.emu.Calls()
 	return r
 }
 

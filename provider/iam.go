@@ -39,6 +39,7 @@ type binding struct {
 
 // bindings are the IAM calls of each resource that has a schema.Listing.
 var bindings = map[string]*binding{
+	schema.Accounts.Name: accountBinding,
 	schema.Users.Name: {
 		scan: func(ctx context.Context, st *statement, part string) iter.Seq2[any, error] {
 			return st.users(part).all(ctx)
@@ -131,7 +132,7 @@ func lookupAccessKeys(ctx context.Context, st *statement, part string, prm param
 
 // api is the IAM client of a partition.
 func (st *statement) api(ctx context.Context, part string) (awsiam.API, error) {
-	return st.p.clients.For(ctx, schema.SigningRegion[part])
+	return st.p.apiOf(ctx, part)
 }
 
 // users is the account's ListUsers listing, fetched page by page as its
@@ -145,7 +146,7 @@ func (st *statement) users(part string) *sharedList {
 			return nil, false, err
 		}
 		in := &iam.ListUsersInput{Marker: marker, MaxItems: st.p.maxItems()}
-		out, err := stmtCall(ctx, st, "ListUsers", func() (*iam.ListUsersOutput, error) { return api.ListUsers(ctx, in) })
+		out, err := stmtCall(ctx, st, part, "ListUsers", func() (*iam.ListUsersOutput, error) { return api.ListUsers(ctx, in) })
 		if err != nil {
 			return nil, false, err
 		}
@@ -175,7 +176,7 @@ func (st *statement) keysOf(ctx context.Context, part, user string) ([]iamtypes.
 		if user != "" {
 			name = aws.String(user)
 		}
-		lister := stmtLister{st, api}
+		lister := stmtLister{st, part, api}
 		pager := iam.NewListAccessKeysPaginator(lister, &iam.ListAccessKeysInput{UserName: name, MaxItems: st.p.maxItems()},
 			func(o *iam.ListAccessKeysPaginatorOptions) { o.StopOnDuplicateToken = true })
 		var keys []iamtypes.AccessKeyMetadata
@@ -196,12 +197,13 @@ func (st *statement) keysOf(ctx context.Context, part, user string) ([]iamtypes.
 }
 
 type stmtLister struct {
-	st  *statement
-	api awsiam.API
+	st    *statement
+	scope string
+	api   awsiam.API
 }
 
 func (l stmtLister) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, opts ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
-	return stmtCall(ctx, l.st, "ListAccessKeys", func() (*iam.ListAccessKeysOutput, error) { return l.api.ListAccessKeys(ctx, in, opts...) })
+	return stmtCall(ctx, l.st, l.scope, "ListAccessKeys", func() (*iam.ListAccessKeysOutput, error) { return l.api.ListAccessKeys(ctx, in, opts...) })
 }
 
 // lastUsed is GetAccessKeyLastUsed for one key, with IAM's "N/A" service
@@ -212,7 +214,7 @@ func (st *statement) lastUsed(ctx context.Context, part, keyID string) (*iam.Get
 		if err != nil {
 			return nil, err
 		}
-		out, err := stmtCall(ctx, st, "GetAccessKeyLastUsed", func() (*iam.GetAccessKeyLastUsedOutput, error) {
+		out, err := stmtCall(ctx, st, part, "GetAccessKeyLastUsed", func() (*iam.GetAccessKeyLastUsedOutput, error) {
 			return api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
 		})
 		if err != nil {
@@ -237,7 +239,7 @@ func (st *statement) summary(ctx context.Context, part string) (*iam.GetAccountS
 		if err != nil {
 			return nil, err
 		}
-		return stmtCall(ctx, st, "GetAccountSummary", func() (*iam.GetAccountSummaryOutput, error) {
+		return stmtCall(ctx, st, part, "GetAccountSummary", func() (*iam.GetAccountSummaryOutput, error) {
 			return api.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
 		})
 	})
@@ -260,7 +262,7 @@ type identity struct {
 func (p *Provider) callerIsRoot(ctx context.Context, part string) (bool, error) {
 	id := p.identityOf(part)
 	id.once.Do(func() {
-		api, err := p.clients.For(ctx, schema.SigningRegion[part])
+		api, err := p.apiOf(ctx, part)
 		if err != nil {
 			id.err = err
 			return

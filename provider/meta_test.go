@@ -8,10 +8,10 @@ import (
 func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 	runScriptTests(t, []scriptTest{
 		{name: "SHOW TABLES", query: "SHOW TABLES",
-			want: [][]string{{"access_keys"}, {"account_summary"}, {"created_access_keys"}, {"methods"}, {"users"}}},
+			want: [][]string{{"access_keys"}, {"account_summary"}, {"accounts"}, {"created_access_keys"}, {"methods"}, {"users"}}},
 		{name: "DESCRIBE a parameterised table", query: "DESCRIBE access_keys",
 			check: func(t *testing.T, w *world, r result) {
-				if len(r.rows) != 8 || r.rows[0][0] != "AccessKeyId" || r.rows[4][0] != "region" {
+				if len(r.rows) != 9 || r.rows[0][0] != "AccessKeyId" || r.rows[4][0] != "region" || r.rows[8][0] != "account_id" || r.rows[8][3] != "PRI" {
 					t.Errorf("rows %v", r.rows)
 				}
 			}},

@@ -37,6 +37,10 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 		for i, a := range args {
 			prm[names[i]] = a
 		}
+		if m.Mutating && p.inOrgMode() {
+			return nil, paramError(fmt.Errorf("%s: in org mode a procedure cannot name the account it would act on; "+
+				"use INSERT, UPDATE or DELETE on access_keys with account_id", m.Procedure))
+		}
 		if m.Operation == "CreateAccessKey" {
 			user := callerDefault // UserName left out: the caller
 			if len(args) > 1 {
@@ -78,9 +82,9 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 		var err error
 		switch m.Operation {
 		case "UpdateAccessKey":
-			err = p.updateKey(ctx, prm["AccessKeyId"], prm["Status"], prm["region"], prm["UserName"])
+			err = p.updateKey(ctx, prm["AccessKeyId"], prm["Status"], prm["region"], "", prm["UserName"])
 		case "DeleteAccessKey":
-			err = p.deleteKey(ctx, prm["AccessKeyId"], prm["region"], prm["UserName"])
+			err = p.deleteKey(ctx, prm["AccessKeyId"], prm["region"], "", prm["UserName"])
 		default:
 			return nil, fmt.Errorf("%s: no implementation for %s", m.Procedure, m.Operation)
 		}

@@ -73,6 +73,9 @@ type Config struct {
 	// CallBudget bounds the IAM calls of each statement (budget.go); 0
 	// is the default, which scales with the account.
 	CallBudget int
+	// Org, when set, turns org mode on (org.go): the tables span several
+	// accounts, and Concurrency bounds the calls of all of them.
+	Org *OrgConfig
 }
 
 // Provider is the GMS database provider: the iam database plus the stored
@@ -90,6 +93,8 @@ type Provider struct {
 	allowRoot   bool
 	callBudget  int
 	size        accountSize
+	org         *orgMode
+	orgOn       bool
 
 	db    *database
 	procs sql.ExternalStoredProcedureRegistry
@@ -125,6 +130,8 @@ func NewProvider(cfg Config) *Provider {
 		callBudget:  cfg.CallBudget,
 		calls:       map[string]int{},
 		identities:  map[string]*identity{},
+		org:         newOrgMode(cfg.Org),
+		orgOn:       cfg.Org != nil,
 	}
 	if p.concurrency <= 0 {
 		p.concurrency = 16
@@ -287,10 +294,24 @@ func errorCode(err error) string {
 	return "error"
 }
 
-// CallStats counts the IAM calls one statement made, by operation.
+// CallStats counts the IAM calls one statement made, by operation, and
+// in org mode the accounts it has read and has to read.
 type CallStats struct {
 	mu    sync.Mutex
 	Calls map[string]int
+
+	accountsDone, accountsTotal atomic.Int64
+}
+
+// Accounts is how many accounts the statement has read, of how many it
+// is reading (org mode; 0, 0 otherwise).
+func (s *CallStats) Accounts() (done, total int) {
+	return int(s.accountsDone.Load()), int(s.accountsTotal.Load())
+}
+
+func statsOf(ctx context.Context) *CallStats {
+	s, _ := ctx.Value(statsKey{}).(*CallStats)
+	return s
 }
 
 // Total is the number of IAM calls made.

@@ -24,6 +24,8 @@ type CreatedKey struct {
 	CreateDate      time.Time
 	SecretAccessKey string
 	Region          string
+	// Account is the account_id the key was created in, when named.
+	Account string
 
 	// delivered is set once the secret reached its creator; orphaned when
 	// the key could neither be delivered nor deleted again.
@@ -78,7 +80,9 @@ type Incomplete struct {
 	// UserName and AccessKeyID name what is missing, when one thing is.
 	UserName    string
 	AccessKeyID string
-	Reason      string
+	// Account and AccountName name the account in org mode.
+	Account, AccountName string
+	Reason               string
 }
 
 // Incomplete returns what the last statement could not read; empty when

@@ -113,10 +113,11 @@ func TestSelectAccessKeys(t *testing.T) {
 			calls: map[string]int{"ListAccessKeys": 1, "GetAccessKeyLastUsed": 2},
 		},
 		{
-			name:  "SELECT star includes last-used columns",
+			name:  "SELECT star includes last-used columns and the account",
 			query: "SELECT * FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob'",
-			want:  [][]string{{"AKIABOB0000000000001", "bob", "Active", ago(30 * day), "us-east-1", ago(1 * day), "ec2", "us-west-2"}},
-			calls: map[string]int{"ListAccessKeys": 1, "GetAccessKeyLastUsed": 1},
+			want:  [][]string{{"AKIABOB0000000000001", "bob", "Active", ago(30 * day), "us-east-1", ago(1 * day), "ec2", "us-west-2", "123456789012"}},
+			// The account is the signer's: one GetCallerIdentity per engine.
+			calls: map[string]int{"ListAccessKeys": 1, "GetAccessKeyLastUsed": 1, "GetCallerIdentity": 1},
 		},
 		{
 			name:  "filtering on a last-used column fetches it",

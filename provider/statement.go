@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/iamsql/iamsql/provider/awsiam"
 )
 
 // statement is one statement's view of IAM. It remembers every answer the
@@ -53,6 +55,8 @@ type statement struct {
 	budget *callBudget
 	// mem counts the rows its operators hold in memory (memory.go).
 	mem memAccount
+	// accountSems bound each account's calls in flight in org mode.
+	accountSems map[string]chan struct{}
 }
 
 // scanKey names one read of a table: its rows in one partition, with the
@@ -237,11 +241,18 @@ func isCancellation(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || iamCode(err) == "Canceled" || iamCode(err) == "Timeout"
 }
 
-// call makes one IAM call within the statement's concurrency bound.
-func stmtCall[T any](ctx context.Context, st *statement, op string, f func() (T, error)) (T, error) {
+// call makes one IAM call of a scope within the statement's concurrency
+// bound (in org mode, its account's and the global one, per attempt).
+func stmtCall[T any](ctx context.Context, st *statement, scope, op string, f func() (T, error)) (T, error) {
 	if err := st.budget.spend(); err != nil {
 		var zero T
 		return zero, err
+	}
+	if awsiam.HasAttemptLimit(ctx) {
+		// Org mode: an account's bound and the global one are taken per
+		// HTTP attempt (acrossAccounts), so a call waiting out
+		// throttling holds neither.
+		return call(ctx, st.p, op, f)
 	}
 	select {
 	case st.sem <- struct{}{}:
@@ -412,6 +423,11 @@ func (st *statement) denyListing() {
 // for SHOW WARNINGS (a Note) and for callers that act on it (the partial
 // exit status, the report's incomplete list).
 func (st *statement) incomplete(ctx *sql.Context, in Incomplete) {
+	if a, ok := ctx.Value(accountKey{}).(Account); ok && in.Account == "" {
+		// Read in org mode: say which account.
+		in.Account, in.AccountName = a.Id, a.Name
+		in.Reason = "account " + a.label() + ": " + in.Reason
+	}
 	st.note(ctx, &sql.Warning{Level: "Warning", Code: WarnPartial, Message: "partial result: " + in.Reason})
 	if s := sessionOf(ctx); s != nil {
 		s.addIncomplete(in)

@@ -63,7 +63,7 @@ var (
 // newTable builds the table of a resource.
 func (p *Provider) newTable(r schema.Resource, local func(*sql.Context) []sql.Row) *table {
 	t := &table{p: p, res: r, b: bindings[r.Name], local: local, sch: sqlSchema(DatabaseName, r)}
-	if r.List != nil {
+	if r.List != nil && len(r.LookupColumns()) > 0 {
 		// One index for region alone, and one for region and each other
 		// parameter: a lookup that covers its whole index is what the
 		// planner prefers for a join. The parent's key comes first, its
@@ -75,6 +75,12 @@ func (p *Provider) newTable(r schema.Resource, local func(*sql.Context) []sql.Ro
 		t.indexes = append(t.indexes, newParamIndex(DatabaseName, r, t.sch, cols[0]))
 		for _, c := range cols[1:] {
 			t.indexes = append(t.indexes, newParamIndex(DatabaseName, r, t.sch, cols[0], c))
+		}
+		if pk := r.List.ParentKey; pk != "" && t.spansAccounts() {
+			// A join on the account and the parent's key (users JOIN
+			// access_keys ON both) looks up one user in one account, not
+			// the user in every account of the organization.
+			t.indexes = append(t.indexes, newParamIndex(DatabaseName, r, t.sch, cols[0], schema.AccountIDColumn, pk))
 		}
 	}
 	return t
@@ -206,6 +212,10 @@ func (t *table) selectMethod() schema.Method {
 func (t *table) Partitions(*sql.Context) (sql.PartitionIter, error) {
 	if t.local != nil {
 		return &partitionIter{parts: []*partition{{}}}, nil
+	}
+	if t.res.List.Organization {
+		// Organizations is read once, not per region.
+		return &partitionIter{parts: []*partition{{prm: params{}}}}, nil
 	}
 	return nil, paramError(&schema.MissingParam{Resource: t.res.Name, Param: "region", Method: t.selectMethod()})
 }
@@ -384,7 +394,25 @@ func (t *table) readOf(st *statement, prm params) (scanKey, rowBuilder) {
 // fetch streams the full-schema rows of one partition: a lookup's, or a
 // full scan's.
 func (t *table) fetch(ctx *sql.Context, st *statement, b rowBuilder, part string, prm params) iter.Seq2[sql.Row, error] {
-	if len(prm) > 1 && t.b.lookup != nil {
+	if t.spansAccounts() {
+		if _, account := splitScope(part); account == "" {
+			if t.p.inOrgMode() {
+				return t.acrossAccounts(ctx, st, b, part, prm)
+			}
+			aprm, ok, err := t.withAccount(ctx, st, part, prm)
+			if err != nil || !ok {
+				return errSeq(err)
+			}
+			prm = aprm
+		}
+	}
+	// The parameters every row echoes (region, account_id); the others
+	// are a lookup's.
+	echo := params{"region": prm["region"]}
+	if a, ok := prm[schema.AccountIDColumn]; ok {
+		echo[schema.AccountIDColumn] = a
+	}
+	if len(prm) > len(echo) && t.b.lookup != nil {
 		items, ok, err := t.b.lookup(ctx, st, part, prm)
 		if err != nil && t.res.List.Parent != "" {
 			// As in a full scan: a user that does not exist has no rows,
@@ -407,9 +435,9 @@ func (t *table) fetch(ctx *sql.Context, st *statement, b rowBuilder, part string
 			return b.lookupRows(ctx, st, part, prm, items)
 		}
 		// The lookup can't be answered directly: scan, keep the matches.
-		region := params{"region": prm["region"]}
-		key, _ := t.readOf(st, region)
-		return t.matching(st.once(key, func() iter.Seq2[sql.Row, error] { return b.scan(ctx, st, part, region) }), prm)
+		key, _ := t.readOf(st, echo)
+		key.part = part
+		return t.matching(st.once(key, func() iter.Seq2[sql.Row, error] { return b.scan(ctx, st, part, echo) }), prm)
 	}
 	return b.scan(ctx, st, part, prm)
 }
@@ -528,8 +556,16 @@ func (b rowBuilder) scan(ctx *sql.Context, st *statement, part string, prm param
 	}
 }
 
-// window is how far a scan fetches ahead of its reader.
-func (p *Provider) window() int { return 2 * p.concurrency }
+// window is how far a scan of a scope fetches ahead of its reader: twice
+// the bound of its calls in flight; in org mode four times its account's,
+// so that a call waiting out throttling (or a ListUsers page) seldom
+// holds back the calls behind it.
+func (p *Provider) window(scope string) int {
+	if _, account := splitScope(scope); account != "" {
+		return 4 * p.org.cfg.AccountConcurrency
+	}
+	return 2 * p.concurrency
+}
 
 // prefetching streams a parent's items while fetching, ahead of the
 // reader and concurrently, what a join will look up in each child for
@@ -538,7 +574,7 @@ func (p *Provider) window() int { return 2 * p.concurrency }
 func (t *table) prefetching(ctx *sql.Context, st *statement, part string, prm params, items iter.Seq2[any, error], cls []childLookup) iter.Seq2[any, error] {
 	b := rowBuilder{t: t}
 	project := t.projector()
-	return ordered(ctx, items, t.p.window(), func(c context.Context, item any) (any, error) {
+	return ordered(ctx, items, t.p.window(part), func(c context.Context, item any) (any, error) {
 		for _, cl := range cls {
 			if cl.filter != nil {
 				row, err := b.row(item, prm, nil)
@@ -560,7 +596,9 @@ func (t *table) prefetching(ctx *sql.Context, st *statement, part string, prm pa
 			if region == "" {
 				region = prm["region"]
 			} else {
-				cpart, _ = schema.Partition(region)
+				p, _ := schema.Partition(region)
+				_, account := splitScope(part)
+				cpart = scopeOf(p, account)
 			}
 			cprm := params{"region": region, cl.child.res.List.ParentKey: fmt.Sprint(key)}
 			// Errors are the lookup's to report when it is made.
@@ -590,7 +628,7 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 	l := t.res.List
 	st.scanned(part)
 	parents := bindings[l.Parent].scan(ctx, st, part)
-	perParent := ordered(ctx, parents, t.p.window(), func(c context.Context, parent any) ([]sql.Row, error) {
+	perParent := ordered(ctx, parents, t.p.window(part), func(c context.Context, parent any) ([]sql.Row, error) {
 		key, err := fieldValue(parent, l.ParentKey)
 		if err != nil || key == nil {
 			return nil, err
@@ -636,6 +674,11 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 		}
 		items, err := t.b.children(ctx, st, part, "")
 		if err != nil {
+			if t.listingDenied(st) && iamCode(err) == "ValidationError" {
+				// A role has no keys of its own ("Must specify userName
+				// when calling with non-User credentials").
+				return
+			}
 			yield(nil, err)
 			return
 		}

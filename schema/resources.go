@@ -1,7 +1,19 @@
 package schema
 
 // The resources iamsql serves. Order is the order SHOW TABLES and docs use.
-var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Methods}
+var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Accounts, Methods}
+
+// AccountIDColumn is the column every table of IAM answers has: the AWS
+// account a row belongs to. In org mode (--org, --profiles) the tables
+// span every account and `account_id = …`, `IN (…)` and a join with
+// accounts narrow the accounts read, returning exactly the rows a full
+// scan would.
+const AccountIDColumn = "account_id"
+
+// accountIDColumn is the account_id column of a table of IAM answers.
+var accountIDColumn = Column{Name: AccountIDColumn, Type: Varchar, Size: 12, Param: true, Echo: true, Key: true,
+	Doc: "The 12-digit AWS account the row belongs to (the signer's account; in org mode, each account of the organization or of --profiles). " +
+		"account_id = / IN (...) and a join with accounts read only those accounts."}
 
 // CallerDefault is access_keys.UserName's default: an INSERT that leaves
 // UserName out creates a key for the caller (no IAM name has parentheses).
@@ -40,6 +52,7 @@ var AccessKeys = Resource{
 			Doc: "The AWS service the key was last used with; NULL if never used."},
 		{Name: "LastUsedRegion", Type: Varchar, Size: 32, Hydrate: "GetAccessKeyLastUsed", From: "AccessKeyLastUsed.Region",
 			Doc: "The region the key was last used in; NULL if never used."},
+		accountIDColumn,
 	},
 	Methods: []Method{
 		{
@@ -156,6 +169,7 @@ var Users = Resource{
 		{Name: "CreateDate", Type: Datetime, Doc: "When the user was created (UTC)."},
 		{Name: "PasswordLastUsed", Type: Datetime, Doc: "When the user's password was last used to sign in (UTC); NULL if never."},
 		{Name: "region", Type: Varchar, Size: 32, Param: true, Echo: true, Key: true, Doc: regionDoc},
+		accountIDColumn,
 	},
 	Methods: []Method{
 		{
@@ -187,6 +201,7 @@ var AccountSummary = Resource{
 		{Name: "UsersQuota", Type: BigInt, From: "SummaryMap.UsersQuota", Doc: "Maximum number of IAM users."},
 		{Name: "AccessKeysPerUserQuota", Type: BigInt, From: "SummaryMap.AccessKeysPerUserQuota", Doc: "Maximum number of access keys per user."},
 		{Name: "region", Type: Varchar, Size: 32, Param: true, Echo: true, Key: true, Doc: regionDoc},
+		accountIDColumn,
 	},
 	Methods: []Method{
 		{
@@ -197,6 +212,41 @@ var AccountSummary = Resource{
 	},
 	Examples: []Example{
 		{"Does the root user have access keys?", "SELECT AccountAccessKeysPresent FROM account_summary WHERE region = 'us-east-1';"},
+	},
+}
+
+// Accounts is AWS Organizations' ListAccounts: the accounts org mode spans.
+var Accounts = Resource{
+	Name:       "accounts",
+	StackQLIDs: []string{"aws.organizations.accounts"},
+	Doc: "The AWS accounts of the organization (Organizations ListAccounts, all pages, with the management account's own credentials; " +
+		"in --profiles mode the accounts of the profiles). Needs no region. Joined with another table on account_id, " +
+		"it chooses the accounts that table reads (e.g. by name or parent OU).",
+	List: &Listing{Operation: "ListAccounts", Organization: true},
+	Columns: []Column{
+		{Name: "Id", Type: Varchar, Size: 12, Key: true, Doc: "The 12-digit account id."},
+		{Name: "Name", Type: Varchar, Size: 64, Doc: "The account's friendly name."},
+		{Name: "Email", Type: Varchar, Size: 64, Doc: "The email address of the account's owner."},
+		{Name: "Status", Type: Varchar, Size: 16, Doc: "ACTIVE, SUSPENDED or PENDING_CLOSURE; org mode reads only ACTIVE accounts."},
+		{Name: "JoinedMethod", Type: Varchar, Size: 16, Doc: "INVITED or CREATED."},
+		{Name: "JoinedTimestamp", Type: Datetime, Doc: "When the account became part of the organization (UTC)."},
+		{Name: "Arn", Type: Varchar, Size: 2048, Doc: "The account's Organizations ARN."},
+		{Name: "ParentId", Type: Varchar, Size: 100, Hydrate: "ListParents", From: "Id",
+			Doc: "The id of the root (r-...) or organizational unit (ou-...) the account is in. Costs one ListParents call per account, made only when a query needs it."},
+		{Name: "ParentType", Type: Varchar, Size: 32, Hydrate: "ListParents", From: "Type",
+			Doc: "ROOT or ORGANIZATIONAL_UNIT."},
+	},
+	Methods: []Method{
+		{
+			Name: "accounts_List", Verb: Select, Operation: "ListAccounts",
+			Permissions: []string{"organizations:ListAccounts (management account)", "organizations:ListParents (ParentId, ParentType)"},
+			Doc:         "Lists the organization's accounts, all pages.",
+		},
+	},
+	Examples: []Example{
+		{"The organization's accounts", "SELECT Id, Name, Status FROM accounts ORDER BY Name;"},
+		{"Keys of the accounts whose name starts with prod",
+			"SELECT a.Name, k.UserName, k.AccessKeyId FROM accounts a JOIN access_keys k ON k.account_id = a.Id WHERE k.region = 'us-east-1' AND a.Name LIKE 'prod%' ORDER BY a.Name, k.UserName, k.AccessKeyId;"},
 	},
 }
 

@@ -160,6 +160,10 @@ type Listing struct {
 	// parent key when the caller is the account's root user: the root
 	// user's own access keys, which belong to no IAM user.
 	RootCaller bool
+	// Organization marks a listing of AWS Organizations (the accounts):
+	// it is made with the management account's own credentials, once,
+	// not per account, and needs no region.
+	Organization bool
 }
 
 // Resource is one virtual table.
@@ -278,6 +282,7 @@ func (e *InvalidParam) Error() string {
 var (
 	accessKeyIDPattern = regexp.MustCompile(`^[\w]+$`)
 	userNamePattern    = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
 // Validate checks a parameter value the way IAM documents it, so an invalid
@@ -302,6 +307,10 @@ func Validate(param, value string) error {
 	case "Status":
 		if value != "Active" && value != "Inactive" {
 			return bad("must be Active or Inactive")
+		}
+	case AccountIDColumn:
+		if !accountIDPattern.MatchString(value) {
+			return bad("must be a 12-digit AWS account id")
 		}
 	case "region":
 		if _, ok := Partition(value); !ok {

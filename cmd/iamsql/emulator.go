@@ -134,7 +134,7 @@ Flags:
                                    account), each with USERS users of one key (default 10), with STS
                                    and Organizations; members have OrganizationAccountAccessRole
   --seed org:demo                  the demo organization (--sandbox --org): the demo account and four
-                                   members with varied findings, one of them suspended
+                                   members with varied findings
   --state FILE                     load the account from FILE and save it there after every change (0600)
   --account-id ID                  the 12-digit account id (default 123456789012)
   --root-access-key-id ID, --root-secret-access-key SECRET

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"strings"
 	"testing"
 
@@ -17,25 +15,7 @@ import (
 // TestEmulatorServesAnOrganization serves `iamsql emulator --seed
 // org:3x2` and lists its accounts and assumes a member's role with the SDK.
 func TestEmulatorServesAnOrganization(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- runCLI(ctx, []string{"emulator", "--addr", "127.0.0.1:0", "--seed", "org:3x2"}, strings.NewReader(""), pw, io.Discard)
-		pw.Close()
-	}()
-	defer func() {
-		cancel()
-		go io.Copy(io.Discard, pr)
-		if code := <-done; code != 0 {
-			t.Errorf("emulator exit %d", code)
-		}
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := strings.TrimSpace(strings.TrimPrefix(line, "IAM emulator listening on "))
+	url := serveEmulatorCLI(t, "--seed", "org:3x2")
 	creds := emutest.Credentials("AKIAROOT100000000000", "orgRootSecret100000000000EXAMPLEKEY0000000", "")
 	out, err := emutest.OrganizationsClient(url, creds).ListAccounts(context.Background(), &organizations.ListAccountsInput{})
 	if err != nil {

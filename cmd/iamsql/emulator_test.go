@@ -50,27 +50,8 @@ func TestEmulatorRejectsBadAnswerFaults(t *testing.T) {
 // TestEmulatorAnswerFaultFlags serves the emulator as `iamsql emulator`
 // does, with the answer faults set by flags, and calls it with the SDK.
 func TestEmulatorAnswerFaultFlags(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- runCLI(ctx, []string{"emulator", "--addr", "127.0.0.1:0", "--seed", "demo",
-			"--drop-answer", "CreateAccessKey=1", "--answer-delay", "CreateAccessKey=200ms", "--answer-delay", "ListUsers=0s"},
-			strings.NewReader(""), pw, io.Discard)
-		pw.Close()
-	}()
-	defer func() {
-		cancel()
-		go io.Copy(io.Discard, pr)
-		if code := <-done; code != 0 {
-			t.Errorf("emulator exit %d", code)
-		}
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := strings.TrimSpace(strings.TrimPrefix(line, "IAM emulator listening on "))
+	url := serveEmulatorCLI(t, "--seed", "demo",
+		"--drop-answer", "CreateAccessKey=1", "--answer-delay", "CreateAccessKey=200ms", "--answer-delay", "ListUsers=0s")
 	c := emutest.Client(t, url, func(o *iam.Options) { o.RetryMaxAttempts = 1 })
 	create := func() (*iam.CreateAccessKeyOutput, error, time.Duration) {
 		begin := time.Now()
@@ -95,4 +76,29 @@ func TestEmulatorAnswerFaultFlags(t *testing.T) {
 	if n := len(keys.AccessKeyMetadata); n != 2 {
 		t.Fatalf("dave has %d keys, want 2 (the dropped answer's and %s)", n, aws.ToString(out.AccessKey.AccessKeyId))
 	}
+}
+
+// serveEmulatorCLI runs `iamsql emulator --addr 127.0.0.1:0 args...` until
+// the test ends (then it must exit 0) and returns the URL it announced.
+func serveEmulatorCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- runCLI(ctx, append([]string{"emulator", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		go io.Copy(io.Discard, pr)
+		if code := <-done; code != 0 {
+			t.Errorf("emulator exit %d", code)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, "IAM emulator listening on "))
 }

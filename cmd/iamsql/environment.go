@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/output"
@@ -63,10 +62,15 @@ func (e *environment) engine(readOnly bool) (*provider.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	org, err := e.orgConfig()
+	if err != nil {
+		return nil, err
+	}
 	return provider.NewEngine(provider.Config{
+		Org:         org,
 		Journal:     journal,
 		Clients:     clients,
-		Concurrency: e.concurrency,
+		Concurrency: e.engineConcurrency(),
 		CallBudget:  e.callBudget,
 		ReadOnly:    readOnly,
 		Logger:      e.logger(),
@@ -83,17 +87,18 @@ func (e *environment) clients() (*awsiam.Clients, error) {
 	if e.endpointURL != "" || e.profile != "" {
 		return nil, errUsage{"--sandbox cannot be combined with --endpoint-url or --profile"}
 	}
+	if e.org {
+		return e.sandboxOrg()
+	}
 	emu, err := emulator.New(emulator.Options{Seed: "demo", Logger: e.logger()})
 	if err != nil {
 		return nil, err
 	}
-	if e.sandboxLatency != "" {
-		d, err := time.ParseDuration(e.sandboxLatency)
-		if err != nil || d < 0 {
-			return nil, errUsage{fmt.Sprintf("--sandbox-latency: %q is not a duration like 200ms", e.sandboxLatency)}
-		}
-		emu.SetLatency(d)
+	d, err := e.sandboxLatencyValue()
+	if err != nil {
+		return nil, err
 	}
+	emu.SetLatency(d)
 	return sandbox.Clients(emu, awsiam.Options{}), nil
 }
 

@@ -162,6 +162,24 @@ func TestServeUnderHostileLoad(t *testing.T) {
 	}
 	wg.Wait()
 
+	// Once the load is over, nothing is left held: a long statement is
+	// parsed at once, and a huge sort meets the limit of one statement,
+	// not the server's (which other statements would still fill).
+	after, err := sql.Open("mysql", dsn("auditor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer after.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if got, err := tryScalar(ctx, after, "SELECT LENGTH('"+strings.Repeat("x", 3900<<10)+"')"); err != nil || got != strconv.Itoa(3900<<10) {
+		t.Errorf("a long statement after the load: %q, %v", got, err)
+	}
+	_, err = tryScalar(ctx, after, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 1000) SELECT a.x FROM n a, n b, n c ORDER BY a.x * b.x * c.x LIMIT 1000000000")
+	if me := (*mysql.MySQLError)(nil); !errors.As(err, &me) || me.Number != 1038 {
+		t.Errorf("a huge sort after the load: %v, want error 1038 (one statement's limit)", err)
+	}
+
 	peak := peakRSS(t, srv.cmd.Process.Pid)
 	t.Logf("%d statements in %ds on 100 connections; bystander: %d lookups, slowest %v; server peak RSS %d MiB",
 		ran.Load(), seconds, lookups, slowest.Round(time.Millisecond), peak>>20)

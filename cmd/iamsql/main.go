@@ -39,6 +39,14 @@ Global flags (before or after the subcommand):
   -o, --output FORMAT     table (default), vertical, json, jsonl, csv, markdown; html for report
   --allow-partial         exit 0, not 4, when a part of the account could not be read (the warning still says what)
   --allow-root-keys       let a root caller create root access keys (AWS advises against them; also SET iamsql_allow_root_keys = 1)
+  --org                   org mode: the tables span every ACTIVE account of the AWS Organization (signed as its
+                          management account; members through --org-role); with --sandbox, a demo organization
+  --org-role NAME         the role assumed in member accounts (default OrganizationAccountAccessRole)
+  --org-external-id ID    the external id AssumeRole passes, when the role requires one
+  --profiles A,B,C        org mode over the accounts of these AWS profiles instead of an organization
+  --account-concurrency N parallel IAM calls per account in org mode (default 8; --concurrency bounds all of
+                          them: default 16, 64 in org mode)
+  --account-max-attempts N tries of a throttled call in one account before the account is left out (default 15)
   --debug                 debug logs on stderr (never secrets)
   -h, --help              this help
 
@@ -167,6 +175,7 @@ type globals struct {
 	help           bool
 	allowPartial   bool
 	allowRootKeys  bool
+	orgFlags
 }
 
 // parseGlobals takes the global flags out of args wherever they stand and
@@ -187,6 +196,7 @@ func parseGlobals(args []string) (globals, []string, error) {
 	fs.BoolVar(&g.debug, "debug", false, "")
 	fs.BoolVar(&g.allowPartial, "allow-partial", false, "")
 	fs.BoolVar(&g.allowRootKeys, "allow-root-keys", false, "")
+	g.orgFlags.declare(fs)
 	fs.BoolVar(&g.help, "h", false, "")
 	fs.BoolVar(&g.help, "help", false, "")
 
@@ -219,6 +229,9 @@ func parseGlobals(args []string) (globals, []string, error) {
 	}
 	if g.callBudget < 0 {
 		return g, nil, fmt.Errorf("--call-budget must not be negative (0 is the default budget), got %d", g.callBudget)
+	}
+	if err := g.orgFlags.check(); err != nil {
+		return g, nil, err
 	}
 	return g, rest, nil
 }

@@ -154,6 +154,7 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	if isTerminal(env.stderr) {
 		rf.opts.Progress = env.stderr
 	}
+	rf.opts.Org = env.orgMode() // report --org: one report across the organization
 	r, err := report.Run(ctx, eng, eng.NewSession("report", ""), rf.opts)
 	if err != nil {
 		return err

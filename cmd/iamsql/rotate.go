@@ -247,6 +247,9 @@ func cmdRotate(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	if env.orgMode() {
+		return errUsage{"rotate: org mode (--org, --profiles) is not supported yet: rotate in one account (its --profile) at a time"}
+	}
 	ledgerPath := f.ledger
 	if ledgerPath == "" && env.sandbox {
 		// The sandbox account lives as long as the process.

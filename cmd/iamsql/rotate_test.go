@@ -107,6 +107,12 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 			t.Fatalf("%v: exit %d %q", args, code, errOut)
 		}
 	}
+	for _, args := range [][]string{{"--org"}, {"--profiles", "a,b"}} {
+		_, errOut, code := cli(t, "", append(append(args, g...), "--user", "carol")...)
+		if code != 2 || !strings.HasPrefix(errOut, "iamsql: rotate: org mode (--org, --profiles) is not supported yet") {
+			t.Fatalf("%v: exit %d %q", args, code, errOut)
+		}
+	}
 	if ops := opsOf(emu); len(ops) > 1 { // a bad sink is found after the identity call
 		t.Fatalf("usage errors made calls %v", ops)
 	}

@@ -141,13 +141,14 @@ func Index() string {
 		fmt.Fprintf(&b, "| [`%s`](%s) | %s | %s. |\n", r.Name, FileName(r), ids, strings.TrimSuffix(escape(first), "."))
 	}
 	b.WriteString("\nThe security reports of `iamsql report`, and the SQL each finding runs, are in [reports.md](reports.md).\n")
+	b.WriteString("\nOrg mode — every account of an AWS Organization (or of several profiles) in one query, and the permissions it needs — is in [org.md](org.md).\n")
 	b.WriteString("\nWhat becomes of a created key's secret — delivered once, or the key deleted again — under every failure, and what you see after a crash, is in [custody.md](custody.md).\n")
 	return b.String()
 }
 
 // Files returns every generated file by name.
 func Files() map[string]string {
-	out := map[string]string{"README.md": Index(), "reports.md": Reports(), "custody.md": Custody()}
+	out := map[string]string{"README.md": Index(), "reports.md": Reports(), "custody.md": Custody(), "org.md": Org()}
 	for _, r := range schema.Resources {
 		out[FileName(r)] = Render(r)
 	}

@@ -154,8 +154,9 @@ type Emulator struct {
 
 	// state
 	rootCreated time.Time
-	users       map[string]*User      // by lower-cased name: IAM names are case-insensitive
-	keys        map[string]*AccessKey // by id
+	users       map[string]*User                 // by lower-cased name: IAM names are case-insensitive
+	keys        map[string]*AccessKey            // by id
+	byOwner     map[string]map[string]*AccessKey // owner → id → key (see putKeyLocked)
 
 	// hooks
 	latency      time.Duration
@@ -204,6 +205,7 @@ func New(opts Options) (*Emulator, error) {
 		statePath:   opts.StatePath,
 		users:       map[string]*User{},
 		keys:        map[string]*AccessKey{},
+		byOwner:     map[string]map[string]*AccessKey{},
 		latency:     opts.Latency,
 		opLatency:   map[string]time.Duration{},
 		opDropRate:  map[string]float64{},
@@ -262,10 +264,10 @@ func New(opts Options) (*Emulator, error) {
 		switch opts.Seed {
 		case "":
 			e.rootCreated = e.nowUTC()
-			e.keys[e.rootKeyID] = &AccessKey{
+			e.putKeyLocked(&AccessKey{
 				AccessKeyID: e.rootKeyID, SecretAccessKey: e.rootSecret,
 				UserName: RootUserName, Status: statusActive, CreateDate: e.nowUTC(),
-			}
+			})
 		case "demo":
 			if err := e.seedDemo(); err != nil {
 				return nil, err
@@ -610,7 +612,7 @@ func (e *Emulator) addKeyLocked(k AccessKey) error {
 		lu.Date = lu.Date.UTC().Truncate(time.Second)
 		k.LastUsed = &lu
 	}
-	e.keys[k.AccessKeyID] = &k
+	e.putKeyLocked(&k)
 	return nil
 }
 
@@ -625,7 +627,7 @@ func (e *Emulator) RemoveUser(name string) error {
 	}
 	for id, k := range e.keys {
 		if k.UserName == u.UserName {
-			delete(e.keys, id)
+			e.dropKeyLocked(id)
 		}
 	}
 	delete(e.users, strings.ToLower(name))
@@ -686,13 +688,38 @@ func (e *Emulator) sortedUsers() []*User {
 	return out
 }
 
+// putKeyLocked adds a key, indexed by id and by owner (a user's keys are
+// listed without going through every key of the account).
+func (e *Emulator) putKeyLocked(k *AccessKey) {
+	e.keys[k.AccessKeyID] = k
+	m := e.byOwner[k.UserName]
+	if m == nil {
+		m = map[string]*AccessKey{}
+		e.byOwner[k.UserName] = m
+	}
+	m[k.AccessKeyID] = k
+}
+
+// dropKeyLocked removes a key.
+func (e *Emulator) dropKeyLocked(id string) {
+	k, ok := e.keys[id]
+	if !ok {
+		return
+	}
+	delete(e.keys, id)
+	if m := e.byOwner[k.UserName]; m != nil {
+		delete(m, id)
+		if len(m) == 0 {
+			delete(e.byOwner, k.UserName)
+		}
+	}
+}
+
 // keysOf returns the keys of one owner ordered by create date, then id.
 func (e *Emulator) keysOf(owner string) []*AccessKey {
 	var out []*AccessKey
-	for _, k := range e.keys {
-		if k.UserName == owner {
-			out = append(out, k)
-		}
+	for _, k := range e.byOwner[owner] {
+		out = append(out, k)
 	}
 	sort.Slice(out, func(i, j int) bool { return keyLess(out[i], out[j]) })
 	return out

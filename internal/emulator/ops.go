@@ -283,7 +283,7 @@ func opCreateAccessKey(c *reqCtx) (result, *APIError) {
 		Status:          statusActive,
 		CreateDate:      c.now,
 	}
-	e.keys[k.AccessKeyID] = k
+	e.putKeyLocked(k)
 	e.notePropagationLocked(k.AccessKeyID)
 	e.persist()
 	return &CreateAccessKeyResult{AccessKey: *k}, nil
@@ -375,7 +375,7 @@ func opDeleteAccessKey(c *reqCtx) (result, *APIError) {
 	if err != nil {
 		return nil, err
 	}
-	delete(c.e.keys, k.AccessKeyID)
+	c.e.dropKeyLocked(k.AccessKeyID)
 	c.e.persist()
 	return nil, nil
 }

@@ -344,8 +344,8 @@ func TestOrgOrganizationalUnits(t *testing.T) {
 	}
 	_, err = client.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String("999999999999")}, func(o *organizations.Options) { o.RetryMaxAttempts = 1 })
 	wantAPIError(t, err, "ChildNotFoundException", 400, "")
-	if got := o.Accounts()[4]; got.Name != "archive" || got.Status != emulator.AccountSuspended {
-		t.Fatalf("the demo's last account %+v, want archive, suspended", got)
+	if got := o.Accounts()[4]; got.Name != "archive" || got.Status != emulator.AccountActive {
+		t.Fatalf("the demo's last account %+v, want archive, active", got)
 	}
 }
 

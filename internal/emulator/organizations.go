@@ -40,11 +40,32 @@ const (
 )
 
 var orgOperations = map[string]opFunc{
-	"DescribeOrganization":             opDescribeOrganization,
-	"ListAccounts":                     opListAccounts,
-	"ListRoots":                        opListRoots,
-	"ListParents":                      opListParents,
-	"ListOrganizationalUnitsForParent": opListOUsForParent,
+	"DescribeOrganization":             orgOp(opDescribeOrganization, false),
+	"ListAccounts":                     orgOp(opListAccounts, true),
+	"ListRoots":                        orgOp(opListRoots, true),
+	"ListParents":                      orgOp(opListParents, true),
+	"ListOrganizationalUnitsForParent": orgOp(opListOUsForParent, true),
+}
+
+// orgOp is an Organizations operation: it runs with the directory locked,
+// for a caller in an organization — in its management account when
+// management is set, as Organizations allows its listings only there.
+func orgOp(op func(c *reqCtx, o *orgState) (result, *APIError), management bool) opFunc {
+	return func(c *reqCtx) (result, *APIError) {
+		d := c.e.dir
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		o, aerr := c.orgOf()
+		if aerr != nil {
+			return nil, aerr
+		}
+		if management {
+			if aerr := c.managementOnly(o); aerr != nil {
+				return nil, aerr
+			}
+		}
+		return op(c, o)
+	}
 }
 
 // AccountInfo is a member account as Organizations describes it. Parent
@@ -475,33 +496,16 @@ func nextToken(end, total int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("next:" + strconv.Itoa(end)))
 }
 
-func opDescribeOrganization(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
+func opDescribeOrganization(c *reqCtx, o *orgState) (result, *APIError) {
 	m := o.accounts[o.mgmt]
-	return jsonAnswer{"Organization": map[string]any{
+	return JSONAnswer{"Organization": map[string]any{
 		"Id": o.id, "Arn": "arn:aws:organizations::" + o.mgmt + ":organization/" + o.id, "FeatureSet": "ALL",
 		"MasterAccountArn": o.arn("account", o.mgmt), "MasterAccountId": o.mgmt, "MasterAccountEmail": m.Email,
 		"AvailablePolicyTypes": []any{},
 	}}, nil
 }
 
-func opListAccounts(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
+func opListAccounts(c *reqCtx, o *orgState) (result, *APIError) {
 	start, end, aerr := orgPage(c, len(o.order))
 	if aerr != nil {
 		return nil, aerr
@@ -514,38 +518,18 @@ func opListAccounts(c *reqCtx) (result, *APIError) {
 			"Status": a.Status, "JoinedMethod": a.JoinedMethod, "JoinedTimestamp": a.Joined.Unix(),
 		})
 	}
-	res := jsonAnswer{"Accounts": accounts}
+	res := JSONAnswer{"Accounts": accounts}
 	if t := nextToken(end, len(o.order)); t != "" {
 		res["NextToken"] = t
 	}
 	return res, nil
 }
 
-func opListRoots(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
-	return jsonAnswer{"Roots": []any{map[string]any{"Id": o.rootID, "Arn": o.arn("root", o.rootID), "Name": "Root", "PolicyTypes": []any{}}}}, nil
+func opListRoots(c *reqCtx, o *orgState) (result, *APIError) {
+	return JSONAnswer{"Roots": []any{map[string]any{"Id": o.rootID, "Arn": o.arn("root", o.rootID), "Name": "Root", "PolicyTypes": []any{}}}}, nil
 }
 
-func opListParents(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
+func opListParents(c *reqCtx, o *orgState) (result, *APIError) {
 	child := c.params.Get("ChildId")
 	var parent string
 	if a, ok := o.accounts[child]; ok {
@@ -561,20 +545,10 @@ func opListParents(c *reqCtx) (result, *APIError) {
 	if parent == o.rootID {
 		typ = "ROOT"
 	}
-	return jsonAnswer{"Parents": []any{map[string]any{"Id": parent, "Type": typ}}}, nil
+	return JSONAnswer{"Parents": []any{map[string]any{"Id": parent, "Type": typ}}}, nil
 }
 
-func opListOUsForParent(c *reqCtx) (result, *APIError) {
-	d := c.e.dir
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	o, aerr := c.orgOf()
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.managementOnly(o); aerr != nil {
-		return nil, aerr
-	}
+func opListOUsForParent(c *reqCtx, o *orgState) (result, *APIError) {
 	parent := c.params.Get("ParentId")
 	if _, ok := o.ous[parent]; !ok && parent != o.rootID {
 		return nil, newError("ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
@@ -594,18 +568,19 @@ func opListOUsForParent(c *reqCtx) (result, *APIError) {
 	for _, ou := range ous[start:end] {
 		items = append(items, map[string]any{"Id": ou.ID, "Arn": o.arn("ou", ou.ID), "Name": ou.Name})
 	}
-	res := jsonAnswer{"OrganizationalUnits": items}
+	res := JSONAnswer{"OrganizationalUnits": items}
 	if t := nextToken(end, len(ous)); t != "" {
 		res["NextToken"] = t
 	}
 	return res, nil
 }
 
-// jsonAnswer is an Organizations answer, marshalled as it is.
-type jsonAnswer map[string]any
+// JSONAnswer is an Organizations answer, marshalled as it is (Invoke
+// returns it as it is).
+type JSONAnswer map[string]any
 
-func (a jsonAnswer) jsonValue() any        { return map[string]any(a) }
-func (a jsonAnswer) writeXML(w *xmlWriter) {} // never: Organizations answers JSON
+func (a JSONAnswer) jsonValue() any        { return map[string]any(a) }
+func (a JSONAnswer) writeXML(w *xmlWriter) {} // never: Organizations answers JSON
 
 // deterministicID derives n characters of a stable id from s.
 func deterministicID(s string, n int) string {
@@ -695,10 +670,11 @@ func (e *Emulator) seedUsers(n int) error {
 //	345678901234 prod     (Workloads)  svc-backup: a key 30 days old, used today;
 //	                                   old-admin: an inactive key 900 days old
 //	456789012345 sandbox  (Sandbox)    tester: a key 10 days old, never used
-//	567890123456 archive  (Sandbox)    SUSPENDED
+//	567890123456 archive  (Sandbox)    no users
 //
-// Every account has its root key (AKIAROOT + the account id); members
-// have OrganizationAccountAccessRole trusting the management account.
+// Members have OrganizationAccountAccessRole trusting the management
+// account, and no root access key except dev's (AKIAROOT + its id), as
+// accounts created in an organization start without one.
 func (o *Org) seedDemoOrg() error {
 	if _, err := o.AddAccount(AccountInfo{Name: "management", Email: "aws-management@example.com"}, Options{Seed: "demo"}); err != nil {
 		return err
@@ -736,6 +712,9 @@ func (o *Org) seedDemoOrg() error {
 		if err != nil {
 			return err
 		}
+		if m.name != "dev" {
+			e.removeRootKey()
+		}
 		now := e.nowUTC()
 		for _, u := range m.users {
 			if err := e.AddUser(User{UserName: u, UserID: deterministicUserID(m.id + "/" + u), CreateDate: now.Add(-1000 * day)}); err != nil {
@@ -752,5 +731,13 @@ func (o *Org) seedDemoOrg() error {
 			}
 		}
 	}
-	return o.SetAccountStatus("567890123456", AccountSuspended)
+	return nil
+}
+
+// removeRootKey deletes the root user's access key (the account is then
+// reached only through roles).
+func (e *Emulator) removeRootKey() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dropKeyLocked(e.rootKeyID)
 }

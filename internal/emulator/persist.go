@@ -71,10 +71,10 @@ func (e *Emulator) loadState() (bool, error) {
 	// The configured root key keeps the emulator usable after it was
 	// deleted in an earlier run, as long as the quota leaves room for it.
 	if _, ok := e.keys[e.rootKeyID]; !ok && len(e.keysOf(RootUserName)) < accessKeysQuota {
-		e.keys[e.rootKeyID] = &AccessKey{
+		e.putKeyLocked(&AccessKey{
 			AccessKeyID: e.rootKeyID, SecretAccessKey: e.rootSecret,
 			UserName: RootUserName, Status: statusActive, CreateDate: e.nowUTC(),
-		}
+		})
 	}
 	return true, nil
 }

@@ -167,7 +167,7 @@ func opCreateSecret(c *reqCtx) (result, *APIError) {
 	if s, ok := secrets[key]; ok {
 		// A repeated CreateSecret with the same token is the same call.
 		if v, ok := s.versions[token]; token != "" && ok && v.value == value {
-			return jsonAnswer{"ARN": s.arn, "Name": s.name, "VersionId": v.id}, nil
+			return JSONAnswer{"ARN": s.arn, "Name": s.name, "VersionId": v.id}, nil
 		}
 		return nil, newError("ResourceExistsException", "The operation failed because the secret "+name+" already exists.")
 	}
@@ -177,7 +177,7 @@ func opCreateSecret(c *reqCtx) (result, *APIError) {
 		versions: map[string]*secretVersion{},
 	}
 	secrets[key] = s
-	res := jsonAnswer{"ARN": s.arn, "Name": s.name}
+	res := JSONAnswer{"ARN": s.arn, "Name": s.name}
 	if has {
 		v, aerr := c.putVersion(s, value, token)
 		if aerr != nil {
@@ -204,7 +204,7 @@ func opPutSecretValue(c *reqCtx) (result, *APIError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return jsonAnswer{"ARN": s.arn, "Name": s.name, "VersionId": v.id, "VersionStages": v.stages}, nil
+	return JSONAnswer{"ARN": s.arn, "Name": s.name, "VersionId": v.id, "VersionStages": v.stages}, nil
 }
 
 func opGetSecretValue(c *reqCtx) (result, *APIError) {
@@ -231,7 +231,7 @@ func opGetSecretValue(c *reqCtx) (result, *APIError) {
 	if v == nil {
 		return nil, newError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: "+stageCurrent)
 	}
-	return jsonAnswer{
+	return JSONAnswer{
 		"ARN": s.arn, "Name": s.name, "VersionId": v.id, "SecretString": v.value,
 		"VersionStages": v.stages, "CreatedDate": float64(v.created.Unix()),
 	}, nil
@@ -251,7 +251,7 @@ func opDescribeSecret(c *reqCtx) (result, *APIError) {
 	for _, id := range ids {
 		stages[id] = s.versions[id].stages
 	}
-	return jsonAnswer{
+	return JSONAnswer{
 		"ARN": s.arn, "Name": s.name,
 		"CreatedDate": float64(s.created.Unix()), "LastChangedDate": float64(s.changed.Unix()),
 		"VersionIdsToStages": stages,

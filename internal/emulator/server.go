@@ -218,6 +218,12 @@ func (e *Emulator) Invoke(ctx context.Context, keyID, action string, params url.
 		return nil, aerr
 	}
 	op, known := e.ops[action]
+	if !known {
+		op, known = stsOperations[action] // STS in process
+	}
+	if !known {
+		op, known = orgOperations[action] // Organizations in process: a jsonAnswer
+	}
 	// admit refuses a key that is not an active one (InvalidClientTokenId).
 	c, aerr := x.admit(&sigRequest{keyID: keyID, region: "us-east-1", service: "iam"}, action, known, params)
 	if aerr != nil {

@@ -162,7 +162,7 @@ func NewGenerator(o *Oracle, seed uint64, universe []string) *Generator {
 	for _, r := range oracleTables {
 		t := &tableInfo{name: r.Name}
 		for _, c := range r.Columns {
-			if c.Key && c.Name != "region" {
+			if c.Key && c.Name != "region" && c.Name != schema.AccountIDColumn {
 				t.key = c.Name // a row is this column's value in a region
 			}
 			ci := colInfo{name: c.Name, hydrated: c.Hydrate != "", param: c.Param && c.Name != "region", validated: c.Param}
@@ -774,6 +774,23 @@ func (g *Generator) pushdown(r *tref) string {
 	}
 }
 
+// accountPushdown is a predicate on account_id, which iamsql pushes down
+// as the accounts to read: = or IN, of the account's id, a near miss or
+// an invalid value.
+func (g *Generator) accountPushdown(r *tref, acct *colInfo) string {
+	one := func() string {
+		l, raw := g.lit(acct)
+		g.markInvalid(acct, []string{raw})
+		return l
+	}
+	if g.chance(0.6) {
+		g.tag("pushdown:account-eq")
+		return r.col(schema.AccountIDColumn) + " = " + one()
+	}
+	g.tag("pushdown:account-in")
+	return r.col(schema.AccountIDColumn) + " IN (" + one() + ", " + one() + ")"
+}
+
 // where adds a reference's pin and some random predicates to conds.
 func (g *Generator) where(r *tref, conds []Cond, maxPreds int) []Cond {
 	saved := g.ctx
@@ -785,6 +802,10 @@ func (g *Generator) where(r *tref, conds []Cond, maxPreds int) []Cond {
 	for i, n := 0, g.n(maxPreds+1); i < n; i++ {
 		if !r.t.virtual && r.t.name == schema.AccessKeys.Name && g.chance(0.3) {
 			conds = append(conds, Cond{SQL: g.pushdown(r)})
+			continue
+		}
+		if acct := r.t.col(schema.AccountIDColumn); acct != nil && !r.t.virtual && g.chance(0.15) {
+			conds = append(conds, Cond{SQL: g.accountPushdown(r, acct)})
 			continue
 		}
 		conds = append(conds, Cond{SQL: g.pred(r, 0)})

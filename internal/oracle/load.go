@@ -170,6 +170,9 @@ func tableRows(r schema.Resource, snap Snapshot) ([]sql.Row, error) {
 			row := make(sql.Row, len(r.Columns))
 			for i, c := range r.Columns {
 				v, ok := rec(c.Name, region)
+				if c.Name == schema.AccountIDColumn {
+					v, ok = snap.State.AccountID, true // every row is the one account's
+				}
 				if !ok {
 					return nil, fmt.Errorf("oracle: %s.%s: the oracle does not know how to fill this column; teach internal/oracle/load.go", r.Name, c.Name)
 				}

@@ -111,7 +111,7 @@ func (r *Report) htmlPage(sel Selection) htmlPage {
 			hr := htmlRule{Rule: ru, Description: ru.Describe(r.Thresholds), SQL: ru.SQL(r.Region, r.Thresholds) + ";"}
 			for _, f := range found {
 				hr.Rows = append(hr.Rows, r.htmlKey(f.Key, f.Detail, nil))
-				flagged[f.Key.UserName+"/"+f.Key.AccessKeyID] = true
+				flagged[f.Key.Account+"/"+f.Key.UserName+"/"+f.Key.AccessKeyID] = true
 			}
 			p.Rules = append(p.Rules, hr)
 			class := "ok"
@@ -217,7 +217,7 @@ footer code { font-size: 12px; }
 <main>
 <header>
 <h1>IAM access key report</h1>
-<p class="meta">Account <b>{{with .R.Account}}{{.}}{{else}}unknown{{end}}</b> · region <b>{{.R.Region}}</b> · generated <b>{{.Generated}}</b></p>
+<p class="meta">{{if .R.Org}}Organization: <b>{{len .R.Accounts}} accounts</b>{{else}}Account <b>{{with .R.Account}}{{.}}{{else}}unknown{{end}}</b>{{end}} · region <b>{{.R.Region}}</b> · generated <b>{{.Generated}}</b></p>
 </header>
 
 {{if or .Total .Incomplete}}<div class="verdict bad" id="verdict"><b>{{.Total}} finding{{if ne .Total 1}}s{{end}} on {{.Flagged}} access key{{if ne .Flagged 1}}s{{end}} need{{if eq .Total 1}}s{{end}} attention</b>{{if .Incomplete}} — and {{len .Incomplete}} part{{if ne (len .Incomplete) 1}}s{{end}} of the account could not be read, so the report is incomplete{{end}}.
@@ -239,6 +239,17 @@ footer code { font-size: 12px; }
 </div>
 </section>
 
+{{if .R.Org}}<section id="accounts">
+<h2>Accounts</h2>
+<table class="accounts" id="account-table">
+<thead><tr><th>Account</th><th>Name</th><th class="num">IAM users</th><th class="num">Access keys</th><th class="num">Active</th><th>Root keys</th><th class="num">Findings</th></tr></thead>
+<tbody>
+{{range .R.Accounts}}<tr data-account="{{.ID}}"><td class="id">{{.ID}}</td><td>{{.Name}}</td><td class="num">{{if ge .Users 0}}{{.Users}}{{else}}?{{end}}</td><td class="num">{{.Keys}}</td><td class="num">{{.Active}}</td><td>{{with .RootKeysPresent}}{{if .}}yes{{else}}no{{end}}{{else}}?{{end}}</td><td class="num">{{.Findings}}</td></tr>
+{{end}}</tbody>
+</table>
+</section>
+{{end}}
+
 {{if .Rules}}<section id="findings">
 <h2>Findings</h2>
 {{range .Rules}}<article id="{{.Name}}">
@@ -246,9 +257,9 @@ footer code { font-size: 12px; }
 <p>{{.Description}}</p>
 <p class="remedy">{{.Remedy}}</p>
 {{if .Rows}}<table class="findings" id="finding-{{.Name}}">
-<thead><tr><th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Detail</th></tr></thead>
+<thead><tr>{{if $.R.Org}}<th>Account</th>{{end}}<th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Detail</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}">{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">not listed</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}</td></tr>
+{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}">{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">not listed</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}</td></tr>
 {{end}}</tbody>
 </table>
 {{else}}<p class="none">None.</p>
@@ -275,7 +286,7 @@ footer code { font-size: 12px; }
 <table id="inventory-table">
 <thead><tr><th>Account</th><th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Service</th><th>Region</th><th>Findings</th></tr></thead>
 <tbody>
-{{range .Inventory}}<tr data-key="{{.AccessKeyID}}"><td>{{.Account}}</td><td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td class="date">{{if .LastUsed}}{{.LastUsed}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td><td>{{.LastUsedService}}</td><td>{{.LastUsedRegion}}</td><td>{{range .Findings}}<span class="tag {{severity .}}">{{.}}</span>{{end}}</td></tr>
+{{range .Inventory}}<tr data-key="{{.AccessKeyID}}"><td>{{.AccountLabel}}</td><td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td class="date">{{if .LastUsed}}{{.LastUsed}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td><td>{{.LastUsedService}}</td><td>{{.LastUsedRegion}}</td><td>{{range .Findings}}<span class="tag {{severity .}}">{{.}}</span>{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 </details>

@@ -24,7 +24,6 @@ import (
 	"io"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -87,13 +86,36 @@ type Options struct {
 	// Progress, when set, receives a progress display while the inventory
 	// runs (a terminal: it redraws in place).
 	Progress io.Writer
+	// Org reports on every account the engine reads (its org mode): the
+	// accounts' names are read too, and the report has a part per account.
+	Org bool
+}
+
+// AccountPart is one account's part of a report: its summary and what
+// the inventory found there.
+type AccountPart struct {
+	ID, Name string
+	// Users is GetAccountSummary's user count; -1 if unknown.
+	Users int
+	// RootKeysPresent is GetAccountSummary's AccountAccessKeysPresent.
+	RootKeysPresent        *bool
+	Keys, Active, Findings int
+}
+
+// Label names the account: its id, and its name when known.
+func (a AccountPart) Label() string {
+	if a.Name == "" {
+		return a.ID
+	}
+	return a.ID + " (" + a.Name + ")"
 }
 
 // Key is one access key of the inventory, read from the inventory
 // statement by column name.
 type Key struct {
-	Account     string    `sql:"-"`        // the AWS account id, from the caller's ARN
-	UserName    string    `sql:"UserName"` // RootUserName for the root user's keys
+	Account     string    `sql:"account_id"` // the AWS account id
+	AccountName string    `sql:"-"`          // its name in the organization, in org mode
+	UserName    string    `sql:"UserName"`   // RootUserName for the root user's keys
 	AccessKeyID string    `sql:"AccessKeyId"`
 	Status      string    `sql:"Status"` // Active or Inactive
 	CreateDate  time.Time `sql:"CreateDate"`
@@ -105,6 +127,14 @@ type Key struct {
 	// LastUsedUnknown is set when GetAccessKeyLastUsed was refused for the
 	// key; it is then not judged by rules that read the last use.
 	LastUsedUnknown bool `sql:"-"`
+}
+
+// AccountLabel names the key's account: its id, and its name when known.
+func (k Key) AccountLabel() string {
+	if k.AccountName == "" {
+		return k.Account
+	}
+	return k.Account + " (" + k.AccountName + ")"
 }
 
 // Root reports whether the key belongs to the account root user.
@@ -138,6 +168,7 @@ type Finding struct {
 type Incomplete struct {
 	Source      string // "inventory" or "account summary"
 	Code        string // IAM's error code, when the engine told it
+	Account     string // the account concerned, in org mode
 	UserName    string // the user concerned, when one is
 	AccessKeyID string // the key concerned, when one is
 	Reason      string
@@ -159,6 +190,10 @@ type Report struct {
 	Keys       []Key
 	Findings   []Finding // grouped by rule in Rules order
 	Incomplete []Incomplete
+	// Accounts are the accounts read, by id (one outside org mode).
+	Accounts []AccountPart
+	// Org is set for a report across accounts (Options.Org).
+	Org bool
 	// Calls counts the IAM calls the report made, by operation.
 	Calls   map[string]int
 	Elapsed time.Duration
@@ -190,17 +225,28 @@ func (r *Report) KeyFindings() map[string][]string {
 	return out
 }
 
-// SummarySQL is the statement a report reads the account summary with.
+// SummarySQL is the statement a report reads the account summary with
+// (a row per account in org mode).
 func SummarySQL(region string) string {
-	return fmt.Sprintf("SELECT AccountAccessKeysPresent, Users FROM account_summary WHERE region = '%s'", region)
+	return fmt.Sprintf("SELECT account_id, AccountAccessKeysPresent, Users FROM account_summary WHERE region = '%s' ORDER BY account_id", region)
 }
+
+// accountNamesSQL names the accounts of an org-mode report.
+const accountNamesSQL = "SELECT Id, Name FROM accounts"
 
 // known is what the report hands the rules' SQL: the region, its clock
 // and the account summary's answer, as literals.
 func (r *Report) known() inputs {
-	reported := "NULL"
-	if r.RootKeysPresent != nil {
-		reported = strings.ToUpper(strconv.FormatBool(*r.RootKeysPresent))
+	// The accounts whose summary reports root keys, as a relation.
+	reported := "SELECT CAST(NULL AS CHAR(12)) AS account_id FROM DUAL WHERE FALSE"
+	var ids []string
+	for _, a := range r.Accounts {
+		if a.RootKeysPresent != nil && *a.RootKeysPresent {
+			ids = append(ids, "SELECT '"+a.ID+"' AS account_id")
+		}
+	}
+	if len(ids) > 0 {
+		reported = strings.Join(ids, " UNION ALL ")
 	}
 	return inputs{region: r.Region, now: "TIMESTAMP '" + r.GeneratedAt.Format(time.DateTime) + "'", rootKeysReported: reported}
 }
@@ -225,6 +271,7 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 		Thresholds:  opts.Thresholds.withDefaults(),
 		Users:       -1,
 		Calls:       map[string]int{},
+		Org:         opts.Org,
 	}
 	q := &querier{eng: eng, sess: sess, calls: r.Calls}
 	prog := startProgress(opts.Progress)
@@ -238,8 +285,12 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 		return nil, err
 	}
 	r.whoRan(ctx, eng)
+	names := map[string]string{}
+	for _, a := range r.Accounts {
+		names[a.ID] = a.Name
+	}
 	for i := range rows {
-		rows[i].Account = r.Account
+		rows[i].AccountName = names[rows[i].Account]
 		if rows[i].AccessKeyID != "" { // else not a key: root keys the summary reports
 			r.Keys = append(r.Keys, rows[i].Key)
 		}
@@ -247,23 +298,44 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 	if r.Findings, err = r.judge(rows); err != nil {
 		return nil, err
 	}
+	r.countByAccount()
 	r.Elapsed = time.Since(start)
 	return r, nil
 }
 
 func (r *Report) readSummary(ctx context.Context, q *querier, prog *progressDisplay) error {
 	t := prog.step("Account summary", 1)
-	type summaryRow struct{ AccountAccessKeysPresent, Users *int64 }
+	type summaryRow struct {
+		Account                         string `sql:"account_id"`
+		AccountAccessKeysPresent, Users *int64
+	}
 	err := query(ctx, q, SummarySQL(r.Region), nil, func(row summaryRow) error {
+		a := AccountPart{ID: row.Account, Users: -1}
 		if row.AccountAccessKeysPresent != nil {
 			present := *row.AccountAccessKeysPresent > 0
-			r.RootKeysPresent = &present
+			a.RootKeysPresent = &present
+			if r.RootKeysPresent == nil || present {
+				r.RootKeysPresent = &present // any account's root keys
+			}
 		}
 		if row.Users != nil {
-			r.Users = int(*row.Users)
+			a.Users = int(*row.Users)
+			r.Users = max(r.Users, 0) + a.Users
 		}
+		r.Accounts = append(r.Accounts, a)
 		return nil
 	})
+	if err == nil && r.Org {
+		type nameRow struct{ Id, Name string }
+		names := map[string]string{}
+		err = query(ctx, q, accountNamesSQL, nil, func(row nameRow) error {
+			names[row.Id] = row.Name
+			return nil
+		})
+		for i := range r.Accounts {
+			r.Accounts[i].Name = names[r.Accounts[i].ID]
+		}
+	}
 	t.done(err)
 	if err != nil {
 		if !isAccessDenied(err) {
@@ -301,6 +373,9 @@ func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDi
 	// The step counts users whose keys were asked for and shows the keys
 	// read: while IAM is asked, those whose last use came back (the
 	// statement sorts, so its rows come at the end), then its rows.
+	if r.Org {
+		return r.readOrgInventory(ctx, q, prog)
+	}
 	t := prog.step("Users' keys", r.Users)
 	var rows []inventoryRow
 	var keysRead atomic.Int64
@@ -319,12 +394,37 @@ func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDi
 		}
 		return nil
 	})
+	return r.inventoryRead(q, rows, err, t)
+}
+
+// readOrgInventory reads the inventory of every account; its progress is
+// the accounts read of those to read, and the calls per second.
+func (r *Report) readOrgInventory(ctx context.Context, q *querier, prog *progressDisplay) ([]inventoryRow, error) {
+	t := prog.step("Accounts", len(r.Accounts))
+	var rows []inventoryRow
+	start := time.Now()
+	err := query(ctx, q, inventoryStatement(r.known(), r.Thresholds), func(res *provider.Result) {
+		t.watch(func() int { done, _ := res.Stats.Accounts(); return done }, func() string {
+			done, total := res.Stats.Accounts()
+			rate := float64(res.Stats.Total()) / max(time.Since(start).Seconds(), 0.001)
+			return fmt.Sprintf("Accounts %d/%d (%.0f calls/s)", done, total, rate)
+		})
+	}, func(row inventoryRow) error {
+		rows = append(rows, row)
+		return nil
+	})
+	return r.inventoryRead(q, rows, err, t)
+}
+
+// inventoryRead completes a read inventory: what could not be read, and
+// keys whose last use is unknown.
+func (r *Report) inventoryRead(q *querier, rows []inventoryRow, err error, t *progressStep) ([]inventoryRow, error) {
 	lastUseUnknown := map[string]bool{}
 	for _, in := range q.sess.Incomplete() {
 		if in.Operation == "GetAccessKeyLastUsed" {
 			lastUseUnknown[in.AccessKeyID] = true
 		}
-		r.Incomplete = append(r.Incomplete, Incomplete{Source: "inventory", Code: in.Code, UserName: in.UserName, AccessKeyID: in.AccessKeyID, Reason: in.Reason})
+		r.Incomplete = append(r.Incomplete, Incomplete{Source: "inventory", Code: in.Code, Account: in.Account, UserName: in.UserName, AccessKeyID: in.AccessKeyID, Reason: in.Reason})
 	}
 	t.done(err)
 	if err != nil {
@@ -351,3 +451,42 @@ func isAccessDenied(err error) bool {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// countByAccount adds up each account's keys and findings.
+func (r *Report) countByAccount() {
+	at := map[string]int{}
+	for i, a := range r.Accounts {
+		at[a.ID] = i
+	}
+	part := func(id string) *AccountPart {
+		i, ok := at[id]
+		if !ok {
+			// Keys of an account whose summary could not be read.
+			r.Accounts = append(r.Accounts, AccountPart{ID: id, Users: -1})
+			i = len(r.Accounts) - 1
+			at[id] = i
+		}
+		return &r.Accounts[i]
+	}
+	for _, k := range r.Keys {
+		a := part(k.Account)
+		a.Keys++
+		if k.Active() {
+			a.Active++
+		}
+	}
+	for _, f := range r.Findings {
+		part(f.Key.Account).Findings++
+	}
+	slices.SortFunc(r.Accounts, func(a, b AccountPart) int { return strings.Compare(a.ID, b.ID) })
+}
+
+// rootNoteFor says why an account's root keys are not listed: for the
+// signer's own account, whether it ran as root; for another account of
+// an org-mode report, that it was read through a role.
+func (r *Report) rootNoteFor(account string) string {
+	if r.Org && account != "" && account != r.Account {
+		return "the report read this account through a role; only the account's root user can list its root keys"
+	}
+	return r.rootNote
+}

@@ -200,6 +200,7 @@ func TestReportMakesTheMinimumIAMCalls(t *testing.T) {
 		"ListAccessKeys":       accountUsers + 1,
 		"GetAccessKeyLastUsed": keys,
 		"GetUser":              1, // is the caller root (its keys are rows then)?
+		"GetCallerIdentity":    1, // the account_id of the rows
 	}
 	if got := w.emu.Calls(); !maps.Equal(got, want) {
 		t.Errorf("emulator saw %v, want %v", got, want)

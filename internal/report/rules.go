@@ -68,7 +68,7 @@ func (ru Rule) statement(in inputs, t Thresholds) string {
 	}
 	return in.relation() + "\n" +
 		"SELECT UserName, AccessKeyId, Status, CreateDate, TIMESTAMPDIFF(DAY, CreateDate, " + in.now + ") AS AgeDays,\n" +
-		"       LastUsedDate, LastUsedServiceName\n" +
+		"       LastUsedDate, LastUsedServiceName, account_id\n" +
 		"FROM inventory\n" +
 		"WHERE " + ru.where(t, in.now) + "\n" +
 		"ORDER BY " + strings.Join(order, ", ")
@@ -82,8 +82,9 @@ func (ru Rule) statement(in inputs, t Thresholds) string {
 type inputs struct {
 	region string
 	now    string // a DATETIME expression
-	// rootKeysReported is a boolean expression: GetAccountSummary's
-	// AccountAccessKeysPresent is 1 (NULL when unknown).
+	// rootKeysReported is a relation of one column, account_id: the
+	// accounts whose GetAccountSummary reports root keys
+	// (AccountAccessKeysPresent = 1).
 	rootKeysReported string
 }
 
@@ -94,16 +95,17 @@ func asking(region string) inputs {
 	return inputs{
 		region:           region,
 		now:              "UTC_TIMESTAMP()",
-		rootKeysReported: fmt.Sprintf("(SELECT AccountAccessKeysPresent FROM account_summary WHERE region = '%s') = 1", region),
+		rootKeysReported: fmt.Sprintf("SELECT account_id FROM account_summary WHERE region = '%s' AND AccountAccessKeysPresent = 1", region),
 	}
 }
 
 // relation is the inventory relation the rules are decided on, as a CTE
-// named inventory: every access key of the account (access_keys), with
-// IdleSince (when the key was last used, or created when it never was)
-// and ActiveKeys (how many active keys its owner has), plus one row
-// without a key id for the root user when GetAccountSummary reports root
-// keys that the caller cannot list (it is not root).
+// named inventory: every access key of the account — of every account,
+// in org mode — (access_keys), with IdleSince (when the key was last used,
+// or created when it never was) and ActiveKeys (how many active keys its
+// owner has in its account), plus one row without a key id for the root
+// user of each account whose GetAccountSummary reports root keys that the
+// caller cannot list (it is not that account's root user).
 //
 // The first branch keeps access_keys' own column order: go-mysql-server
 // v0.20.0 pushes a WHERE on a UNION into its branches by column position,
@@ -111,21 +113,20 @@ func asking(region string) inputs {
 // columns. The NULL dates are typed so the union keeps its dates DATETIME.
 func (in inputs) relation() string {
 	return fmt.Sprintf(`WITH inventory AS (
-  SELECT AccessKeyId, UserName, Status, CreateDate, region, LastUsedDate, LastUsedServiceName, LastUsedRegion,
+  SELECT AccessKeyId, UserName, Status, CreateDate, region, LastUsedDate, LastUsedServiceName, LastUsedRegion, account_id,
          COALESCE(LastUsedDate, CreateDate) AS IdleSince,
-         SUM(Status = 'Active') OVER (PARTITION BY UserName) AS ActiveKeys
+         SUM(Status = 'Active') OVER (PARTITION BY account_id, UserName) AS ActiveKeys
   FROM access_keys WHERE region = '%[1]s'
   UNION ALL
-  SELECT NULL, 'root', NULL, CAST(NULL AS DATETIME(6)), '%[1]s', CAST(NULL AS DATETIME(6)), NULL, NULL, CAST(NULL AS DATETIME(6)), NULL
-  FROM DUAL
-  WHERE %[2]s
-    AND NOT EXISTS (SELECT 1 FROM access_keys WHERE region = '%[1]s' AND UserName = 'root')
+  SELECT NULL, 'root', NULL, CAST(NULL AS DATETIME(6)), '%[1]s', CAST(NULL AS DATETIME(6)), NULL, NULL, reported.account_id, CAST(NULL AS DATETIME(6)), NULL
+  FROM (%[2]s) reported
+  WHERE NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.region = '%[1]s' AND k.UserName = 'root' AND k.account_id = reported.account_id)
 )`, in.region, in.rootKeysReported)
 }
 
-// inventoryOrder lists the root user's keys first, then by owner and
-// creation.
-var inventoryOrder = []string{"UserName <> 'root'", "LOWER(UserName)", "UserName", "CreateDate", "AccessKeyId"}
+// inventoryOrder lists, account by account, the root user's keys first,
+// then by owner and creation.
+var inventoryOrder = []string{"account_id", "UserName <> 'root'", "LOWER(UserName)", "UserName", "CreateDate", "AccessKeyId"}
 
 // inventoryStatement reads the inventory relation with one boolean column
 // per rule, named by the rule: its condition on the row.
@@ -172,7 +173,7 @@ var Rules = []Rule{
 		detail: func(r *Report, row inventoryRow) string {
 			k := row.Key
 			if k.AccessKeyID == "" {
-				return "GetAccountSummary reports root access keys (AccountAccessKeysPresent = 1); " + r.rootNote
+				return "GetAccountSummary reports root access keys (AccountAccessKeysPresent = 1); " + r.rootNoteFor(k.Account)
 			}
 			detail := "root access key, " + strings.ToLower(k.Status)
 			if k.LastUsedDate == nil {

@@ -63,7 +63,38 @@ var (
 	flatColumns       = []string{"Finding", "Severity", "Account", "UserName", "AccessKeyId", "Status", "CreateDate", "AgeDays", "LastUsedDate", "LastUsedServiceName", "Detail"}
 	inventoryColumns  = []string{"Account", "UserName", "AccessKeyId", "Status", "CreateDate", "AgeDays", "LastUsedDate", "LastUsedServiceName", "LastUsedRegion", "Findings"}
 	incompleteColumns = []string{"Source", "UserName", "AccessKeyId", "Reason"}
+	accountColumns    = []string{"Account", "Name", "Users", "Keys", "Active", "RootKeys", "Findings"}
 )
+
+// accountRows are the per-account summary rows of an org-mode report,
+// then their totals.
+func (r *Report) accountRows() [][]any {
+	var rows [][]any
+	var users, keys, active, findings int
+	usersKnown := true
+	for _, a := range r.Accounts {
+		var u, root any
+		if a.Users >= 0 {
+			u = a.Users
+			users += a.Users
+		} else {
+			usersKnown = false
+		}
+		if a.RootKeysPresent != nil {
+			root = *a.RootKeysPresent
+		}
+		rows = append(rows, []any{a.ID, nullable(a.Name), u, a.Keys, a.Active, root, a.Findings})
+		keys, active, findings = keys+a.Keys, active+a.Active, findings+a.Findings
+	}
+	var u, root any = users, nil
+	if !usersKnown {
+		u = nil
+	}
+	if r.RootKeysPresent != nil {
+		root = *r.RootKeysPresent
+	}
+	return append(rows, []any{"total", nil, u, keys, active, root, findings})
+}
 
 // Write prints the selected part of a report in a text format. Table,
 // vertical and markdown print sections (summary, one per finding,
@@ -109,11 +140,11 @@ func (r *Report) findingRow(f Finding) []any {
 
 func (r *Report) flatRow(f Finding) []any {
 	ru, _ := LookupRule(f.Rule)
-	return append([]any{f.Rule, string(ru.Severity), nullable(f.Key.Account)}, r.findingRow(f)...)
+	return append([]any{f.Rule, string(ru.Severity), nullable(f.Key.AccountLabel())}, r.findingRow(f)...)
 }
 
 func (r *Report) inventoryRow(k Key, findings []string) []any {
-	return []any{nullable(k.Account), k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.AgeDays(r.GeneratedAt),
+	return []any{nullable(k.AccountLabel()), k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.AgeDays(r.GeneratedAt),
 		dateOrNil(k.LastUsedDate), nullable(k.LastUsedService), nullable(k.LastUsedRegion), strings.Join(findings, ", ")}
 }
 
@@ -152,6 +183,9 @@ var markdownStyle = sectionStyle{
 // Title is the report's heading.
 func (r *Report) Title() string {
 	account := r.Account
+	if r.Org {
+		return fmt.Sprintf("IAM access key report: organization, %s, %s, %s", plural(len(r.Accounts), "account", "accounts"), r.Region, r.GeneratedAt.Format("2006-01-02 15:04 UTC"))
+	}
 	if account == "" {
 		account = "unknown account"
 	} else {
@@ -244,6 +278,12 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 		if err := writeTable(w, f, []string{"Finding", "Severity", "Rule", "Count"}, rows); err != nil {
 			return err
 		}
+		if r.Org {
+			st.heading(w, "accounts: "+plural(len(r.Accounts), "account", "accounts"))
+			if err := writeTable(w, f, accountColumns, r.accountRows()); err != nil {
+				return err
+			}
+		}
 		for _, ru := range sel.Rules() {
 			found := r.FindingsOf(ru.Name)
 			st.heading(w, fmt.Sprintf("%s (%s): %s, %s", ru.Name, ru.Severity, ru.Title, plural(len(found), "finding", "findings")))
@@ -254,10 +294,17 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 				continue
 			}
 			rows := make([][]any, len(found))
+			cols := findingColumns
 			for i, fd := range found {
 				rows[i] = r.findingRow(fd)
+				if r.Org {
+					rows[i] = append([]any{fd.Key.AccountLabel()}, rows[i]...)
+				}
 			}
-			if err := writeTable(w, f, findingColumns, rows); err != nil {
+			if r.Org {
+				cols = append([]string{"Account"}, cols...)
+			}
+			if err := writeTable(w, f, cols, rows); err != nil {
 				return err
 			}
 		}
@@ -331,6 +378,7 @@ type jsonDocument struct {
 	Findings        json.RawMessage `json:"findings,omitempty"`
 	Incomplete      json.RawMessage `json:"incomplete"`
 	Inventory       json.RawMessage `json:"inventory,omitempty"`
+	Accounts        json.RawMessage `json:"accounts,omitempty"`
 	IAMCalls        map[string]int  `json:"iamCalls"`
 }
 
@@ -387,6 +435,11 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 	}
 	if doc.Incomplete, err = jsonRows(incompleteColumns, rows); err != nil {
 		return err
+	}
+	if r.Org {
+		if doc.Accounts, err = jsonRows(accountColumns, r.accountRows()); err != nil {
+			return err
+		}
 	}
 	if sel.showsInventory() {
 		byKey := r.KeyFindings()

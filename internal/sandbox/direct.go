@@ -13,6 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/ptr"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -45,7 +46,10 @@ type direct struct {
 	retryer aws.Retryer
 }
 
-var _ awsiam.API = (*direct)(nil)
+var (
+	_ awsiam.API         = (*direct)(nil)
+	_ awsiam.IdentityAPI = (*direct)(nil)
+)
 
 // call runs one Action with the SDK's retry loop (aws/retry's Attempt
 // middleware: attempts while the error is retryable, a MaxAttemptsError
@@ -65,7 +69,13 @@ func (d *direct) call(ctx context.Context, op string, params form, optFns []func
 		if err := ctx.Err(); err != nil {
 			return nil, opError(op, err)
 		}
+		// Org mode's bounds are per attempt, as for an HTTP request.
+		release, err := awsiam.AcquireAttempt(ctx)
+		if err != nil {
+			return nil, opError(op, &smithy.CanceledError{Err: err})
+		}
 		res, err := d.emu.Invoke(ctx, d.keyID, op, url.Values(params))
+		release()
 		if err == nil {
 			return res, nil
 		}
@@ -318,4 +328,15 @@ func (d *direct) GetAccountSummary(ctx context.Context, in *iam.GetAccountSummar
 		out.SummaryMap[en.Key] = int32(en.Value)
 	}
 	return out, nil
+}
+
+// GetCallerIdentity is STS's, answered by the emulator in process with
+// the IAM client's retry loop (the same standard retryer).
+func (d *direct) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	res, err := d.call(ctx, "GetCallerIdentity", form{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := res.(*emulator.GetCallerIdentityResult)
+	return &sts.GetCallerIdentityOutput{Account: ptr.String(r.Account), Arn: ptr.String(r.Arn), UserId: ptr.String(r.UserID)}, nil
 }

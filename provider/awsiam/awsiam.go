@@ -89,6 +89,10 @@ type Clients struct {
 	cfgErr  error
 	mu      sync.Mutex
 	clients map[string]API
+	// wrapped is the API of NewClientsFor.
+	wrapped API
+	// assume, when set, is how clients that wrap an API assume a role.
+	assume Assumer
 }
 
 // NewClients prepares a client factory; nothing is loaded until For.
@@ -99,7 +103,7 @@ func NewClients(opts Options) *Clients {
 // NewClientsFor wraps an existing API (a test double, the sandbox) for
 // every partition; of o only the retry bounds apply.
 func NewClientsFor(api API, o ...Options) *Clients {
-	c := &Clients{clients: map[string]API{}}
+	c := &Clients{clients: map[string]API{}, wrapped: api}
 	if len(o) > 0 {
 		c.opts = o[0]
 	}
@@ -244,6 +248,11 @@ const DefaultMaxAttempts = 15
 type bodyGuard struct{ next iam.HTTPClient }
 
 func (g bodyGuard) Do(r *http.Request) (*http.Response, error) {
+	release, err := AcquireAttempt(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if r.Body != nil && r.Body != http.NoBody {
 		r2 := *r
 		r2.Body = readCloser{r.Body}

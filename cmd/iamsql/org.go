@@ -1,0 +1,117 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/sandbox"
+	"github.com/iamsql/iamsql/provider"
+	"github.com/iamsql/iamsql/provider/awsiam"
+)
+
+// orgFlags are the global flags of org mode.
+type orgFlags struct {
+	org                bool
+	orgRole            string
+	orgExternalID      string
+	profiles           string
+	accountConcurrency int
+	accountMaxAttempts int
+}
+
+func (o *orgFlags) declare(fs *flag.FlagSet) {
+	fs.BoolVar(&o.org, "org", false, "")
+	fs.StringVar(&o.orgRole, "org-role", provider.DefaultOrgRole, "")
+	fs.StringVar(&o.orgExternalID, "org-external-id", "", "")
+	fs.StringVar(&o.profiles, "profiles", "", "")
+	fs.IntVar(&o.accountConcurrency, "account-concurrency", provider.DefaultAccountConcurrency, "")
+	fs.IntVar(&o.accountMaxAttempts, "account-max-attempts", 0, "")
+}
+
+// check refuses org flags that cannot work, before any AWS call.
+func (o *orgFlags) check() error {
+	switch {
+	case o.accountConcurrency < 1 || o.accountConcurrency > 1000:
+		return fmt.Errorf("--account-concurrency must be between 1 and 1000, got %d", o.accountConcurrency)
+	case o.accountMaxAttempts < 0 || o.accountMaxAttempts > 100:
+		return fmt.Errorf("--account-max-attempts must be between 1 and 100 (0: the default), got %d", o.accountMaxAttempts)
+	case o.org && o.profiles != "":
+		return fmt.Errorf("--org and --profiles are two ways to name the accounts: use one")
+	case strings.TrimSpace(o.orgRole) == "":
+		return fmt.Errorf("--org-role must name a role")
+	}
+	if o.profiles != "" {
+		for _, p := range strings.Split(o.profiles, ",") {
+			if strings.TrimSpace(p) == "" {
+				return fmt.Errorf("--profiles %q: a profile name is empty (want A,B,C)", o.profiles)
+			}
+		}
+	}
+	return nil
+}
+
+func (o *orgFlags) orgMode() bool { return o.org || o.profiles != "" }
+
+// orgConfig is the engine's org mode, or nil for one account.
+func (e *environment) orgConfig() (*provider.OrgConfig, error) {
+	if !e.orgMode() {
+		return nil, nil
+	}
+	if e.sandbox && e.profiles != "" {
+		return nil, errUsage{"--sandbox cannot be combined with --profiles (use --sandbox --org for the demo organization)"}
+	}
+	cfg := &provider.OrgConfig{Role: e.orgRole, ExternalID: e.orgExternalID,
+		AccountConcurrency: e.accountConcurrency, MaxAttempts: e.accountMaxAttempts}
+	if e.profiles != "" {
+		if e.profile != "" {
+			return nil, errUsage{"--profile and --profiles cannot be combined"}
+		}
+		for _, name := range strings.Split(e.profiles, ",") {
+			name = strings.TrimSpace(name)
+			cfg.Profiles = append(cfg.Profiles, provider.ProfileAccount{Name: name,
+				Clients: awsiam.NewClients(awsiam.Options{Profile: name, EndpointURL: e.endpointURL, MaxAttempts: e.accountMaxAttempts})})
+		}
+	}
+	return cfg, nil
+}
+
+// engineConcurrency is the bound of all IAM calls in flight: --concurrency,
+// whose default grows in org mode, where many accounts are read at once.
+func (e *environment) engineConcurrency() int {
+	if e.orgMode() && e.concurrency == 16 {
+		return 64
+	}
+	return e.concurrency
+}
+
+// sandboxOrg is --sandbox --org: the demo organization in process, as
+// its management account's root user (sandbox.OrgClients).
+func (e *environment) sandboxOrg() (*awsiam.Clients, error) {
+	org, err := emulator.NewOrg(emulator.OrgOptions{Seed: "org:demo", Logger: e.logger()})
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.sandboxLatencyValue()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range org.Accounts() {
+		org.Account(a.ID).SetLatency(d)
+	}
+	return sandbox.OrgClients(org, awsiam.Options{}), nil
+}
+
+// sandboxLatencyValue is --sandbox-latency (0 when not given).
+func (e *environment) sandboxLatencyValue() (time.Duration, error) {
+	if e.sandboxLatency == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(e.sandboxLatency)
+	if err != nil || d < 0 {
+		return 0, errUsage{fmt.Sprintf("--sandbox-latency: %q is not a duration like 200ms", e.sandboxLatency)}
+	}
+	return d, nil
+}

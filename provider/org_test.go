@@ -1,0 +1,300 @@
+package provider
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/iamsql/iamsql/internal/emulator"
+)
+
+// The generated organization org:3x2: accounts 100000000000 (management),
+// …001 and …002, each with user-00001 and user-00002 holding one key.
+const (
+	mgmtID = "100000000000"
+	acct1  = "100000000001"
+	acct2  = "100000000002"
+)
+
+// keyRows lists the generated keys of accounts as
+// "account | user | key id" rows, sorted, from the emulator's own state
+// (the root key of the management account, which iamsql signs as, too).
+func keyRows(w *orgWorld, accounts ...string) []string {
+	var out []string
+	for _, id := range accounts {
+		for _, k := range w.org.Account(id).Snapshot().Keys {
+			if k.UserName == emulator.RootUserName && id != mgmtID {
+				continue // a member's root key: iamsql signs there with a role
+			}
+			out = append(out, id+" | "+k.UserName+" | "+k.AccessKeyID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+const inventory = "SELECT account_id, UserName, AccessKeyId FROM access_keys WHERE region = 'us-east-1'"
+
+func TestOrgAccountsTableListsEveryAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:demo"})
+	r := w.exec("SELECT Id, Name, Email, Status, JoinedMethod, ParentType FROM accounts ORDER BY Id")
+	wantRows(t, r,
+		"123456789012 | management | aws-management@example.com | ACTIVE | CREATED | ROOT",
+		"210987654321 | dev | aws-dev@example.com | ACTIVE | CREATED | ORGANIZATIONAL_UNIT",
+		"345678901234 | prod | aws-prod@example.com | ACTIVE | CREATED | ORGANIZATIONAL_UNIT",
+		"456789012345 | sandbox | aws-sandbox@example.com | ACTIVE | CREATED | ORGANIZATIONAL_UNIT",
+		"567890123456 | archive | aws-archive@example.com | ACTIVE | CREATED | ORGANIZATIONAL_UNIT")
+	wantOrgCalls(t, r.calls, map[string]int{"123456789012 ListAccounts": 1, "123456789012 ListParents": 5})
+	// Without ParentId, no ListParents.
+	r = w.exec("SELECT COUNT(*) FROM accounts")
+	wantRows(t, r, "5")
+	wantOrgCalls(t, r.calls, map[string]int{"123456789012 ListAccounts": 1})
+}
+
+func TestOrgInventorySpansEveryAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	r := w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, keyRows(w, mgmtID, acct1, acct2)...)
+	wantOrgCalls(t, r.calls, map[string]int{
+		// Discovery, who signs, one role per member, and the management
+		// account's own scan (root: its own keys too).
+		mgmtID + " ListAccounts": 1, mgmtID + " GetCallerIdentity": 1, mgmtID + " AssumeRole": 2,
+		mgmtID + " ListUsers": 1, mgmtID + " ListAccessKeys": 3, mgmtID + " GetUser": 1,
+		// Each member through its role: a role has no keys of its own.
+		acct1 + " ListUsers": 1, acct1 + " ListAccessKeys": 2, acct1 + " GetUser": 1,
+		acct2 + " ListUsers": 1, acct2 + " ListAccessKeys": 2, acct2 + " GetUser": 1,
+	})
+	if in := w.sess.Incomplete(); len(in) != 0 {
+		t.Fatalf("incomplete %+v", in)
+	}
+	// The role credentials are kept: the next statement assumes nothing.
+	r = w.exec("SELECT COUNT(*) FROM users WHERE region = 'us-east-1'")
+	wantRows(t, r, "6")
+	if n := r.calls[mgmtID+" AssumeRole"]; n != 0 {
+		t.Fatalf("AssumeRole again %d times", n)
+	}
+}
+
+func TestOrgAccountFiltersArePushedDown(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	full := w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	subset := func(accounts ...string) []string {
+		var out []string
+		for _, row := range full.rows {
+			if slices.Contains(accounts, row[0]) {
+				out = append(out, strings.Join(row, " | "))
+			}
+		}
+		return out
+	}
+	member2 := map[string]int{mgmtID + " ListAccounts": 1, mgmtID + " AssumeRole": 1,
+		acct2 + " ListUsers": 1, acct2 + " ListAccessKeys": 2, acct2 + " GetUser": 1}
+	w = newOrgWorld(t, orgWorldOptions{seed: "org:3x2"}) // a fresh engine: no credentials kept
+	r := w.exec(inventory + " AND account_id = '" + acct2 + "' ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, subset(acct2)...)
+	wantOrgCalls(t, r.calls, with(member2, mgmtID+" GetCallerIdentity", 1))
+
+	r = w.exec(inventory + " AND account_id IN ('" + acct2 + "', '" + mgmtID + "') ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, subset(mgmtID, acct2)...)
+	// Who is root in each account is asked once per engine.
+	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListAccounts": 1,
+		mgmtID + " ListUsers": 1, mgmtID + " ListAccessKeys": 3, mgmtID + " GetUser": 1,
+		acct2 + " ListUsers": 1, acct2 + " ListAccessKeys": 2})
+
+	// A join with accounts chooses the accounts read.
+	r = w.exec("SELECT k.account_id, k.UserName, k.AccessKeyId FROM accounts a JOIN access_keys k ON k.account_id = a.Id " +
+		"WHERE k.region = 'us-east-1' AND a.Name = 'account-003' ORDER BY 1, 2, 3")
+	wantRows(t, r, subset(acct2)...)
+	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListAccounts": 1,
+		acct2 + " ListUsers": 1, acct2 + " ListAccessKeys": 2})
+
+	// An account outside the organization, or an invalid id, has no rows.
+	r = w.exec(inventory + " AND account_id = '999999999999'")
+	wantRows(t, r)
+	r = w.exec(inventory + " AND account_id = 'nope'")
+	wantRows(t, r)
+	wantOrgCalls(t, r.calls, map[string]int{})
+}
+
+func with(m map[string]int, k string, v int) map[string]int {
+	out := map[string]int{k: v}
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	return out
+}
+
+func TestOrgUnreadableAccountsAreLeftOutWithAWarning(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:5x2", maxAttempts: 2})
+	const (
+		noRole    = "100000000001"
+		suspended = "100000000002"
+		denied    = "100000000003"
+		throttled = "100000000004"
+	)
+	w.org.Account(noRole).RemoveRole(emulator.DefaultOrgRole)
+	if err := w.org.SetAccountStatus(suspended, emulator.AccountSuspended); err != nil {
+		t.Fatal(err)
+	}
+	w.org.Account(denied).Deny("ListUsers", "")
+	w.org.Account(throttled).SetThrottleRate(1)
+	r := w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, keyRows(w, mgmtID)...)
+	got := map[string]string{}
+	for _, in := range w.sess.Incomplete() {
+		got[in.Account] += in.Code + ": " + in.Reason + "\n"
+	}
+	want := map[string][]string{
+		noRole:    {"account 100000000001 (account-002) could not be read", "could not assume OrganizationAccountAccessRole in it", "AccessDenied"},
+		suspended: {"account 100000000002 (account-003) could not be read: it is SUSPENDED"},
+		denied:    {"ListUsers was denied", "only the caller's own access keys are listed"},
+		throttled: {"account 100000000004 (account-005) could not be read", "Throttling", "Rate exceeded"},
+	}
+	for acct, parts := range want {
+		for _, p := range parts {
+			if !strings.Contains(got[acct], p) {
+				t.Errorf("account %s: warning %q lacks %q", acct, got[acct], p)
+			}
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("warnings for %d accounts, want 4: %v", len(got), got)
+	}
+	// The throttled account tried each call within its retry budget.
+	if n := r.calls[throttled+" ListUsers"]; n != 2 {
+		t.Errorf("throttled ListUsers tried %d times, want 2 (its retry budget)", n)
+	}
+	// SHOW WARNINGS names them too.
+	warn := w.exec("SHOW WARNINGS")
+	text := fmt.Sprint(warn.rows)
+	for _, acct := range []string{noRole, suspended, throttled} {
+		if !strings.Contains(text, acct) {
+			t.Errorf("SHOW WARNINGS lacks account %s: %s", acct, text)
+		}
+	}
+}
+
+func TestOrgMutationsNameTheirAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	key := w.org.Account(acct2).Snapshot().Keys
+	var id string
+	for _, k := range key {
+		if k.UserName == "user-00001" {
+			id = k.AccessKeyID
+		}
+	}
+	for _, q := range []string{
+		"UPDATE access_keys SET Status = 'Inactive' WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1'",
+		"DELETE FROM access_keys WHERE UserName = 'user-00001' AND region = 'us-east-1'",
+		"INSERT INTO access_keys (UserName, region) VALUES ('user-00001', 'us-east-1')",
+		"CALL update_access_key('" + id + "', 'Inactive', 'us-east-1')",
+		"CALL create_access_key('us-east-1', 'user-00001')",
+	} {
+		r := w.exec(q)
+		if r.err == nil || !strings.Contains(r.err.Error(), "org mode") || !strings.Contains(r.err.Error(), "account") {
+			t.Errorf("%s: err %v, want an error asking for the account", q, r.err)
+		}
+		wantOrgCalls(t, r.calls, map[string]int{})
+	}
+	r := w.exec("UPDATE access_keys SET Status = 'Inactive' WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1' AND account_id = '" + acct2 + "'")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.calls[acct2+" UpdateAccessKey"] != 1 || r.calls[acct1+" ListUsers"] != 0 || r.calls[mgmtID+" ListUsers"] != 0 {
+		t.Fatalf("calls %v: want one UpdateAccessKey in %s and no other account read", r.calls, acct2)
+	}
+	for _, k := range w.org.Account(acct2).Snapshot().Keys {
+		if k.AccessKeyID == id && k.Status != "Inactive" {
+			t.Fatalf("key %s is %s", id, k.Status)
+		}
+	}
+	r = w.exec("INSERT INTO access_keys (UserName, region, account_id) VALUES ('user-00002', 'us-east-1', '" + acct1 + "')")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " AssumeRole": 1, acct1 + " CreateAccessKey": 1})
+	if n := len(w.org.Account(acct1).Snapshot().Keys); n != 4 {
+		t.Fatalf("account %s has %d keys, want 4 (root, two users', the new one)", acct1, n)
+	}
+}
+
+func TestOrgCallBudgetCountsEveryAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	if r := w.exec("SET iamsql_call_budget = 6"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	r := w.exec(inventory)
+	if r.errNum != ErrNumCallBudget {
+		t.Fatalf("err %v (%d), want the call budget's %d", r.err, r.errNum, ErrNumCallBudget)
+	}
+}
+
+func TestProfilesAreTheAccounts(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2", profiles: []string{acct1, acct2}})
+	r := w.exec("SELECT Id, Name, Status FROM accounts ORDER BY Id")
+	wantRows(t, r, acct1+" | profile-"+acct1+" | ACTIVE", acct2+" | profile-"+acct2+" | ACTIVE")
+	r = w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	// Each profile signs as its account's root user: its root key is
+	// among the keys.
+	var want []string
+	for _, id := range []string{acct1, acct2} {
+		for _, k := range w.org.Account(id).Snapshot().Keys {
+			want = append(want, id+" | "+k.UserName+" | "+k.AccessKeyID)
+		}
+	}
+	slices.Sort(want)
+	wantRows(t, r, want...)
+	if r.calls[mgmtID+" ListAccounts"] != 0 || r.calls[mgmtID+" AssumeRole"] != 0 {
+		t.Fatalf("profiles used the organization: %v", r.calls)
+	}
+}
+
+func TestSingleAccountRowsCarryTheSignersAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:2x1", single: true})
+	r := w.exec("SELECT account_id, UserName FROM users WHERE region = 'us-east-1'")
+	wantRows(t, r, mgmtID+" | user-00001")
+	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListUsers": 1, mgmtID + " GetCallerIdentity": 1})
+	r = w.exec("SELECT UserName FROM users WHERE region = 'us-east-1' AND account_id = '" + acct1 + "'")
+	wantRows(t, r)
+	wantOrgCalls(t, r.calls, map[string]int{})
+	// Without account_id, no identity call.
+	r = w.exec("SELECT UserName FROM users WHERE region = 'us-east-1'")
+	wantRows(t, r, "user-00001")
+	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListUsers": 1})
+}
+
+func TestOrgDefaultCallBudgetGrowsWithTheAccountsRead(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:4x30"})
+	if got := w.eng.Provider.fullScanCost(); got != 0 {
+		t.Fatalf("full-scan cost %d before any read", got)
+	}
+	if r := w.exec(inventory); r.err != nil {
+		t.Fatal(r.err)
+	}
+	// Each account read: a ListUsers page, a ListAccessKeys and (at most)
+	// two GetAccessKeyLastUsed per user and for the root user, and a
+	// GetAccountSummary: 1 + 3 × 31 + 1 = 95 calls.
+	if got, want := w.eng.Provider.fullScanCost(), int64(4*95); got != want {
+		t.Fatalf("full-scan cost %d, want %d (4 accounts of 30 users)", got, want)
+	}
+}
+
+func TestOrgJoinOnAccountAndUserLooksUpEachUserInItsAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	r := w.exec("SELECT u.account_id, u.UserName, k.AccessKeyId FROM users u JOIN access_keys k ON k.UserName = u.UserName AND k.account_id = u.account_id " +
+		"WHERE u.region = 'us-east-1' AND k.region = 'us-east-1' ORDER BY 1, 2, 3")
+	var want []string
+	for _, row := range keyRows(w, mgmtID, acct1, acct2) {
+		if !strings.Contains(row, "| root |") {
+			want = append(want, row)
+		}
+	}
+	wantRows(t, r, want...)
+	// Each user's keys are listed once, in its own account.
+	for _, id := range []string{mgmtID, acct1, acct2} {
+		if n := r.calls[id+" ListAccessKeys"]; n != 2 {
+			t.Errorf("account %s: %d ListAccessKeys, want 2 (one per user); calls %v", id, n, r.calls)
+		}
+	}
+}
