@@ -99,6 +99,7 @@ func newCLI(env *environment) *cobra.Command {
 		newReportCommand(env),
 		newEmulatorCommand(env),
 		newRecoverCommand(env),
+		newRotateCommand(env),
 	)
 	for _, c := range root.Commands() {
 		helpAsArgument(c)

@@ -19,6 +19,15 @@ import (
 
 // journal opens this process's journal for an engine on real IAM.
 func (e *environment) journal() (provider.Journal, error) {
+	j, err := e.custodyJournal()
+	if j == nil || err != nil {
+		return nil, err
+	}
+	return journal{j}, nil
+}
+
+// custodyJournal is this process's custody journal (nil in the sandbox).
+func (e *environment) custodyJournal() (*custody.Journal, error) {
 	if e.sandbox {
 		return nil, nil
 	}
@@ -35,7 +44,7 @@ func (e *environment) journal() (provider.Journal, error) {
 		return nil, fmt.Errorf("custody journal: %w", err)
 	}
 	e.closers = append(e.closers, func() { _ = j.Close() })
-	return journal{j}, nil
+	return j, nil
 }
 
 // endpoint is the IAM endpoint the engine talks to ("" for AWS's own).

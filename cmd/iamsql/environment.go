@@ -104,6 +104,11 @@ func (e *environment) clients() (*awsiam.Clients, error) {
 
 // auditSink appends audit records as JSON lines to --audit-log.
 func (e *environment) auditSink() (func(provider.AuditRecord), error) {
+	return jsonLines[provider.AuditRecord](e)
+}
+
+// jsonLines appends values as JSON lines to --audit-log (nil without it).
+func jsonLines[T any](e *environment) (func(T), error) {
 	if e.auditLog == "" {
 		return nil, nil
 	}
@@ -113,7 +118,7 @@ func (e *environment) auditSink() (func(provider.AuditRecord), error) {
 	}
 	e.closers = append(e.closers, func() { f.Close() })
 	var mu sync.Mutex
-	return func(rec provider.AuditRecord) {
+	return func(rec T) {
 		var b bytes.Buffer
 		if err := json.NewEncoder(&b).Encode(rec); err != nil {
 			return

@@ -14,25 +14,11 @@ import (
 	"time"
 
 	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/emulator/emutest"
 )
 
-// awsCLI finds the aws CLI: Debian's v2 at /usr/bin/aws first (a pyenv shim
-// on PATH may be v1), else whatever is on PATH. Without one the test fails
-// in CI and is skipped elsewhere.
-func awsCLI(t *testing.T) string {
-	t.Helper()
-	if fi, err := os.Stat("/usr/bin/aws"); err == nil && !fi.IsDir() {
-		return "/usr/bin/aws"
-	}
-	if p, err := exec.LookPath("aws"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("the aws CLI is required in CI (apt-get install awscli)")
-	}
-	t.Skip("the aws CLI is not installed")
-	return ""
-}
+// awsCLI finds the aws CLI (emutest.AWSCLI).
+func awsCLI(t *testing.T) string { return emutest.AWSCLI(t) }
 
 // cli runs the aws CLI against one emulator with a clean configuration.
 type cli struct {

@@ -171,13 +171,17 @@ type Emulator struct {
 	denies       map[denyRule]bool
 	failNext     map[string][]string // op -> queued error codes
 	answerDelay  map[string]time.Duration
-	dropAnswers  map[string]int // op -> answers still to drop
+	dropAnswers  map[string]int       // op -> answers still to drop
+	propagation  time.Duration        // a new key signs nothing for this long (SetPropagationDelay)
+	newKeys      map[string]time.Time // when CreateAccessKey made a key, while it propagates
 
 	ops map[string]opFunc // the implemented Actions (a copy, so tests can add one)
 
 	// dir holds the roles and role sessions, shared by the accounts of
 	// an organization (sts.go, organizations.go).
 	dir *directory
+
+	secrets map[string]*secret // Secrets Manager, by region and name (secretsmanager.go)
 
 	// counters
 	calls   map[string]int
@@ -239,7 +243,7 @@ func New(opts Options) (*Emulator, error) {
 	if !validAccountID(e.accountID) {
 		return nil, fmt.Errorf("emulator: account id %q must be 12 digits", e.accountID)
 	}
-	if !accessKeyIDRe.MatchString(e.rootKeyID) || len(e.rootKeyID) < 16 || len(e.rootKeyID) > 128 {
+	if !accessKeyIDRe().MatchString(e.rootKeyID) || len(e.rootKeyID) < 16 || len(e.rootKeyID) > 128 {
 		return nil, fmt.Errorf("emulator: root access key id must be 16-128 word characters")
 	}
 	if opts.Seed != "" && opts.Seed != "demo" {
@@ -412,6 +416,16 @@ func (e *Emulator) FailNext(op, code string, n int) {
 	}
 }
 
+// SetPropagationDelay makes a key made by CreateAccessKey from now on
+// refuse to sign anything (InvalidClientTokenId, as AWS answers a key it
+// does not know yet) until d has passed since the call, as IAM takes a few
+// seconds to make a new key usable everywhere. d <= 0 turns it off.
+func (e *Emulator) SetPropagationDelay(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.propagation = max(d, 0)
+}
+
 // SetAnswerDelay holds every answer of op for d after the call was carried
 // out: its change is committed (a CreateAccessKey's key exists) before the
 // wait begins. A client that stays gets the answer after d; one that gives
@@ -536,7 +550,7 @@ func (e *Emulator) addUserLocked(u User) error {
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	if !pathRe.MatchString(u.Path) || len(u.Path) > 512 {
+	if !pathRe().MatchString(u.Path) || len(u.Path) > 512 {
 		return fmt.Errorf("emulator: AddUser: invalid path %q", u.Path)
 	}
 	if _, ok := e.users[strings.ToLower(u.UserName)]; ok {
@@ -586,7 +600,7 @@ func (e *Emulator) addKeyLocked(k AccessKey) error {
 	}
 	if k.AccessKeyID == "" {
 		k.AccessKeyID = e.newAccessKeyID()
-	} else if !accessKeyIDRe.MatchString(k.AccessKeyID) || len(k.AccessKeyID) < 16 || len(k.AccessKeyID) > 128 {
+	} else if !accessKeyIDRe().MatchString(k.AccessKeyID) || len(k.AccessKeyID) < 16 || len(k.AccessKeyID) > 128 {
 		return fmt.Errorf("emulator: AddAccessKey: invalid access key id %q", k.AccessKeyID)
 	}
 	if _, ok := e.keys[k.AccessKeyID]; ok {

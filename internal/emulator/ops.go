@@ -284,6 +284,7 @@ func opCreateAccessKey(c *reqCtx) (result, *APIError) {
 		CreateDate:      c.now,
 	}
 	e.putKeyLocked(k)
+	e.notePropagationLocked(k.AccessKeyID)
 	e.persist()
 	return &CreateAccessKeyResult{AccessKey: *k}, nil
 }

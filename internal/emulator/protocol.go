@@ -22,19 +22,23 @@ type service struct {
 	ops         map[string]opFunc
 }
 
-var iamService, stsService, orgService *service
+var iamService, stsService, orgService, smService *service
 
 func init() {
 	iamService = &service{signingName: signingService, version: apiVersion, xmlns: xmlNS, ops: operations}
 	stsService = &service{signingName: "sts", version: stsVersion, xmlns: stsNS, ops: stsOperations}
 	orgService = &service{signingName: "organizations", json: true, target: orgTargetPrefix, ops: orgOperations}
+	smService = &service{signingName: "secretsmanager", json: true, target: smTargetPrefix, ops: smOperations}
 }
 
 // serviceOf picks the API of a request before its body is read: a JSON
 // request names its target in a header; a Query request is IAM until its
 // Version says STS.
 func serviceOf(r *http.Request) *service {
-	if r.Header.Get("X-Amz-Target") != "" {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		if strings.HasPrefix(t, smTargetPrefix) {
+			return smService
+		}
 		return orgService
 	}
 	return iamService

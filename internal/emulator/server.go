@@ -324,7 +324,7 @@ func (e *Emulator) signingSecret(keyID, token string) (string, *APIError) {
 		return s.secret, nil
 	}
 	k, ok := e.keys[keyID]
-	if !ok || k.Status != statusActive {
+	if !ok || k.Status != statusActive || e.propagatingLocked(keyID) {
 		return "", newError("InvalidClientTokenId", msgInvalidToken)
 	}
 	return k.SecretAccessKey, nil
@@ -425,7 +425,7 @@ func isFormBody(r *http.Request) bool {
 func logParams(p url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range p {
-		if k == "Action" || k == "Version" || strings.HasPrefix(k, "X-Amz-") || strings.EqualFold(k, "SecretAccessKey") {
+		if k == "Action" || k == "Version" || strings.HasPrefix(k, "X-Amz-") || strings.EqualFold(k, "SecretAccessKey") || k == "SecretString" {
 			continue
 		}
 		out[k] = append([]string(nil), vs...)

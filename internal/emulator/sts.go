@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,7 +70,7 @@ func newDirectory() *directory {
 // SetRole adds the role to the account, or replaces the one of that name
 // (to change whom it trusts).
 func (e *Emulator) SetRole(r Role) error {
-	if !roleNameRe.MatchString(r.Name) || len(r.Name) > 64 {
+	if !roleNameRe().MatchString(r.Name) || len(r.Name) > 64 {
 		return fmt.Errorf("emulator: SetRole: invalid role name %q", r.Name)
 	}
 	for _, a := range r.Trusted {
@@ -123,10 +122,10 @@ func (e *Emulator) session(keyID string) (*roleSession, bool) {
 }
 
 var (
-	roleNameRe    = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	roleArnRe     = regexp.MustCompile(`^arn:aws[\w-]*:iam::(\d{12}):role/(?:[\x{21}-\x{7F}]*/)?([\w+=,.@-]+)$`)
-	sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]*$`)
-	externalIDRe  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+	roleNameRe    = lazyRegexp(`^[\w+=,.@-]+$`)
+	roleArnRe     = lazyRegexp(`^arn:aws[\w-]*:iam::(\d{12}):role/(?:[\x{21}-\x{7F}]*/)?([\w+=,.@-]+)$`)
+	sessionNameRe = lazyRegexp(`^[\w+=,.@-]*$`)
+	externalIDRe  = lazyRegexp(`^[\w+=,.@:/-]*$`)
 
 	ruleRoleArn     = stringRule{param: "RoleArn", member: "roleArn", required: true, min: 20, max: 2048}
 	ruleSessionName = stringRule{param: "RoleSessionName", member: "roleSessionName", required: true, min: 2, max: 64, re: sessionNameRe, pattern: `[\w+=,.@-]*`}
@@ -155,7 +154,7 @@ func opAssumeRole(c *reqCtx) (result, *APIError) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	m := roleArnRe.FindStringSubmatch(roleArn)
+	m := roleArnRe().FindStringSubmatch(roleArn)
 	if m == nil {
 		return nil, newError("ValidationError", roleArn+" is invalid")
 	}

@@ -6,18 +6,25 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
+
+// lazyRegexp compiles pattern when first used: the emulator is linked
+// into every iamsql binary, and a real-AWS run never validates a request.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 // Constraints from the IAM API reference (botocore's iam service model).
 // AWS matches the patterns against the whole value; Go's \w is ASCII only,
 // like Java's.
 var (
-	userNameRe    = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	accessKeyIDRe = regexp.MustCompile(`^[\w]+$`)
-	pathRe        = regexp.MustCompile(`^(/|/[\x{21}-\x{7F}]+/)$`)
-	pathPrefixRe  = regexp.MustCompile(`^/[\x{21}-\x{7F}]*$`)
-	markerRe      = regexp.MustCompile(`^[\x{20}-\x{FF}]+$`)
+	userNameRe    = lazyRegexp(`^[\w+=,.@-]+$`)
+	accessKeyIDRe = lazyRegexp(`^[\w]+$`)
+	pathRe        = lazyRegexp(`^(/|/[\x{21}-\x{7F}]+/)$`)
+	pathPrefixRe  = lazyRegexp(`^/[\x{21}-\x{7F}]*$`)
+	markerRe      = lazyRegexp(`^[\x{20}-\x{FF}]+$`)
 )
 
 // Pattern texts as AWS prints them in validation messages.
@@ -34,7 +41,7 @@ type stringRule struct {
 	param, member string // form name (UserName) and AWS's member name (userName)
 	required      bool
 	min, max      int
-	re            *regexp.Regexp
+	re            func() *regexp.Regexp
 	pattern       string
 	enum          []string
 }
@@ -78,7 +85,7 @@ func (v *validator) str(r stringRule) (string, bool) {
 	if r.max > 0 && n > r.max {
 		bad(fmt.Sprintf("Member must have length less than or equal to %d", r.max))
 	}
-	if r.re != nil && s != "" && (!utf8.ValidString(s) || !r.re.MatchString(s)) {
+	if r.re != nil && s != "" && (!utf8.ValidString(s) || !r.re().MatchString(s)) {
 		bad("Member must satisfy regular expression pattern: " + r.pattern)
 	}
 	if r.enum != nil {

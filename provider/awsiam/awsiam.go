@@ -190,6 +190,16 @@ func (c *Clients) For(ctx context.Context, region string) (API, error) {
 	return client, nil
 }
 
+// Config is the AWS configuration the clients are made from (the
+// profile's credentials and region), for the other services a command
+// calls (STS, Secrets Manager).
+func (c *Clients) Config(ctx context.Context) (aws.Config, error) {
+	if err := c.load(ctx); err != nil {
+		return aws.Config{}, err
+	}
+	return c.cfg.Copy(), nil
+}
+
 // NewRetryer is the retry policy of reads: the SDK's standard retryer
 // (jittered exponential backoff on throttling, 5xx and transient network
 // errors) with o's attempts and backoff, more attempts than its default

@@ -4,11 +4,14 @@ package emutest
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamsql/iamsql/internal/emulator"
@@ -97,4 +100,28 @@ func OrganizationsClient(url string, creds aws.CredentialsProvider, opts ...func
 // IAMClient returns an IAM client for url signing with creds.
 func IAMClient(url string, creds aws.CredentialsProvider, opts ...func(*iam.Options)) *iam.Client {
 	return iam.New(iam.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), HTTPClient: emulator.NewHTTPClient()}, opts...)
+}
+
+// SecretsManagerClient returns a Secrets Manager client for url signing
+// with creds in us-east-1.
+func SecretsManagerClient(url string, creds aws.CredentialsProvider, opts ...func(*secretsmanager.Options)) *secretsmanager.Client {
+	return secretsmanager.New(secretsmanager.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), HTTPClient: emulator.NewHTTPClient()}, opts...)
+}
+
+// AWSCLI finds the aws CLI: Debian's v2 at /usr/bin/aws first (a pyenv
+// shim on PATH may be v1), else whatever is on PATH. Without one the test
+// fails in CI and is skipped elsewhere.
+func AWSCLI(tb testing.TB) string {
+	tb.Helper()
+	if fi, err := os.Stat("/usr/bin/aws"); err == nil && !fi.IsDir() {
+		return "/usr/bin/aws"
+	}
+	if p, err := exec.LookPath("aws"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatal("the aws CLI is required in CI (apt-get install awscli)")
+	}
+	tb.Skip("the aws CLI is not installed")
+	return ""
 }

@@ -1,0 +1,486 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamsql/iamsql/internal/custody"
+	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/emulator/emutest"
+	"github.com/iamsql/iamsql/internal/rotate"
+)
+
+const (
+	carolOld    = "AKIACAROLOLDKEY00001"
+	carolSecret = "carolOldSecretcarolOldSecretcarolOldSecr"
+)
+
+// rotationWorld is an emulator with carol (one old key) and dave (two
+// active keys), and the standard AWS configuration pointing at it as root.
+func rotationWorld(t *testing.T) (*emulator.Emulator, string, string) {
+	t.Helper()
+	awsEnv(t)
+	emu, url := emutest.Start(t, emulator.Options{CallLog: true})
+	old := time.Now().Add(-200 * 24 * time.Hour)
+	for _, u := range []string{"carol", "dave"} {
+		if err := emu.AddUser(emulator.User{UserName: u, CreateDate: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []emulator.AccessKey{
+		{AccessKeyID: carolOld, SecretAccessKey: carolSecret, UserName: "carol", Status: "Active", CreateDate: old},
+		{AccessKeyID: "AKIADAVEKEY000000001", UserName: "dave", Status: "Active", CreateDate: old},
+		{AccessKeyID: "AKIADAVEKEY000000002", UserName: "dave", Status: "Active", CreateDate: old},
+	} {
+		if err := emu.AddAccessKey(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return emu, url, filepath.Join(t.TempDir(), "rotations.json")
+}
+
+// opsOf are the operations the emulator answered since the last look.
+func opsOf(emu *emulator.Emulator) []string {
+	var ops []string
+	for _, c := range emu.CallLog() {
+		ops = append(ops, c.Op)
+	}
+	emu.SetCallLog(false)
+	emu.SetCallLog(true)
+	return ops
+}
+
+// wantOps asserts the operations the emulator answered since the last look.
+func wantOps(t *testing.T, emu *emulator.Emulator, what string, want ...string) {
+	t.Helper()
+	if ops := opsOf(emu); !slices.Equal(ops, want) {
+		t.Fatalf("%s calls %v, want %v", what, ops, want)
+	}
+}
+
+func statusOf(emu *emulator.Emulator, user string) map[string]string {
+	m := map[string]string{}
+	for _, k := range emu.Snapshot().Keys {
+		if k.UserName == user {
+			m[k.AccessKeyID] = k.Status
+		}
+	}
+	return m
+}
+
+var rotationID = regexp.MustCompile(`rot-\w+-\d{8}T\d{6}Z-[0-9a-f]{6}`)
+
+func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
+	emu, url, ledger := rotationWorld(t)
+	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger}
+	out, errOut, code := cli(t, "", append(g, "--user", "carol", "--user", "dave")...)
+	want := "Dry run: nothing was changed. Run again with --apply (and --sink) to rotate.\n\n" +
+		"carol " + carolOld + ":\n" +
+		"  1. create a new access key for carol\n" +
+		"  2. deliver it to the sink\n" +
+		"  3. verify it with sts:GetCallerIdentity signed by the new key\n" +
+		"  4. deactivate " + carolOld + " 7 days after verification\n" +
+		"  5. delete " + carolOld + " 7 days after deactivation if nothing used it after verification\n\n" +
+		"dave -: BLOCKED: user dave has two keys: name the one to rotate (AccessKeyId)\n"
+	if code != 0 || out != want {
+		t.Fatalf("dry run exit %d\n%s\nwant\n%s\nstderr %s", code, out, want, errOut)
+	}
+	wantOps(t, emu, "dry run", "GetCallerIdentity", "ListAccessKeys", "ListAccessKeys")
+	// Usage errors: exit 2 before any call.
+	for _, args := range [][]string{
+		{"--user", "carol", "--apply"},
+		{"--user", "carol", "--grace", "soon"},
+		{"--user", "carol", "--continue"},
+		{},
+		{"--user", "carol", "--apply", "--sink", "printer"},
+	} {
+		_, errOut, code := cli(t, "", append(g, args...)...)
+		if code != 2 || !strings.HasPrefix(errOut, "iamsql: rotate: ") {
+			t.Fatalf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+	for _, args := range [][]string{{"--org"}, {"--profiles", "a,b"}} {
+		_, errOut, code := cli(t, "", append(append(args, g...), "--user", "carol")...)
+		if code != 2 || !strings.HasPrefix(errOut, "iamsql: rotate: org mode (--org, --profiles) is not supported yet") {
+			t.Fatalf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+	if ops := opsOf(emu); len(ops) > 1 { // a bad sink is found after the identity call
+		t.Fatalf("usage errors made calls %v", ops)
+	}
+	// Apply: up to verification; the old key stays active for the grace.
+	csv := filepath.Join(t.TempDir(), "carol.csv")
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	out, errOut, code = cli(t, "", append([]string{"--audit-log", audit}, append(g, "--user", "carol", "--apply", "--sink", "file:"+csv)...)...)
+	id := rotationID.FindString(out)
+	if code != 0 || id == "" || !strings.Contains(out, " verified  sink file:"+csv+"  next step due ") {
+		t.Fatalf("apply exit %d %q %q", code, out, errOut)
+	}
+	wantOps(t, emu, "apply", "GetCallerIdentity", "ListAccessKeys", "CreateAccessKey", "GetCallerIdentity")
+	keys := statusOf(emu, "carol")
+	if len(keys) != 2 || keys[carolOld] != "Active" {
+		t.Fatalf("keys %v", keys)
+	}
+	data, _ := os.ReadFile(audit)
+	var steps []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev rotate.Event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Operation == "" {
+			steps = append(steps, string(ev.Step))
+		}
+	}
+	for _, k := range emu.Snapshot().Keys {
+		if strings.Contains(string(data), k.SecretAccessKey) {
+			t.Fatal("the audit log holds a secret")
+		}
+	}
+	if want := []string{"creating", "created", "delivering", "delivered", "verified"}; !slices.Equal(steps, want) {
+		t.Fatalf("audited steps %v", steps)
+	}
+	// Continue before the grace ends does nothing.
+	out, _, code = cli(t, "", append(g, "--continue")...)
+	if code != 0 || !strings.Contains(out, id+"  carol") {
+		t.Fatalf("continue %d %q", code, out)
+	}
+	wantOps(t, emu, "continue", "GetCallerIdentity")
+	// Rollback: the old key stays, the new key and its file go.
+	out, errOut, code = cli(t, "", append(g, "--rollback", id)...)
+	if code != 0 || !strings.Contains(out, " rolled_back ") {
+		t.Fatalf("rollback %d %q %q", code, out, errOut)
+	}
+	if k := statusOf(emu, "carol"); len(k) != 1 || k[carolOld] != "Active" {
+		t.Fatalf("after rollback %v", k)
+	}
+	if _, err := os.Stat(csv); !os.IsNotExist(err) {
+		t.Fatal("the rolled-back key's file is still there")
+	}
+	_, errOut, code = cli(t, "", append(g, "--rollback", id)...)
+	if code != 1 || !strings.Contains(errOut, "there is nothing to roll back") {
+		t.Fatalf("second rollback %d %q", code, errOut)
+	}
+	// Again, then finish at once.
+	out, _, code = cli(t, "", append(g, "--user", "carol", "--key", carolOld, "--apply", "--sink", "file:"+csv)...)
+	id2 := rotationID.FindString(out)
+	if code != 0 || id2 == "" {
+		t.Fatalf("apply again %d %q", code, out)
+	}
+	opsOf(emu)
+	out, errOut, code = cli(t, "", append(g, "--finish", id2)...)
+	if code != 0 || !strings.Contains(out, " finished ") {
+		t.Fatalf("finish %d %q %q", code, out, errOut)
+	}
+	wantOps(t, emu, "finish", "GetCallerIdentity", "UpdateAccessKey", "GetAccessKeyLastUsed", "DeleteAccessKey")
+	k := statusOf(emu, "carol")
+	if len(k) != 1 || k[carolOld] != "" {
+		t.Fatalf("after finish %v", k)
+	}
+	out, _, _ = cli(t, "", append(g, "--list")...)
+	if strings.Count(out, "\n") < 2 || !strings.Contains(out, id) || !strings.Contains(out, id2) {
+		t.Fatalf("list %q", out)
+	}
+	// Dave's active second key is never touched.
+	_, errOut, code = cli(t, "", append(g, "--user", "dave", "--key", "AKIADAVEKEY000000001", "--apply", "--sink", "stdout")...)
+	if code != 1 || !strings.Contains(errOut, "an active second key is never touched") {
+		t.Fatalf("dave %d %q", code, errOut)
+	}
+	if k := statusOf(emu, "dave"); len(k) != 2 || k["AKIADAVEKEY000000002"] != "Active" {
+		t.Fatalf("dave's keys %v", k)
+	}
+}
+
+// Every old key a query selects, a bounded number per run.
+func TestRotateCLISelectWithLimit(t *testing.T) {
+	emu, url, ledger := rotationWorld(t)
+	if err := emu.AddUser(emulator.User{UserName: "erin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: "AKIAERINKEY000000001", UserName: "erin", Status: "Active", CreateDate: time.Now().Add(-100 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sel := "SELECT UserName, AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName IN ('carol', 'erin') AND CreateDate < NOW() - INTERVAL 90 DAY ORDER BY UserName"
+	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger, "--select", sel, "--sink", "stdout", "--grace", "0", "--delete-after", "0", "--apply"}
+	out, errOut, code := cli(t, "", append(g, "--limit", "1")...)
+	if code != 0 || !strings.Contains(out, "carol  "+carolOld+" -> ") || !strings.Contains(out, "erin AKIAERINKEY000000001: not rotated (--limit 1)") {
+		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+	if k := statusOf(emu, "carol"); len(k) != 1 || k[carolOld] != "" {
+		t.Fatalf("carol %v", k)
+	}
+	out, errOut, code = cli(t, "", append(g, "--limit", "1")...)
+	if code != 0 || !strings.Contains(out, "erin  AKIAERINKEY000000001 -> ") {
+		t.Fatalf("second run %d %q %q", code, out, errOut)
+	}
+	if k := statusOf(emu, "erin"); len(k) != 1 || k["AKIAERINKEY000000001"] != "" {
+		t.Fatalf("erin %v", k)
+	}
+}
+
+// A user rotates their own key in their credentials-file profile; the aws
+// CLI then signs with the rotated profile.
+func TestRotateOwnKeyInProfileThenTheAWSCLIUsesIt(t *testing.T) {
+	aws := emutest.AWSCLI(t)
+	emu, url, ledger := rotationWorld(t)
+	home := t.TempDir()
+	creds := filepath.Join(home, "credentials")
+	orig := "[default]\naws_access_key_id = AKIAOTHERKEY00000001\naws_secret_access_key = other\n\n[carol]\naws_access_key_id = " + carolOld + "\naws_secret_access_key = " + carolSecret + "\n# carol's work account\n"
+	if err := os.WriteFile(creds, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	out, errOut, code := cli(t, "", "--profile", "carol", "--endpoint-url", url, "rotate", "--ledger", ledger, "--self", "--sink", "profile:carol", "--grace", "0", "--delete-after", "0", "--apply")
+	if code != 0 || !strings.Contains(out, " finished ") {
+		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+	keys := statusOf(emu, "carol")
+	var newID string
+	for id := range keys {
+		newID = id
+	}
+	if len(keys) != 1 || newID == carolOld {
+		t.Fatalf("keys %v", keys)
+	}
+	// The calls after verification were signed by the new key.
+	log := emu.CallLog()
+	var signers []string
+	for _, c := range log {
+		if c.Op == "UpdateAccessKey" || c.Op == "DeleteAccessKey" {
+			signers = append(signers, c.Op+" by "+c.AccessKeyID)
+		}
+	}
+	if want := []string{"UpdateAccessKey by " + newID, "DeleteAccessKey by " + newID}; !slices.Equal(signers, want) {
+		t.Fatalf("signers %v", signers)
+	}
+	data, _ := os.ReadFile(creds)
+	st, _ := os.Stat(creds)
+	if st.Mode().Perm() != 0o600 || strings.Contains(string(data), carolOld) || !strings.Contains(string(data), "[default]\naws_access_key_id = AKIAOTHERKEY00000001\n") || !strings.Contains(string(data), "# carol's work account") {
+		t.Fatalf("credentials file (%v):\n%s", st.Mode().Perm(), data)
+	}
+	if m, _ := filepath.Glob(creds + ".iamsql-*"); len(m) != 0 {
+		t.Fatalf("backup left after the rotation: %v", m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, aws, "--endpoint-url", url, "--profile", "carol", "--region", "us-east-1", "--output", "json", "sts", "get-caller-identity")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_SHARED_CREDENTIALS_FILE=" + creds, "AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER="}
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aws sts get-caller-identity: %v %s", err, got)
+	}
+	var who struct{ Arn, Account string }
+	if err := json.Unmarshal(got, &who); err != nil || who.Arn != "arn:aws:iam::123456789012:user/carol" {
+		t.Fatalf("aws CLI identity %s %v", got, err)
+	}
+	if k := emu.Snapshot().Keys; !slices.ContainsFunc(k, func(k emulator.AccessKey) bool { return k.AccessKeyID == newID && k.LastUsed != nil }) {
+		t.Fatal("the aws CLI did not sign with the new key")
+	}
+}
+
+// readmeRotateExamples are the commands of README.md's "Rotating keys"
+// example block.
+func readmeRotateExamples(t *testing.T) [][]string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(data), "### Rotating keys\n")
+	if !ok {
+		t.Fatal("README.md has no Rotating keys section")
+	}
+	_, block, _ := strings.Cut(sec, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	var cmds [][]string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		words := shellWords(t, line)
+		if len(words) == 0 || words[0] != "iamsql" {
+			t.Fatalf("README example %q is not an iamsql command", line)
+		}
+		cmds = append(cmds, words[1:])
+	}
+	return cmds
+}
+
+// shellWords splits a command line as sh does for plain words and quotes.
+func shellWords(t *testing.T, line string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, in = r, true
+		case r == ' ':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("unbalanced quotes in %q", line)
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// The README's rotation examples run, in order, against the demo account.
+func TestREADMERotationExamplesRun(t *testing.T) {
+	examples := readmeRotateExamples(t)
+	awsEnv(t)
+	emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("IAMSQL_ROTATION_LEDGER", filepath.Join(dir, "rotations.json"))
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	const workID, workSecret = "AKIAWORKKEY000000001", "workSecretworkSecretworkSecretworkSecret"
+	if err := emu.AddUser(emulator.User{UserName: "frank"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: workID, SecretAccessKey: workSecret, UserName: "frank", Status: "Active"}); err != nil {
+		t.Fatal(err)
+	}
+	creds := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(creds, []byte("[work]\naws_access_key_id = "+workID+"\naws_secret_access_key = "+workSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	var id string
+	for _, args := range examples {
+		for i, a := range args {
+			if a == "ROTATION_ID" {
+				args[i] = id
+			}
+		}
+		if slices.Contains(args, "--profile") {
+			// The profile's own credentials, not the environment's.
+			t.Setenv("AWS_ACCESS_KEY_ID", "")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		}
+		out, errOut, code := cli(t, "", args...)
+		if code != 0 {
+			t.Fatalf("iamsql %q: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if id == "" {
+			id = rotationID.FindString(out)
+		}
+		t.Logf("iamsql %q:\n%s", args, out)
+	}
+	if id == "" {
+		t.Fatal("no rotation was applied")
+	}
+	// The root user's own key is not rotated without --allow-root-keys.
+	t.Setenv("AWS_ACCESS_KEY_ID", emulator.DefaultRootAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", emulator.DefaultRootSecretAccessKey)
+	out, _, code := cli(t, "", examples[5]...)
+	if code != 0 || !strings.Contains(out, "root (you) AKIAIOSFODNN7EXAMPLE: BLOCKED: this is the root user's key: rotating it creates a root access key") {
+		t.Fatalf("exit %d %q", code, out)
+	}
+	// The rollback left alice her old key (the inactive one made room).
+	if k := statusOf(emu, "alice"); len(k) != 1 || k["AKIAALICE00000000001"] != "Active" {
+		t.Fatalf("alice %v", k)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "alice.csv")); !os.IsNotExist(err) {
+		t.Fatal("alice.csv outlived the rollback")
+	}
+	// frank rotated his own key into the work profile; both keys are
+	// active for the grace period.
+	k := statusOf(emu, "frank")
+	data, _ := os.ReadFile(creds)
+	if len(k) != 2 || k[workID] != "Active" || strings.Contains(string(data), workID) {
+		t.Fatalf("frank %v, credentials:\n%s", k, data)
+	}
+}
+
+// SIGKILL while IAM, STS or Secrets Manager holds its answer at each step,
+// then --continue from a new process: the rotation ends (finished, or
+// rolled back when the secret never reached the sink), and nothing is
+// left pending in the custody journal.
+func TestRotateKilledAtEachStepThenContinueFinishes(t *testing.T) {
+	bin := binary(t)
+	cases := []struct {
+		op      string
+		reached func(emu *emulator.Emulator) bool
+		want    rotate.Step
+	}{
+		{"CreateAccessKey", func(emu *emulator.Emulator) bool { return len(statusOf(emu, "carol")) == 2 }, rotate.StepRolledBack},
+		{"CreateSecret", func(emu *emulator.Emulator) bool { _, ok := emu.Secret("us-east-1", "carol/key"); return ok }, rotate.StepFinished},
+		// Verification: the new key is refused (propagating) until the kill.
+		{"propagation", func(emu *emulator.Emulator) bool { _, ok := emu.Secret("us-east-1", "carol/key"); return ok }, rotate.StepFinished},
+		{"UpdateAccessKey", func(emu *emulator.Emulator) bool { return statusOf(emu, "carol")[carolOld] == "Inactive" }, rotate.StepFinished},
+	}
+	for _, c := range cases {
+		t.Run(c.op, func(t *testing.T) {
+			emu, url, ledger := rotationWorld(t)
+			if c.op == "propagation" {
+				emu.SetPropagationDelay(time.Hour)
+			} else {
+				emu.SetAnswerDelay(c.op, time.Hour)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "carol",
+				"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--apply")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for !c.reached(emu) {
+				if ctx.Err() != nil {
+					t.Fatalf("%s never happened", c.op)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			emu.SetAnswerDelay(c.op, 0)
+			emu.SetPropagationDelay(0)
+			out, errOut, code := cli(t, "", "--endpoint-url", url, "rotate", "--ledger", ledger, "--continue")
+			l, err := rotate.OpenLedger(ledger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := l.Records()
+			if len(recs) != 1 || recs[0].Step != c.want {
+				t.Fatalf("continue exit %d %q %q: ledger %+v", code, out, errOut, recs)
+			}
+			keys := statusOf(emu, "carol")
+			v, _ := emu.Secret("us-east-1", "carol/key")
+			switch c.want {
+			case rotate.StepFinished:
+				if code != 0 || len(keys) != 1 || keys[recs[0].NewKeyID] != "Active" || !strings.Contains(v, recs[0].NewKeyID) {
+					t.Fatalf("exit %d, keys %v, secret holds the new key: %v", code, keys, strings.Contains(v, recs[0].NewKeyID))
+				}
+			case rotate.StepRolledBack:
+				if len(keys) != 1 || keys[carolOld] != "Active" {
+					t.Fatalf("keys %v", keys)
+				}
+			}
+			dir, _ := custody.DefaultDir()
+			if p, err := custody.ListPending(dir); err != nil || len(p) != 0 {
+				t.Fatalf("custody journal pending after continue: %+v %v", p, err)
+			}
+		})
+	}
+}
