@@ -558,11 +558,17 @@ var _ sql.Parser = frontEnd{}
 
 // Every parse refuses a statement beyond the statement limits
 // (limits.go) before go-mysql-server plans it.
-func (f frontEnd) ParseSimple(query string) (ast.Statement, error) {
+
+// admit refuses a statement longer than max_allowed_packet and waits for
+// its share of the parse budget (memory.go).
+func admit(ctx context.Context, query string) (release func(), err error) {
 	if err := CheckStatementSize(query); err != nil {
 		return nil, err
 	}
-	release, err := holdParse(context.Background(), query)
+	return holdParse(ctx, query)
+}
+func (f frontEnd) ParseSimple(query string) (ast.Statement, error) {
+	release, err := admit(context.Background(), query)
 	if err != nil {
 		return nil, err
 	}
@@ -579,10 +585,7 @@ func (f frontEnd) ParseSimple(query string) (ast.Statement, error) {
 }
 
 func (f frontEnd) Parse(ctx *sql.Context, query string, multi bool) (ast.Statement, string, string, error) {
-	if err := CheckStatementSize(query); err != nil {
-		return nil, "", "", err
-	}
-	release, err := holdParse(ctx, query)
+	release, err := admit(ctx, query)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -599,10 +602,7 @@ func (f frontEnd) Parse(ctx *sql.Context, query string, multi bool) (ast.Stateme
 }
 
 func (f frontEnd) ParseWithOptions(ctx context.Context, query string, delim rune, multi bool, opts ast.ParserOptions) (ast.Statement, string, string, error) {
-	if err := CheckStatementSize(query); err != nil {
-		return nil, "", "", err
-	}
-	release, err := holdParse(ctx, query)
+	release, err := admit(ctx, query)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -621,10 +621,7 @@ func (f frontEnd) ParseWithOptions(ctx context.Context, query string, delim rune
 // ParseOneWithOptions parses the first statement. The index it returns
 // points into the caller's original text, not the rewritten one.
 func (f frontEnd) ParseOneWithOptions(ctx context.Context, query string, opts ast.ParserOptions) (ast.Statement, int, error) {
-	if err := CheckStatementSize(query); err != nil {
-		return nil, 0, err
-	}
-	release, err := holdParse(ctx, query)
+	release, err := admit(ctx, query)
 	if err != nil {
 		return nil, 0, err
 	}
