@@ -65,10 +65,8 @@ type packetLimit struct {
 	max int
 
 	// tls is set once the client asked for TLS: what follows is
-	// encrypted, and only counted (sinceAnswer, which the server's writes
-	// reset from whatever goroutine writes).
-	tls         bool
-	sinceAnswer atomic.Int64
+	// encrypted, and only counted (sinceAnswer).
+	tls bool
 
 	hdr     [4]byte
 	hdrN    int
@@ -82,11 +80,12 @@ type packetLimit struct {
 	// its capabilities, CLIENT_SSL among them.
 	flags    []byte
 	longData int
-	// sinceAnswerAll counts what the client sent since the server last
-	// answered, and pooled how much of it came out of the pool.
-	poolMu         sync.Mutex
-	sinceAnswerAll int64
-	pooled         int64
+	// sinceAnswer counts what the client sent since the server last
+	// answered (the server's writes reset it, from whatever goroutine
+	// writes), and pooled how much of it came out of the pool.
+	poolMu      sync.Mutex
+	sinceAnswer int64
+	pooled      int64
 	// loggedIn is set once the client has logged in: before, a client
 	// that sends more than max_allowed_packet is not a MySQL client
 	// waiting for an answer, and is hung up on at once.
@@ -98,10 +97,9 @@ func newPacketLimit(max int) *packetLimit { return &packetLimit{max: max, cmd: -
 // answered is called when the server writes to the client: counting
 // starts again, and what the command took from the pool goes back.
 func (l *packetLimit) answered() {
-	l.sinceAnswer.Store(0)
 	l.poolMu.Lock()
 	pooled := l.pooled
-	l.sinceAnswerAll, l.pooled = 0, 0
+	l.sinceAnswer, l.pooled = 0, 0
 	l.poolMu.Unlock()
 	if pooled > 0 {
 		inflight.Release(pooled)
@@ -112,8 +110,8 @@ func (l *packetLimit) answered() {
 // covers what is beyond freeBytes; false when it did not in time.
 func (l *packetLimit) take(n int) bool {
 	l.poolMu.Lock()
-	l.sinceAnswerAll += int64(n)
-	need := l.sinceAnswerAll - freeBytes - l.pooled
+	l.sinceAnswer += int64(n)
+	need := l.sinceAnswer - freeBytes - l.pooled
 	l.poolMu.Unlock()
 	if need <= 0 {
 		return true
@@ -138,7 +136,11 @@ func (l *packetLimit) close() { l.answered() }
 func (l *packetLimit) scan(b []byte) (over bool, toCome int) {
 	for i := 0; i < len(b); {
 		if l.tls {
-			return l.sinceAnswer.Add(int64(len(b)-i)) > int64(l.max+tlsMargin), 0
+			// take counts these bytes once scan has looked at them.
+			l.poolMu.Lock()
+			over := l.sinceAnswer+int64(len(b)-i) > int64(l.max+tlsMargin)
+			l.poolMu.Unlock()
+			return over, 0
 		}
 		if l.left > 0 {
 			n := min(l.left, len(b)-i)
