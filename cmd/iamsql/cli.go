@@ -65,6 +65,9 @@ func newCLI(env *environment) *cobra.Command {
 			return cmdInteractive(cmd.Context(), env, sh)
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := env.loadConfig(cmd); err != nil {
+				return err
+			}
 			if err := env.globals.check(); err != nil {
 				return err
 			}
@@ -132,6 +135,8 @@ func (g *globals) declare(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.allowPartial, "allow-partial", false, "exit 0, not 4, when a part of the account could not be read (the warning still says what)")
 	fs.BoolVar(&g.allowRootKeys, "allow-root-keys", false, "let a root caller create root access keys (AWS advises against them; also SET iamsql_allow_root_keys = 1)")
 	fs.BoolVar(&g.debug, "debug", false, "debug logs on stderr (never secrets)")
+	fs.StringVar(&g.configPath, "config", "", "iamsql's YAML configuration `FILE`: org settings and the report policy (default:\n"+
+		"IAMSQL_CONFIG, else ~/.config/iamsql/config.yaml when it exists); flags override it")
 	g.orgFlags.declare(fs)
 }
 
@@ -392,6 +397,19 @@ inventory; docs/reports.md shows it as a statement you can run.`)
 					return errUsage{"report: " + err.Error()}
 				}
 				rf.selection = sel
+			}
+			// The policy file's thresholds, where no flag overrides them.
+			t, set := env.config.Report.Thresholds, cmd.Flags().Changed
+			for _, th := range []struct {
+				flag string
+				from int
+				to   *int
+			}{{"max-key-age", t.MaxKeyAge, &rf.opts.Thresholds.MaxKeyAge},
+				{"max-unused", t.MaxUnused, &rf.opts.Thresholds.MaxUnused},
+				{"max-inactive-age", t.MaxInactiveAge, &rf.opts.Thresholds.MaxInactiveAge}} {
+				if th.from != 0 && !set(th.flag) {
+					*th.to = th.from
+				}
 			}
 			return cmdReport(cmd.Context(), env, rf)
 		},

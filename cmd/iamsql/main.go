@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/iamsql/iamsql/internal/config"
 )
 
 // The exit codes: 0 ok; 1 a statement failed; 2 usage; 3 findings
@@ -96,5 +98,8 @@ type globals struct {
 	debug          bool
 	allowPartial   bool
 	allowRootKeys  bool
+	configPath     string
+	// config is the configuration file's content (see loadConfig).
+	config *config.File
 	orgFlags
 }

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/iamsql/iamsql/internal/config"
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/sandbox"
@@ -117,4 +120,44 @@ func (e *environment) sandboxLatencyValue() (time.Duration, error) {
 		return 0, errUsage{fmt.Sprintf("--sandbox-latency: %q is not a duration like 200ms", e.sandboxLatency)}
 	}
 	return d, nil
+}
+
+// loadConfig reads the configuration file (--config, IAMSQL_CONFIG or the
+// default path) and applies its org settings to the flags not given on
+// the command line. The emulator, recover and help read none.
+func (e *environment) loadConfig(cmd *cobra.Command) error {
+	switch cmd.Name() {
+	case "emulator", "recover", "help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+		e.config = &config.File{}
+		return nil
+	}
+	if cmd.Parent() != nil && cmd.Parent().Name() == "completion" {
+		e.config = &config.File{}
+		return nil
+	}
+	f, err := config.Find(e.configPath)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	e.config = f
+	o, set := f.Org, cmd.Flags().Changed
+	if !set("org") && !set("profiles") {
+		e.org = e.org || o.Enabled
+		if len(o.Profiles) > 0 && !e.org {
+			e.profiles = strings.Join(o.Profiles, ",")
+		}
+	}
+	if o.Role != "" && !set("org-role") {
+		e.orgRole = o.Role
+	}
+	if o.ExternalID != "" && !set("org-external-id") {
+		e.orgExternalID = o.ExternalID
+	}
+	if o.AccountConcurrency != 0 && !set("account-concurrency") {
+		e.accountConcurrency = o.AccountConcurrency
+	}
+	if o.AccountMaxAttempts != 0 && !set("account-max-attempts") {
+		e.accountMaxAttempts = o.AccountMaxAttempts
+	}
+	return nil
 }

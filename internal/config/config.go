@@ -1,0 +1,228 @@
+// Package config reads iamsql's one configuration file: a YAML document
+// with the accounts org mode spans (org) and the report policy (report).
+// Flags given on the command line override it for one run.
+//
+// The file is read strictly: an unknown setting, a value of the wrong type,
+// a duplicated key or a second document is an error naming the file and
+// line, never silently ignored — a misspelt exemption must not turn into a
+// finding nobody expected, nor a misspelt threshold into the default.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// EnvVar names the file when --config does not.
+const EnvVar = "IAMSQL_CONFIG"
+
+// MaxSize bounds the file: a configuration is a few KiB; a larger file is
+// refused rather than read into memory.
+const MaxSize = 1 << 20
+
+// File is the configuration file's content.
+type File struct {
+	// Path is where the file was read from ("" when there is none).
+	Path string `yaml:"-"`
+	// Org is org mode's settings: the flags --org, --org-role,
+	// --org-external-id, --profiles, --account-concurrency and
+	// --account-max-attempts, which override it.
+	Org Org `yaml:"org"`
+	// Report is the report policy.
+	Report Report `yaml:"report"`
+}
+
+// Org is the org section.
+type Org struct {
+	// Enabled turns org mode on, as --org does.
+	Enabled bool `yaml:"enabled"`
+	// Role is the role assumed in member accounts (--org-role).
+	Role string `yaml:"role"`
+	// ExternalID is the external id AssumeRole passes (--org-external-id).
+	ExternalID string `yaml:"external_id"`
+	// Profiles names the accounts as AWS profiles instead of an
+	// organization (--profiles).
+	Profiles []string `yaml:"profiles"`
+	// AccountConcurrency bounds parallel IAM calls per account.
+	AccountConcurrency int `yaml:"account_concurrency"`
+	// AccountMaxAttempts bounds tries of a throttled call in one account.
+	AccountMaxAttempts int `yaml:"account_max_attempts"`
+}
+
+// Report is the report section: the report policy.
+type Report struct {
+	// Thresholds are days, as --max-key-age, --max-unused and
+	// --max-inactive-age give them; 0 keeps the default.
+	Thresholds Thresholds `yaml:"thresholds"`
+}
+
+// Thresholds are the report's thresholds in days.
+type Thresholds struct {
+	MaxKeyAge      int `yaml:"max_key_age"`
+	MaxUnused      int `yaml:"max_unused"`
+	MaxInactiveAge int `yaml:"max_inactive_age"`
+}
+
+// DefaultPath is the file read when neither --config nor IAMSQL_CONFIG
+// names one: $XDG_CONFIG_HOME/iamsql/config.yaml, or
+// ~/.config/iamsql/config.yaml. It is read only when it exists.
+func DefaultPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "iamsql", "config.yaml")
+}
+
+// Find reads the configuration: the file named by flag (--config), else by
+// IAMSQL_CONFIG, else DefaultPath when it exists, else none (an empty File).
+// A file named explicitly must exist.
+func Find(flag string) (*File, error) {
+	path, explicit := flag, true
+	if path == "" {
+		path = os.Getenv(EnvVar)
+	}
+	if path == "" {
+		path, explicit = DefaultPath(), false
+		if path == "" {
+			return &File{}, nil
+		}
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return &File{}, nil
+		}
+	}
+	f, err := Load(path)
+	if err != nil && !explicit {
+		err = fmt.Errorf("%w (the default configuration file; IAMSQL_CONFIG or --config names another)", err)
+	}
+	return f, err
+}
+
+// Load reads the configuration file at path.
+func Load(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("configuration file: %w", err)
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("configuration file %s: is a directory", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("configuration file %s: %w", path, err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("configuration file %s: larger than %d KiB", path, MaxSize>>10)
+	}
+	f, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("configuration file %s: %w", path, err)
+	}
+	f.Path = path
+	return f, nil
+}
+
+// Parse reads a configuration from its YAML text.
+func Parse(data []byte) (*File, error) {
+	f := &File{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return f, nil // an empty file is no settings
+		}
+		return nil, yamlError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one YAML document (remove the second ---)")
+	}
+	return f, f.check()
+}
+
+var (
+	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type config\.(\w+)$`)
+	badValue     = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)$")
+)
+
+// sections names a type of this package as the reader knows it.
+var sections = map[string]string{"File": "the top level (org, report)", "Org": "org", "Report": "report",
+	"Thresholds": "report.thresholds"}
+
+// yamlError says a decoding error in the file's terms: line, setting.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		if m := unknownField.FindStringSubmatch(e); m != nil {
+			where := sections[m[3]]
+			if where == "" {
+				where = m[3]
+			}
+			msgs = append(msgs, fmt.Sprintf("line %s: unknown setting %q in %s", m[1], m[2], where))
+			continue
+		}
+		if m := badValue.FindStringSubmatch(e); m != nil {
+			msgs = append(msgs, fmt.Sprintf("line %s: %q is not a valid %s", m[1], m[3], goType(m[4])))
+			continue
+		}
+		msgs = append(msgs, e)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func goType(t string) string {
+	switch {
+	case t == "int" || strings.HasPrefix(t, "int"):
+		return "whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "string"
+	case strings.HasPrefix(t, "[]"):
+		return "list"
+	}
+	return "value here"
+}
+
+// check refuses values no run could use.
+func (f *File) check() error {
+	o := f.Org
+	if o.AccountConcurrency < 0 || o.AccountConcurrency > 1000 {
+		return fmt.Errorf("org.account_concurrency must be between 1 and 1000, got %d", o.AccountConcurrency)
+	}
+	if o.AccountMaxAttempts < 0 || o.AccountMaxAttempts > 100 {
+		return fmt.Errorf("org.account_max_attempts must be between 1 and 100, got %d", o.AccountMaxAttempts)
+	}
+	for i, p := range o.Profiles {
+		if strings.TrimSpace(p) == "" || strings.Contains(p, ",") {
+			return fmt.Errorf("org.profiles[%d]: %q is not a profile name", i, p)
+		}
+	}
+	if o.Enabled && len(o.Profiles) > 0 {
+		return errors.New("org.enabled and org.profiles are two ways to name the accounts: use one")
+	}
+	t := f.Report.Thresholds
+	for name, v := range map[string]int{"max_key_age": t.MaxKeyAge, "max_unused": t.MaxUnused, "max_inactive_age": t.MaxInactiveAge} {
+		if v < 0 || v > 100000 {
+			return fmt.Errorf("report.thresholds.%s must be a number of days from 1 to 100000, got %d", name, v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseReadsEverySection(t *testing.T) {
+	f, err := Parse([]byte(`
+org:
+  role: AuditRole
+  external_id: x-123
+  profiles: [prod, staging]
+  account_concurrency: 4
+  account_max_attempts: 9
+report:
+  thresholds:
+    max_key_age: 30
+    max_unused: 45
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := f.Org
+	if o.Role != "AuditRole" || o.ExternalID != "x-123" || strings.Join(o.Profiles, ",") != "prod,staging" ||
+		o.AccountConcurrency != 4 || o.AccountMaxAttempts != 9 || o.Enabled {
+		t.Fatalf("org = %+v", o)
+	}
+	if th := f.Report.Thresholds; th != (Thresholds{MaxKeyAge: 30, MaxUnused: 45}) {
+		t.Fatalf("thresholds = %+v", th)
+	}
+}
+
+func TestParseRefusesWhatItCannotUse(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"org:\n  rol: X\n", `line 2: unknown setting "rol" in org`},
+		{"orgs: {}\n", `line 1: unknown setting "orgs" in the top level`},
+		{"report:\n  thresholds:\n    max_key_age: ninety\n", `line 3: "ninety" is not a valid whole number`},
+		{"report:\n  thresholds:\n    max_key_age: -1\n", "report.thresholds.max_key_age must be a number of days"},
+		{"org:\n  enabled: yes please\n", `line 2: "yes please" is not a valid true or false`},
+		{"org:\n  role: a\n  role: b\n", `mapping key "role" already defined`},
+		{"org:\n  enabled: true\n  profiles: [a]\n", "two ways to name the accounts"},
+		{"org:\n  profiles: [a, '']\n", `org.profiles[1]: "" is not a profile name`},
+		{"org:\n  account_concurrency: 5000\n", "org.account_concurrency must be between 1 and 1000"},
+		{"org: {}\n---\norg: {}\n", "more than one YAML document"},
+		{"org: [\n", "line"},
+	} {
+		_, err := Parse([]byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%q) = %v, want an error containing %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+func TestEmptyFileIsNoSettings(t *testing.T) {
+	for _, s := range []string{"", "# nothing yet\n", "---\n"} {
+		f, err := Parse([]byte(s))
+		if err != nil || f.Org.Role != "" || len(f.Org.Profiles) != 0 {
+			t.Fatalf("Parse(%q) = %+v, %v", s, f, err)
+		}
+	}
+}
+
+func TestFind(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv(EnvVar, "")
+	// No file anywhere: no settings, no error.
+	if f, err := Find(""); err != nil || f.Path != "" {
+		t.Fatalf("Find without a file = %+v, %v", f, err)
+	}
+	def := filepath.Join(dir, "iamsql", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(def), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(def, []byte("org:\n  role: DefaultRole\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Find(""); err != nil || f.Org.Role != "DefaultRole" || f.Path != def {
+		t.Fatalf("Find with the default file = %+v, %v", f, err)
+	}
+	other := filepath.Join(dir, "other.yaml")
+	if err := os.WriteFile(other, []byte("org:\n  role: EnvRole\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvVar, other)
+	if f, err := Find(""); err != nil || f.Org.Role != "EnvRole" {
+		t.Fatalf("Find with IAMSQL_CONFIG = %+v, %v", f, err)
+	}
+	// The flag wins, and a named file must exist.
+	if _, err := Find(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("Find(missing) = %v", err)
+	}
+	// A broken default file is an error that says it was the default.
+	t.Setenv(EnvVar, "")
+	if err := os.WriteFile(def, []byte("org:\n  rol: X\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Find(""); err == nil || !strings.Contains(err.Error(), "the default configuration file") ||
+		!strings.Contains(err.Error(), def) {
+		t.Fatalf("Find with a broken default = %v", err)
+	}
+}
+
+func TestLoadBoundsTheFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(p, []byte("# "+strings.Repeat("x", MaxSize)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("Load(big) = %v", err)
+	}
+	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("Load(dir) = %v", err)
+	}
+}
