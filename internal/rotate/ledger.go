@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/iamsql/iamsql/internal/custody"
 )
 
 // Step is where a rotation stands. Each is written to the ledger before
@@ -105,7 +108,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // Ledger is the rotation ledger: a JSON file (0600) rewritten atomically
 // after every step, so a crash leaves the previous or the next state,
-// never a torn one. One process at a time should use a ledger file.
+// never a torn one. Several processes may share one ledger file (cron's
+// iamsql rotate --continue, a CALL in iamsql serve): each write is a
+// read-merge-write under the file's lock (path + ".lock"), and a rotation
+// is advanced only by the process holding its claim (Claim).
 type Ledger struct {
 	path string
 	mu   sync.Mutex
@@ -136,22 +142,103 @@ func DefaultLedgerPath() (string, error) {
 // made on its first write.
 func OpenLedger(path string) (*Ledger, error) {
 	l := &Ledger{path: path}
-	data, err := os.ReadFile(path)
+	recs, err := readLedger(path)
+	if err != nil {
+		return nil, err
+	}
+	l.recs = recs
+	return l, nil
+}
+
+// maxLedgerSize bounds what is read of a ledger file (a rotation is
+// about 1 KB: this is tens of thousands of rotations).
+const maxLedgerSize = 64 << 20
+
+func readLedger(path string) ([]*Record, error) {
+	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return l, nil
+		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("rotation ledger: %w", err)
 	}
-	var f ledgerFile
-	if err := json.Unmarshal(data, &f); err != nil {
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxLedgerSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("rotation ledger: %w", err)
+	}
+	if len(data) > maxLedgerSize {
+		return nil, fmt.Errorf("rotation ledger %s: larger than %d MiB", path, maxLedgerSize>>20)
+	}
+	var lf ledgerFile
+	if err := json.Unmarshal(data, &lf); err != nil {
 		return nil, fmt.Errorf("rotation ledger %s: %w", path, err)
 	}
-	if f.Format != ledgerFormat {
-		return nil, fmt.Errorf("rotation ledger %s: format %d, want %d", path, f.Format, ledgerFormat)
+	if lf.Format != ledgerFormat {
+		return nil, fmt.Errorf("rotation ledger %s: format %d, want %d", path, lf.Format, ledgerFormat)
 	}
-	l.recs = f.Rotations
-	return l, nil
+	for i, r := range lf.Rotations {
+		if r == nil {
+			return nil, fmt.Errorf("rotation ledger %s: rotation %d is null", path, i)
+		}
+	}
+	return lf.Rotations, nil
+}
+
+// Reload reads the ledger file again: what other processes recorded.
+func (l *Ledger) Reload() error {
+	recs, err := readLedger(l.path)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.recs = recs
+	l.mu.Unlock()
+	return nil
+}
+
+// writeLockWait bounds waiting for another process's ledger write (a
+// read, a merge and an fsynced rename: milliseconds).
+const writeLockWait = 10 * time.Second
+
+// Claim takes the exclusive right to advance rotations of keyID (the
+// old key a rotation replaces) across processes, without waiting: a
+// second iamsql process (another rotate, a CALL in serve) is refused
+// while one holds it. The kernel drops a claim when its process dies.
+// release gives it up.
+func (l *Ledger) Claim(keyID string) (release func(), err error) {
+	if !accessKeyIDName(keyID) {
+		return nil, fmt.Errorf("rotation ledger: invalid key id %q", keyID)
+	}
+	dir := filepath.Join(filepath.Dir(l.path), "."+filepath.Base(l.path)+".claims")
+	f, err := custody.TryLockFile(filepath.Join(dir, keyID))
+	if errors.Is(err, custody.ErrLocked) {
+		return nil, &BusyError{KeyID: keyID}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rotation ledger: claiming %s: %w", keyID, err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.Close() }) }, nil
+}
+
+// BusyError: another process is advancing a rotation of the key.
+type BusyError struct{ KeyID string }
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("the rotation of %s is being carried out by another iamsql process (iamsql rotate, or a CALL in iamsql serve): nothing was done; try again when it has finished", e.KeyID)
+}
+
+func accessKeyIDName(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // Path is the ledger's file.
@@ -194,13 +281,27 @@ func (l *Ledger) open(keyID string) (Record, bool) {
 }
 
 // Put records r (added, or replacing the record of its id) and writes the
-// file. When the write fails the ledger keeps its previous state.
+// file: under the file's lock, merged into what the file holds now (other
+// processes' rotations are kept). When the write fails the ledger keeps
+// its previous state.
 func (l *Ledger) Put(r Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	recs := make([]*Record, 0, len(l.recs)+1)
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
+		return fmt.Errorf("rotation ledger: %w", err)
+	}
+	lock, err := custody.LockFile(l.path+".lock", writeLockWait)
+	if err != nil {
+		return fmt.Errorf("rotation ledger: locking %s: %w", l.path, err)
+	}
+	defer lock.Close()
+	current, err := readLedger(l.path)
+	if err != nil {
+		return err
+	}
+	recs := make([]*Record, 0, len(current)+1)
 	found := false
-	for _, x := range l.recs {
+	for _, x := range current {
 		if x.ID == r.ID {
 			c := r
 			recs = append(recs, &c)
@@ -216,9 +317,6 @@ func (l *Ledger) Put(r Record) error {
 	data, err := json.MarshalIndent(ledgerFile{Format: ledgerFormat, Rotations: recs}, "", "  ")
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
-		return fmt.Errorf("rotation ledger: %w", err)
 	}
 	if err := writeFileAtomic(l.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("rotation ledger: %w", err)

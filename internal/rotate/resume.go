@@ -17,6 +17,9 @@ import (
 func (r *Rotator) Continue(ctx context.Context, limit int) ([]Record, error) {
 	var out []Record
 	var errs []error
+	if err := r.o.Ledger.Reload(); err != nil {
+		return nil, err
+	}
 	for _, rec := range r.o.Ledger.Records() {
 		if rec.Step.Done() {
 			continue
@@ -24,7 +27,10 @@ func (r *Rotator) Continue(ctx context.Context, limit int) ([]Record, error) {
 		if limit > 0 && len(out) >= limit {
 			break
 		}
-		got, err := r.settle(ctx, rec, false)
+		got, err := r.claimed(rec.ID, func(rec Record) (Record, error) { return r.settle(ctx, rec, false) })
+		if got.ID == "" {
+			got = rec
+		}
 		out = append(out, got)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", rec.ID, err))
@@ -33,20 +39,61 @@ func (r *Rotator) Continue(ctx context.Context, limit int) ([]Record, error) {
 	return out, errors.Join(errs...)
 }
 
+// claimed runs f on rotation id as the ledger holds it once this process
+// holds the claim of its old key (see Ledger.Claim); a rotation that has
+// ended meanwhile is returned as it is.
+func (r *Rotator) claimed(id string, f func(Record) (Record, error)) (Record, error) {
+	rec, ok := r.o.Ledger.Get(id)
+	if !ok {
+		return rec, fmt.Errorf("no rotation %q in the ledger %s", id, r.o.Ledger.Path())
+	}
+	release, err := r.o.Ledger.Claim(rec.OldKeyID)
+	if err != nil {
+		return rec, err
+	}
+	defer release()
+	if err := r.o.Ledger.Reload(); err != nil {
+		return rec, err
+	}
+	if rec, ok = r.o.Ledger.Get(id); !ok {
+		return rec, fmt.Errorf("no rotation %q in the ledger %s", id, r.o.Ledger.Path())
+	}
+	if rec.Step.Done() {
+		return rec, nil
+	}
+	return f(rec)
+}
+
 // Finish runs the remaining steps of a rotation now, without waiting for
 // its grace period or delete-after: the old key is deactivated, then
 // deleted unless it was used after the new key's verification.
 func (r *Rotator) Finish(ctx context.Context, id string) (Record, error) {
+	if err := r.o.Ledger.Reload(); err != nil {
+		return Record{}, err
+	}
 	rec, err := r.openRecord(id)
 	if err != nil {
 		return rec, err
 	}
-	return r.settle(ctx, rec, true)
+	return r.claimed(id, func(rec Record) (Record, error) { return r.settle(ctx, rec, true) })
 }
 
 // Rollback undoes a rotation while both keys exist: the old key is made
 // active again and the new key deleted (and taken out of its sink).
 func (r *Rotator) Rollback(ctx context.Context, id string) (Record, error) {
+	if err := r.o.Ledger.Reload(); err != nil {
+		return Record{}, err
+	}
+	if rec, ok := r.o.Ledger.Get(id); ok && !rec.Step.Done() {
+		release, err := r.o.Ledger.Claim(rec.OldKeyID)
+		if err != nil {
+			return rec, err
+		}
+		defer release()
+		if err := r.o.Ledger.Reload(); err != nil {
+			return rec, err
+		}
+	}
 	rec, ok := r.o.Ledger.Get(id)
 	switch {
 	case !ok:

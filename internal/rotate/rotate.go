@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -310,6 +311,28 @@ func (r *Rotator) Apply(ctx context.Context, p Plan, sink Sink) (Record, error) 
 	if err := sink.Check(ctx); err != nil {
 		return Record{}, err
 	}
+	// One process at a time rotates a key: the claim, then the ledger as
+	// other processes left it.
+	release, err := r.o.Ledger.Claim(p.OldKeyID)
+	if err != nil {
+		var busy *BusyError
+		if errors.As(err, &busy) {
+			return Record{}, err
+		}
+		return Record{}, fmt.Errorf("%w; no key was created", err)
+	}
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			release()
+		}
+	}()
+	if err := r.o.Ledger.Reload(); err != nil {
+		return Record{}, err
+	}
+	if rec, ok := r.o.Ledger.open(p.OldKeyID); ok {
+		return Record{}, fmt.Errorf("rotation %s of %s is still open (step %s): continue, finish or roll it back first", rec.ID, p.OldKeyID, rec.Step)
+	}
 	now := r.o.Now().UTC()
 	x := &run{r: r, sink: sink, iam: r.o.IAM, rec: Record{
 		ID:      "rot-" + p.OldKeyID + "-" + now.Format("20060102T150405Z") + "-" + randomHex(3),
@@ -330,6 +353,11 @@ func (r *Rotator) Apply(ctx context.Context, p Plan, sink Sink) (Record, error) 
 		}
 	}
 	if err := x.create(ctx); err != nil {
+		return x.rec, err
+	}
+	if rs, ok := sink.(*ResultSink); ok {
+		err := x.handOver(ctx, rs, release)
+		handedOver = err == nil
 		return x.rec, err
 	}
 	if err := x.deliver(ctx); err != nil {
@@ -503,9 +531,72 @@ func (x *run) deliver(ctx context.Context) error {
 	return nil
 }
 
+// handOver is delivery to a result row (ResultSink): the new key is
+// verified first, while only this process holds its secret, then handed
+// over; the rotation stays at step delivering — the old key untouched,
+// the claim held — until the receipt says whether the row arrived.
+func (x *run) handOver(ctx context.Context, rs *ResultSink, release func()) error {
+	if err := x.step(StepDelivering, "verifying the new key before its result row is sent"); err != nil {
+		return x.discard(context.WithoutCancel(ctx), err)
+	}
+	if err := x.check(ctx, x.discard); err != nil {
+		return err
+	}
+	x.rec.Note = "verified; waiting for the result row carrying the secret to be received"
+	if err := x.r.o.Ledger.Put(x.rec); err != nil {
+		return x.discard(context.WithoutCancel(ctx), err)
+	}
+	var once sync.Once
+	receipt := func(rc Receipt) {
+		once.Do(func() {
+			defer release()
+			x.received(rc)
+		})
+	}
+	err := rs.Hand(Credentials{AccessKeyID: x.rec.NewKeyID, SecretAccessKey: x.secret, UserName: x.rec.UserName}, receipt)
+	x.audit("Deliver", x.rec.NewKeyID, err)
+	if err != nil {
+		return x.discard(context.WithoutCancel(ctx), fmt.Errorf("handing the new key over: %w", err))
+	}
+	return nil
+}
+
+// received records what became of a result row carrying the new key.
+func (x *run) received(rc Receipt) {
+	switch rc {
+	case Received:
+		_ = x.entry.Resolve(custody.Delivered)
+		t := x.r.o.Now().UTC()
+		x.rec.Delivered = &t
+		_ = x.step(StepVerified, "")
+	case Withdrawn:
+		_ = x.entry.Resolve(custody.RolledBack)
+		_ = x.step(StepRolledBack, fmt.Sprintf("the result row carrying the secret was not received: the new key %s was deleted again, the old key %s was not touched", x.rec.NewKeyID, x.rec.OldKeyID))
+	default:
+		_ = x.entry.Resolve(custody.Orphaned)
+		x.rec.Note = fmt.Sprintf("the result row carrying the secret was not received and the new key %s could not be deleted again: --continue or rollback deletes it", x.rec.NewKeyID)
+		_ = x.r.o.Ledger.Put(x.rec)
+	}
+}
+
 // verify signs GetCallerIdentity with the new key until it answers as the
 // user, for at most PropagationWait; a key that never does is rolled back.
 func (x *run) verify(ctx context.Context) error {
+	if err := x.check(ctx, x.rollback); err != nil {
+		return err
+	}
+	if err := x.step(StepVerified, ""); err != nil {
+		return fmt.Errorf("%w; the new key %s is delivered and verified: run --continue", err, x.rec.NewKeyID)
+	}
+	if o := x.r.o; o.IAMWith != nil && o.CallerKeyID == x.rec.OldKeyID {
+		x.iam = o.IAMWith(x.rec.NewKeyID, x.secret)
+	}
+	return nil
+}
+
+// check is verification's bounded retry: it sets Verified, or ends the
+// rotation with undo.
+func (x *run) check(ctx context.Context, undo func(context.Context, error) error) error {
 	o := x.r.o
 	attempts := int(o.PropagationWait/o.RetryInterval) + 1
 	var last error
@@ -517,23 +608,17 @@ func (x *run) verify(ctx context.Context) error {
 		x.audit("GetCallerIdentity", x.rec.NewKeyID, err)
 		if err == nil {
 			if !x.arnIsUser(arn) {
-				return x.rollback(context.WithoutCancel(ctx), fmt.Errorf("the new key %s signs as %s, not as %s", x.rec.NewKeyID, arn, x.rec.UserName))
+				return undo(context.WithoutCancel(ctx), fmt.Errorf("the new key %s signs as %s, not as %s", x.rec.NewKeyID, arn, x.rec.UserName))
 			}
 			break
 		}
 		last = err
 		if ctx.Err() != nil || attempt >= attempts || !sleep(ctx, o.RetryInterval) {
-			return x.rollback(context.WithoutCancel(ctx), fmt.Errorf("the new key %s did not verify within %s: %w", x.rec.NewKeyID, o.PropagationWait, last))
+			return undo(context.WithoutCancel(ctx), fmt.Errorf("the new key %s did not verify within %s: %w", x.rec.NewKeyID, o.PropagationWait, last))
 		}
 	}
 	t := o.Now().UTC()
 	x.rec.Verified = &t
-	if err := x.step(StepVerified, ""); err != nil {
-		return fmt.Errorf("%w; the new key %s is delivered and verified: run --continue", err, x.rec.NewKeyID)
-	}
-	if o.IAMWith != nil && o.CallerKeyID == x.rec.OldKeyID {
-		x.iam = o.IAMWith(x.rec.NewKeyID, x.secret)
-	}
 	return nil
 }
 

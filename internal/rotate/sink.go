@@ -121,6 +121,37 @@ func ParseSink(spec string, o SinkOptions) (Sink, error) {
 	return nil, fmt.Errorf("unknown sink %q: want %s", spec, SinkKinds)
 }
 
+// Receipt is what became of a result row carrying a new key.
+type Receipt int
+
+const (
+	// Received: the row was sent and flushed without error.
+	Received Receipt = iota
+	// Withdrawn: it was not, and the new key was deleted again.
+	Withdrawn
+	// Orphaned: it was not, and the new key could not be deleted.
+	Orphaned
+)
+
+// ResultSink hands the new key to the caller of a procedure as its
+// result row (CALL rotate_access_key over SQL). Whether the row reached
+// the caller is known only after the call returns: Apply verifies the
+// key first, calls Hand, and leaves the rotation at step delivering until
+// Hand's receipt is called (exactly once) — the custody rule of
+// created_access_keys decides it. A ledger that still says delivering
+// after a crash means nobody is known to hold the secret: Continue
+// deletes the new key.
+type ResultSink struct {
+	Hand func(c Credentials, receipt func(Receipt)) error
+}
+
+func (s *ResultSink) Spec() string                                         { return "result" }
+func (s *ResultSink) Check(context.Context) error                          { return nil }
+func (s *ResultSink) Deliver(context.Context, Credentials) error           { return errors.New("the result sink is handed over by Apply") }
+func (s *ResultSink) Recall(context.Context, string) (string, bool, error) { return "", false, nil }
+func (s *ResultSink) Undo(context.Context, string) error                   { return nil }
+func (s *ResultSink) Finish(context.Context, string) error                 { return nil }
+
 // stdoutSink prints the key once (or, as "result", hands it to the
 // caller's result row through w).
 type stdoutSink struct {
