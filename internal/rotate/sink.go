@@ -145,9 +145,11 @@ type ResultSink struct {
 	Hand func(c Credentials, receipt func(Receipt)) error
 }
 
-func (s *ResultSink) Spec() string                                         { return "result" }
-func (s *ResultSink) Check(context.Context) error                          { return nil }
-func (s *ResultSink) Deliver(context.Context, Credentials) error           { return errors.New("the result sink is handed over by Apply") }
+func (s *ResultSink) Spec() string                { return "result" }
+func (s *ResultSink) Check(context.Context) error { return nil }
+func (s *ResultSink) Deliver(context.Context, Credentials) error {
+	return errors.New("the result sink is handed over by Apply")
+}
 func (s *ResultSink) Recall(context.Context, string) (string, bool, error) { return "", false, nil }
 func (s *ResultSink) Undo(context.Context, string) error                   { return nil }
 func (s *ResultSink) Finish(context.Context, string) error                 { return nil }
