@@ -18,7 +18,7 @@ func TestStackQLDiscoveryStatements(t *testing.T) {
 		{name: "SHOW RESOURCES LIKE", query: "SHOW RESOURCES IN aws.iam LIKE 'u%'", want: [][]string{{"users", "aws.iam.users"}}},
 		{name: "SHOW RESOURCES of every table", query: "SHOW RESOURCES",
 			want: [][]string{{"access_keys", "aws.iam_api.access_keys"}, {"created_access_keys", "created_access_keys"}, {"users", "aws.iam_api.users"},
-				{"account_summary", "aws.iam_api.account_summary"}, {"accounts", "aws.organizations.accounts"}, {"methods", "methods"}}},
+				{"account_summary", "aws.iam_api.account_summary"}, {"accounts", "aws.organizations.accounts"}, {"rotations", "rotations"}, {"methods", "methods"}}},
 		{name: "SHOW METHODS", query: "SHOW METHODS IN aws.iam_api.access_keys",
 			want: [][]string{
 				{"access_keys_List", "region", "SELECT"}, {"access_keys_Create", "region", "INSERT"},

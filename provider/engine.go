@@ -77,7 +77,9 @@ func (p *Provider) allowRootKeys(ctx *sql.Context) bool {
 func (e *Engine) NewSession(user, address string) *Session {
 	base := sql.NewBaseSessionWithClientServer("iamsql", sql.Client{User: user, Address: address}, e.nextID.Add(1))
 	base.SetCurrentDatabase(DatabaseName)
-	return NewSession(base)
+	s := NewSession(base)
+	s.local = true
+	return s
 }
 
 // Result is a running statement.

@@ -8,7 +8,7 @@ import (
 func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 	runScriptTests(t, []scriptTest{
 		{name: "SHOW TABLES", query: "SHOW TABLES",
-			want: [][]string{{"access_keys"}, {"account_summary"}, {"accounts"}, {"created_access_keys"}, {"methods"}, {"users"}}},
+			want: [][]string{{"access_keys"}, {"account_summary"}, {"accounts"}, {"created_access_keys"}, {"methods"}, {"rotations"}, {"users"}}},
 		{name: "DESCRIBE a parameterised table", query: "DESCRIBE access_keys",
 			check: func(t *testing.T, w *world, r result) {
 				if len(r.rows) != 9 || r.rows[0][0] != "AccessKeyId" || r.rows[4][0] != "region" || r.rows[8][0] != "account_id" || r.rows[8][3] != "PRI" {
@@ -29,31 +29,34 @@ func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 			}},
 		{name: "methods lists required parameters", query: "SELECT Method, Verb, RequiredParams, ProcedureCall FROM methods WHERE TableName = 'access_keys' AND Verb IN ('DELETE', 'EXEC')",
 			want: [][]string{
-				{"access_keys_Delete", "EXEC", "AccessKeyId, region", "delete_access_key(AccessKeyId, region[, UserName])"},
+				{"access_keys_Delete", "EXEC", "AccessKeyId, region", "delete_access_key(AccessKeyId, region[, UserName[, account_id]])"},
 				{"access_keys_Delete", "DELETE", "region; one of AccessKeyId, UserName (safe updates)", "NULL"},
-				{"access_keys_Update", "EXEC", "AccessKeyId, Status, region", "update_access_key(AccessKeyId, Status, region[, UserName])"},
+				{"access_keys_Update", "EXEC", "AccessKeyId, Status, region", "update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])"},
 			}},
 		{name: "SELECT @@version", query: "SELECT @@version IS NOT NULL", want: [][]string{{"true"}}},
 		{name: "SHOW PROCEDURES", query: "SHOW PROCEDURES",
 			want: [][]string{
-				{"create_access_key", "create_access_key(region[, UserName])", "region", "UserName", "CreateAccessKey", "access_keys"},
-				{"delete_access_key", "delete_access_key(AccessKeyId, region[, UserName])", "AccessKeyId, region", "UserName", "DeleteAccessKey", "access_keys"},
-				{"update_access_key", "update_access_key(AccessKeyId, Status, region[, UserName])", "AccessKeyId, Status, region", "UserName", "UpdateAccessKey", "access_keys"},
+				{"create_access_key", "create_access_key(region[, UserName[, account_id]])", "region", "UserName, account_id", "CreateAccessKey", "access_keys"},
+				{"delete_access_key", "delete_access_key(AccessKeyId, region[, UserName[, account_id]])", "AccessKeyId, region", "UserName, account_id", "DeleteAccessKey", "access_keys"},
+				{"finish_rotation", "finish_rotation(RotationId)", "RotationId", "", "UpdateAccessKey", "rotations"},
+				{"rollback_rotation", "rollback_rotation(RotationId)", "RotationId", "", "DeleteAccessKey", "rotations"},
+				{"rotate_access_key", "rotate_access_key(UserName, region[, AccessKeyId[, Apply[, Sink[, Grace[, DeleteAfter[, account_id]]]]]])", "UserName, region", "AccessKeyId, Apply, Sink, Grace, DeleteAfter, account_id", "CreateAccessKey", "rotations"},
+				{"update_access_key", "update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])", "AccessKeyId, Status, region", "UserName, account_id", "UpdateAccessKey", "access_keys"},
 			}},
 		{name: "SHOW PROCEDURE STATUS lists the procedures with MySQL's columns", query: "show procedure status",
 			check: func(t *testing.T, w *world, r result) {
-				if len(r.rows) != 3 || len(r.rows[0]) != 11 {
+				if len(r.rows) != 6 || len(r.rows[0]) != 11 {
 					t.Fatalf("rows %v", r.rows)
 				}
-				for i, name := range []string{"create_access_key", "delete_access_key", "update_access_key"} {
+				for i, name := range []string{"create_access_key", "delete_access_key", "finish_rotation", "rollback_rotation", "rotate_access_key", "update_access_key"} {
 					if r.rows[i][0] != "iam" || r.rows[i][1] != name || r.rows[i][2] != "PROCEDURE" || !strings.Contains(r.rows[i][7], name+"(") {
 						t.Errorf("row %d: %v", i, r.rows[i])
 					}
 				}
 			}},
-		{name: "SHOW PROCEDURE STATUS LIKE", query: "SHOW PROCEDURE STATUS LIKE '%access%' -- all three",
+		{name: "SHOW PROCEDURE STATUS LIKE", query: "SHOW PROCEDURE STATUS LIKE '%access%' -- all four",
 			check: func(t *testing.T, w *world, r result) {
-				if len(r.rows) != 3 || r.rows[0][1] != "create_access_key" || r.rows[2][1] != "update_access_key" {
+				if len(r.rows) != 4 || r.rows[0][1] != "create_access_key" || r.rows[2][1] != "rotate_access_key" || r.rows[3][1] != "update_access_key" {
 					t.Errorf("rows %v", r.rows)
 				}
 			}},

@@ -22,11 +22,7 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 	asCall.Verb = schema.Exec
 	resultSchema := types.OkResultSchema
 	if len(m.Returns) > 0 {
-		resultSchema = nil
-		full := sqlSchema(DatabaseName, schema.CreatedAccessKeys)
-		for _, name := range m.Returns {
-			resultSchema = append(resultSchema, full[full.IndexOfColName(name)])
-		}
+		resultSchema = returnsSchema(ref)
 	}
 	fnInner := func(ctx *sql.Context, args ...string) (sql.RowIter, error) {
 		names := m.Params()
@@ -37,9 +33,20 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 		for i, a := range args {
 			prm[names[i]] = a
 		}
-		if m.Mutating && p.inOrgMode() {
-			return nil, paramError(fmt.Errorf("%s: in org mode a procedure cannot name the account it would act on; "+
-				"use INSERT, UPDATE or DELETE on access_keys with account_id", m.Procedure))
+		if ref.Resource.Name == schema.Rotations.Name {
+			return p.rotationCall(ctx, ref, prm)
+		}
+		// In org mode a mutating procedure acts on the one account its
+		// account_id names, never on several.
+		account := prm[schema.AccountIDColumn]
+		if m.Mutating && p.inOrgMode() && strings.TrimSpace(account) == "" {
+			return nil, paramError(fmt.Errorf("%s: in org mode the procedure acts on one account, which it must name: give account_id (its last argument), e.g. CALL %s",
+				m.Procedure, m.Signature()))
+		}
+		if account != "" {
+			if err := schema.Validate(schema.AccountIDColumn, account); err != nil {
+				return nil, paramError(err)
+			}
 		}
 		if m.Operation == "CreateAccessKey" {
 			user := callerDefault // UserName left out: the caller
@@ -50,6 +57,7 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 			if err != nil {
 				return nil, paramError(err)
 			}
+			req.account = account
 			k, err := p.createAccessKey(ctx, req)
 			if err != nil {
 				return nil, err
@@ -73,7 +81,7 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 					return nil, paramError(err)
 				}
 			}
-			owner, err := p.ownerOf(ctx, prm["region"], prm["AccessKeyId"])
+			owner, err := p.ownerOf(ctx, prm["region"], account, prm["AccessKeyId"])
 			if err != nil {
 				return nil, err
 			}
@@ -82,9 +90,9 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 		var err error
 		switch m.Operation {
 		case "UpdateAccessKey":
-			err = p.updateKey(ctx, prm["AccessKeyId"], prm["Status"], prm["region"], "", prm["UserName"])
+			err = p.updateKey(ctx, prm["AccessKeyId"], prm["Status"], prm["region"], account, prm["UserName"])
 		case "DeleteAccessKey":
-			err = p.deleteKey(ctx, prm["AccessKeyId"], prm["region"], "", prm["UserName"])
+			err = p.deleteKey(ctx, prm["AccessKeyId"], prm["region"], account, prm["UserName"])
 		default:
 			return nil, fmt.Errorf("%s: no implementation for %s", m.Procedure, m.Operation)
 		}
@@ -108,7 +116,7 @@ func (p *Provider) procedure(ref schema.ProcedureRef) sql.ExternalStoredProcedur
 
 // ownerOf finds who owns a key, so a procedure called with only an
 // AccessKeyId works for any user's key, not just the caller's.
-func (p *Provider) ownerOf(ctx *sql.Context, region, keyID string) (string, error) {
+func (p *Provider) ownerOf(ctx *sql.Context, region, account, keyID string) (string, error) {
 	if err := refuseSecrets(ctx, params{"AccessKeyId": keyID}); err != nil {
 		return "", err
 	}
@@ -118,7 +126,11 @@ func (p *Provider) ownerOf(ctx *sql.Context, region, keyID string) (string, erro
 		}
 	}
 	part, _ := schema.Partition(region)
-	out, err := statementOf(ctx, p).lastUsed(ctx, part, keyID)
+	scope, err := p.mutationScope(ctx, part, account)
+	if err != nil {
+		return "", err
+	}
+	out, err := statementOf(ctx, p).lastUsed(ctx, scope, keyID)
 	if err != nil {
 		return "", ownerLookupError(keyID, err)
 	}

@@ -76,6 +76,10 @@ type Config struct {
 	// Org, when set, turns org mode on (org.go): the tables span several
 	// accounts, and Concurrency bounds the calls of all of them.
 	Org *OrgConfig
+	// Rotation configures the rotation procedures and the rotations
+	// table (rotation.go); nil: the default ledger, the clients' AWS
+	// configuration.
+	Rotation *RotationConfig
 }
 
 // Provider is the GMS database provider: the iam database plus the stored
@@ -95,6 +99,7 @@ type Provider struct {
 	size        accountSize
 	org         *orgMode
 	orgOn       bool
+	rotation    *RotationConfig
 
 	db    *database
 	procs sql.ExternalStoredProcedureRegistry
@@ -132,6 +137,7 @@ func NewProvider(cfg Config) *Provider {
 		identities:  map[string]*identity{},
 		org:         newOrgMode(cfg.Org),
 		orgOn:       cfg.Org != nil,
+		rotation:    cfg.Rotation,
 	}
 	if p.concurrency <= 0 {
 		p.concurrency = 16
@@ -145,9 +151,10 @@ func NewProvider(cfg Config) *Provider {
 	if p.hardStop == nil {
 		p.hardStop = context.Background()
 	}
-	local := map[string]func(*sql.Context) []sql.Row{
-		schema.CreatedAccessKeys.Name: createdRows,
-		schema.Methods.Name:           methodRows,
+	local := map[string]func(*sql.Context) ([]sql.Row, error){
+		schema.CreatedAccessKeys.Name: infallible(createdRows),
+		schema.Methods.Name:           infallible(methodRows),
+		schema.Rotations.Name:         p.rotationRows,
 	}
 	p.db = &database{tables: map[string]*table{}}
 	for _, r := range schema.Resources {

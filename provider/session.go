@@ -73,6 +73,9 @@ type Session struct {
 	// prepared holds, by name, the shape of each statement prepared with
 	// PREPARE (shape.go).
 	prepared map[string]string
+	// local marks a session of this process's shell or exec
+	// (Engine.NewSession); a server's sessions are not.
+	local bool
 }
 
 // Incomplete is a part of the account a statement could not read: its

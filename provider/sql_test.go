@@ -290,7 +290,7 @@ func TestRequiredParametersAndValidation(t *testing.T) {
 		{name: "INSERT into created_access_keys", query: "INSERT INTO created_access_keys (AccessKeyId) VALUES ('AKIAALICE00000000001')",
 			wantErr: "doesn't support INSERT"},
 		{name: "CALL with too few arguments", query: "CALL update_access_key('AKIAALICE00000000001', 'Inactive')",
-			wantErr: "expected update_access_key(AccessKeyId, Status, region[, UserName]), got 2 argument(s)", errNum: ErrNumBadParam},
+			wantErr: "expected update_access_key(AccessKeyId, Status, region[, UserName[, account_id]]), got 2 argument(s)", errNum: ErrNumBadParam},
 		{name: "CALL with an empty required argument", query: "CALL create_access_key('')",
 			wantErr: "access_keys: create_access_key requires region", errNum: ErrNumBadParam},
 		{name: "CALL with NULL status", query: "CALL update_access_key('AKIAALICE00000000001', NULL, 'us-east-1')",

@@ -30,8 +30,9 @@ type table struct {
 	p   *Provider
 	res schema.Resource
 	b   *binding
-	// local answers a table kept in iamsql (methods, created_access_keys).
-	local func(*sql.Context) []sql.Row
+	// local answers a table kept in iamsql (methods, created_access_keys,
+	// rotations).
+	local func(*sql.Context) ([]sql.Row, error)
 	sch   sql.Schema
 	// indexes: by region alone (a full scan per region), then by region
 	// and each other parameter column.
@@ -61,7 +62,7 @@ var (
 )
 
 // newTable builds the table of a resource.
-func (p *Provider) newTable(r schema.Resource, local func(*sql.Context) []sql.Row) *table {
+func (p *Provider) newTable(r schema.Resource, local func(*sql.Context) ([]sql.Row, error)) *table {
 	t := &table{p: p, res: r, b: bindings[r.Name], local: local, sch: sqlSchema(DatabaseName, r)}
 	if r.List != nil && len(r.LookupColumns()) > 0 {
 		// One index for region alone, and one for region and each other
@@ -355,7 +356,11 @@ func (t *table) noteImpossible(ctx *sql.Context, col string, err error) {
 func (t *table) PartitionRows(ctx *sql.Context, part sql.Partition) (sql.RowIter, error) {
 	p := part.(*partition)
 	if t.local != nil {
-		return sql.RowsToRowIter(t.project(t.local(ctx))...), nil
+		rows, err := t.local(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return sql.RowsToRowIter(t.project(rows)...), nil
 	}
 	st := statementOf(ctx, t.p)
 	key, b := t.readOf(st, p.prm)

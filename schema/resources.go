@@ -1,7 +1,7 @@
 package schema
 
 // The resources iamsql serves. Order is the order SHOW TABLES and docs use.
-var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Accounts, Methods}
+var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Accounts, Rotations, Methods}
 
 // AccountIDColumn is the column every table of IAM answers has: the AWS
 // account a row belongs to. In org mode (--org, --profiles) the tables
@@ -68,7 +68,7 @@ var AccessKeys = Resource{
 		},
 		{
 			Name: "access_keys_Create", Verb: Insert, Operation: "CreateAccessKey", Procedure: "create_access_key",
-			Required: []string{"region"}, Optional: []string{"UserName"}, Mutating: true,
+			Required: []string{"region"}, Optional: []string{"UserName", AccountIDColumn}, Mutating: true,
 			Returns:     []string{"AccessKeyId", "UserName", "Status", "CreateDate", "SecretAccessKey", "region"},
 			Permissions: []string{"iam:CreateAccessKey"},
 			Doc: "Creates a new secret access key and access key ID for the specified user; new keys are Active." + implicitUser +
@@ -78,7 +78,7 @@ var AccessKeys = Resource{
 		},
 		{
 			Name: "access_keys_Delete", Verb: Exec, Operation: "DeleteAccessKey", Procedure: "delete_access_key",
-			Required: []string{"AccessKeyId", "region"}, Optional: []string{"UserName"}, Mutating: true,
+			Required: []string{"AccessKeyId", "region"}, Optional: []string{"UserName", AccountIDColumn}, Mutating: true,
 			Permissions: []string{"iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed (to find the owner when UserName is not given)"},
 			Doc:         "Deletes the access key pair associated with the specified IAM user. A deleted key cannot be recovered." + implicitUser,
 		},
@@ -91,7 +91,7 @@ var AccessKeys = Resource{
 		},
 		{
 			Name: "access_keys_Update", Verb: Exec, Operation: "UpdateAccessKey", Procedure: "update_access_key",
-			Required: []string{"AccessKeyId", "Status", "region"}, Optional: []string{"UserName"}, Mutating: true,
+			Required: []string{"AccessKeyId", "Status", "region"}, Optional: []string{"UserName", AccountIDColumn}, Mutating: true,
 			Permissions: []string{"iam:UpdateAccessKey", "iam:GetAccessKeyLastUsed (to find the owner when UserName is not given)"},
 			Doc: "Changes the status of the specified access key from Active to Inactive, or vice versa, as part of a key rotation workflow." + implicitUser +
 				" Also reachable as UPDATE access_keys SET Status = ... WHERE AccessKeyId = ... AND region = ...",

@@ -102,6 +102,9 @@ type Method struct {
 	// Permissions are the IAM actions a caller needs.
 	Permissions []string
 	Doc         string
+	// Arguments documents the parameters of a procedure that are not
+	// columns of its resource (rotate_access_key's Apply).
+	Arguments []Column
 }
 
 // Params returns the method's parameters in positional order.
@@ -126,7 +129,7 @@ func (m Method) Requirement() string {
 }
 
 // Signature is the procedure's call shape, e.g.
-// "update_access_key(AccessKeyId, Status, region[, UserName])".
+// "update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])".
 func (m Method) Signature() string {
 	s := m.Procedure + "(" + strings.Join(m.Required, ", ")
 	for i, o := range m.Optional {

@@ -24,6 +24,10 @@ type environment struct {
 	stdout, stderr io.Writer
 
 	closers []func()
+	// The in-process sandbox account or organization, once made (the
+	// rotation procedures verify new keys against it).
+	sandboxEmu    *emulator.Emulator
+	sandboxOrgEmu *emulator.Org
 }
 
 func (e *environment) close() {
@@ -66,7 +70,12 @@ func (e *environment) engine(readOnly bool) (*provider.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	rotation, err := e.rotationConfig(journal)
+	if err != nil {
+		return nil, err
+	}
 	return provider.NewEngine(provider.Config{
+		Rotation:    rotation,
 		Org:         org,
 		Journal:     journal,
 		Clients:     clients,
@@ -99,6 +108,7 @@ func (e *environment) clients() (*awsiam.Clients, error) {
 		return nil, err
 	}
 	emu.SetLatency(d)
+	e.sandboxEmu = emu
 	return sandbox.Clients(emu, awsiam.Options{}), nil
 }
 

@@ -107,6 +107,7 @@ func (e *environment) sandboxOrg() (*awsiam.Clients, error) {
 	for _, a := range org.Accounts() {
 		org.Account(a.ID).SetLatency(d)
 	}
+	e.sandboxOrgEmu = org
 	return sandbox.OrgClients(org, awsiam.Options{}), nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/iamsql/iamsql/internal/custody"
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/rotate"
+	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/provider/awsiam"
 )
 
@@ -80,38 +80,15 @@ type durationFlag struct {
 	set bool
 }
 
-func (f *durationFlag) String() string {
-	switch {
-	case f.d == 0:
-		return "0" // no "(default 0s)" in the help
-	case f.d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", f.d/(24*time.Hour))
-	}
-	return f.d.String()
-}
-func (f *durationFlag) Type() string { return "duration" }
+func (f *durationFlag) String() string { return rotate.FormatDuration(f.d) }
+func (f *durationFlag) Type() string   { return "duration" }
 func (f *durationFlag) Set(s string) error {
-	d, err := parseDays(s)
+	d, err := rotate.ParseDuration(s)
 	if err != nil {
 		return err
 	}
 	f.d, f.set = d, true
 	return nil
-}
-
-func parseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		v, err := strconv.ParseFloat(n, 64)
-		if err != nil || v < 0 {
-			return 0, fmt.Errorf("%q is not a duration like 7d or 36h", s)
-		}
-		return time.Duration(v * float64(24*time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration like 7d or 36h", s)
-	}
-	return d, nil
 }
 
 type rotateFlags struct {
@@ -473,4 +450,44 @@ func orDash(s string) string {
 // rotationAudit appends each step to --audit-log as a JSON line.
 func (e *environment) rotationAudit() (func(rotate.Event), error) {
 	return jsonLines[rotate.Event](e)
+}
+
+// rotationConfig is the engine's for the rotation procedures and the
+// rotations table: the ledger iamsql rotate uses (the sandbox's lives as
+// long as the process), this process's custody journal, and in the
+// sandbox the in-process account to verify new keys against.
+func (e *environment) rotationConfig(j provider.Journal) (*provider.RotationConfig, error) {
+	rc := &provider.RotationConfig{}
+	if jj, ok := j.(journal); ok {
+		rc.Journal = jj.j
+	}
+	if !e.sandbox {
+		return rc, nil
+	}
+	dir, err := os.MkdirTemp("", "iamsql-sandbox-rotations")
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() { _ = os.RemoveAll(dir) })
+	rc.LedgerPath = filepath.Join(dir, "rotations.json")
+	rc.AWS = func(_ context.Context, account string) (aws.Config, string, error) {
+		var rt http.RoundTripper
+		var emu *emulator.Emulator
+		switch {
+		case e.sandboxOrgEmu != nil:
+			rt, emu = e.sandboxOrgEmu.Transport(), e.sandboxOrgEmu.Management()
+			if account != "" {
+				emu = e.sandboxOrgEmu.Account(account)
+			}
+		case e.sandboxEmu != nil:
+			rt, emu = e.sandboxEmu.Transport(), e.sandboxEmu
+		}
+		if emu == nil {
+			return aws.Config{}, "", fmt.Errorf("the sandbox has no account %s", account)
+		}
+		id, secret := emu.RootCredentials()
+		return aws.Config{Region: "us-east-1", HTTPClient: &http.Client{Transport: rt},
+			Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")}, "http://sandbox.iamsql.invalid", nil
+	}
+	return rc, nil
 }

@@ -41,7 +41,7 @@ func TestShellInATerminal(t *testing.T) {
 
 	sh.Type("help access_keys\r")
 	sh.Expect("Fields (* = API parameter, usable in WHERE):", wait)
-	sh.Expect("update_access_key(AccessKeyId, Status, region[, UserName])", wait)
+	sh.Expect("update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])", wait)
 	sh.Expect("iam> ", wait)
 
 	sh.Type("DESCRIBE access_keys;\r")

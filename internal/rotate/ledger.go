@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -362,4 +364,32 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		_ = d.Close()
 	}
 	return nil
+}
+
+// ParseDuration reads a wait as iamsql rotate and the rotation procedures
+// take it: Go's form (36h, 90m) or whole or fractional days (7d).
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.ParseFloat(n, 64)
+		if err != nil || v < 0 || v > 100*365 {
+			return 0, fmt.Errorf("%q is not a duration like 7d or 36h", s)
+		}
+		return time.Duration(v * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 7d or 36h", s)
+	}
+	return d, nil
+}
+
+// FormatDuration writes a wait as ParseDuration reads it (7d, 36h0m0s, 0).
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }

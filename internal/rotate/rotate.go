@@ -131,6 +131,12 @@ func New(o Options) (*Rotator, error) {
 	return &Rotator{o: o}, nil
 }
 
+// SinkOptions are what the rotator builds sinks with.
+func (r *Rotator) SinkOptions() SinkOptions { return r.o.Sinks }
+
+// Account is the account id the rotator records ("" when unknown).
+func (r *Rotator) Account() string { return r.o.Account }
+
 // Target is what to rotate: a user's key (AccessKeyID may be empty when
 // the user has one key), or the caller's own (UserName empty).
 type Target struct{ UserName, AccessKeyID string }
@@ -543,6 +549,7 @@ func (x *run) handOver(ctx context.Context, rs *ResultSink, release func()) erro
 		return err
 	}
 	x.rec.Note = "verified; waiting for the result row carrying the secret to be received"
+	x.rec.Updated = x.r.o.Now().UTC()
 	if err := x.r.o.Ledger.Put(x.rec); err != nil {
 		return x.discard(context.WithoutCancel(ctx), err)
 	}

@@ -190,6 +190,10 @@ func (c *Clients) For(ctx context.Context, region string) (API, error) {
 	return client, nil
 }
 
+// EndpointURL is the endpoint override of the clients ("" for AWS's
+// own, or the SDK's environment variables).
+func (c *Clients) EndpointURL() string { return c.opts.EndpointURL }
+
 // Config is the AWS configuration the clients are made from (the
 // profile's credentials and region), for the other services a command
 // calls (STS, Secrets Manager).
