@@ -462,6 +462,7 @@ the next N OPERATION calls, then closes each connection without an answer.`,
 	fs.DurationVar(&opts.latency, "latency", 0, "wait `D` before carrying out each call")
 	fs.Float64Var(&opts.throttle, "throttle-rate", 0, "answer a fraction `F` (0..1) of calls with Throttling")
 	fs.Float64Var(&opts.drop, "drop-rate", 0, "carry out a fraction `F` (0..1) of calls, then drop the connection")
+	fs.DurationVar(&opts.propagation, "propagation-delay", 0, "a new access key signs nothing for `D` after CreateAccessKey (IAM's eventual consistency), so a client's retry is tested")
 	opts.answerDelays = map[string]time.Duration{}
 	fs.Func("answer-delay", "hold each answer to OPERATION for D after carrying the call out (`OPERATION=D`, repeatable)", opts.addAnswerDelay)
 	opts.dropAnswers = map[string]int{}

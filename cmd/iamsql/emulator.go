@@ -14,7 +14,7 @@ import (
 // emulatorOptions are emulator's flags.
 type emulatorOptions struct {
 	addr, seed, state, account, rootID, rootSecret string
-	latency                                        time.Duration
+	latency, propagation                           time.Duration
 	throttle, drop                                 float64
 	answerDelays                                   map[string]time.Duration
 	dropAnswers                                    map[string]int
@@ -71,6 +71,10 @@ func cmdEmulator(ctx context.Context, env *environment, o emulatorOptions) error
 	if err != nil {
 		return errUsage{"emulator: " + err.Error()}
 	}
+	if o.propagation < 0 {
+		return errUsage{"emulator: --propagation-delay must not be negative"}
+	}
+	emu.SetPropagationDelay(o.propagation)
 	for op, d := range o.answerDelays {
 		emu.SetAnswerDelay(op, d)
 	}

@@ -20,7 +20,7 @@ type orgServeOptions struct {
 func serveOrg(ctx context.Context, env *environment, changed []string, o orgServeOptions) error {
 	for _, name := range changed {
 		switch name {
-		case "state", "account-id", "root-access-key-id", "root-secret-access-key", "drop-rate", "answer-delay", "drop-answer":
+		case "state", "account-id", "root-access-key-id", "root-secret-access-key", "drop-rate", "answer-delay", "drop-answer", "propagation-delay":
 			return errUsage{fmt.Sprintf("emulator: --%s cannot be used with an organization seed (%s) (see iamsql emulator --help)", name, o.seed)}
 		}
 	}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/iamsql/iamsql/internal/emulator/emutest"
@@ -101,4 +103,42 @@ func serveEmulatorCLI(t *testing.T, args ...string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(strings.TrimPrefix(line, "IAM emulator listening on "))
+}
+
+// --propagation-delay: a new key signs nothing for that long; iamsql
+// rotate's verification waits it out (bounded by --propagation-wait).
+func TestEmulatorPropagationDelayFlag(t *testing.T) {
+	url := serveEmulatorCLI(t, "--seed", "demo", "--propagation-delay", "1500ms")
+	c := emutest.Client(t, url, func(o *iam.Options) { o.RetryMaxAttempts = 1 })
+	out, err := c.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String("dave")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.AccessKey
+	who := func() error {
+		_, err := emutest.STSClient(url, emutest.Credentials(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), ""), func(o *sts.Options) { o.RetryMaxAttempts = 1 }).
+			GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+		return err
+	}
+	if err := who(); err == nil {
+		t.Fatal("a new key signed at once")
+	}
+	time.Sleep(1600 * time.Millisecond)
+	if err := who(); err != nil {
+		t.Fatalf("after the delay: %v", err)
+	}
+
+	awsEnv(t)
+	ledger := filepath.Join(t.TempDir(), "rotations.json")
+	begin := time.Now()
+	stdout, stderr, code := cli(t, "", "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "bob",
+		"--sink", "secretsmanager:iam/bob", "--propagation-wait", "10s", "--apply")
+	if code != 0 || !strings.Contains(stdout, " verified ") || time.Since(begin) < time.Second {
+		t.Fatalf("exit %d after %v\n%s\n%s", code, time.Since(begin), stdout, stderr)
+	}
+	stdout, stderr, code = cli(t, "", "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "ci-deploy",
+		"--sink", "secretsmanager:iam/ci-deploy", "--propagation-wait", "500ms", "--apply")
+	if code != 1 || !strings.Contains(stderr, "did not verify within 500ms") || !strings.Contains(stdout, " rolled_back ") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
 }

@@ -63,9 +63,9 @@ func newRotateCommand(env *environment) *cobra.Command {
 	fs.StringVar(&f.finish, "finish", "", "deactivate and delete now (still only if unused since the switch) rotation `ID`")
 	fs.StringVar(&f.rollback, "rollback", "", "reactivate the old key and delete the new one (while both exist) of rotation `ID`")
 	fs.BoolVar(&f.list, "list", false, "the ledger's rotations")
-	fs.StringVar(&f.sink, "sink", "", "where the new secret goes (required to apply): stdout, file:PATH, profile:NAME, secretsmanager:NAME")
+	fs.StringVar(&f.sink, "sink", "", "where the new secret goes (required to apply): stdout, file:PATH, profile:NAME, secretsmanager:NAME; {user} in it stands for each key's user")
 	fs.Var(&f.grace, "grace", "wait before deactivating the old key (0 = at once)")
-	fs.Var(&f.deleteAfter, "delete-after", "wait after deactivating before deleting")
+	fs.Var(&f.deleteAfter, "delete-after", "wait after deactivating before deleting (GetAccessKeyLastUsed lags up to about 4h: under 4h a use just before deactivation may not show yet)")
 	fs.Var(&f.makeRoom, "make-room", "allow deleting a user's inactive second key unused for at least this long")
 	fs.IntVar(&f.limit, "limit", 0, "rotate (or continue) at most `N` keys")
 	fs.StringVar(&f.region, "region", "us-east-1", "region parameter of the IAM calls, and Secrets Manager's `region`")
@@ -289,19 +289,28 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 		_ = printRotations(env.stdout, []rotate.Record{rec}, time.Now())
 		return err
 	}
-	var sink rotate.Sink
-	if f.sink != "" {
-		// The sink is chosen, and checked, before anything else happens.
-		if sink, err = rotate.ParseSink(f.sink, sinks); err != nil {
-			return errUsage{"rotate: " + err.Error()}
+	// The sink is chosen, and checked, before anything else happens: one
+	// per key when it names {user}.
+	perUser := strings.Contains(f.sink, userPlaceholder)
+	sinkFor := func(user string) (rotate.Sink, error) {
+		sink, err := rotate.ParseSink(strings.ReplaceAll(f.sink, userPlaceholder, user), sinks)
+		if err != nil {
+			return nil, errUsage{"rotate: " + err.Error()}
 		}
-		if err := sink.Check(ctx); err != nil {
+		return sink, sink.Check(ctx)
+	}
+	if f.sink != "" && !perUser {
+		if _, err := sinkFor(""); err != nil {
 			return err
 		}
 	}
 	targets, err := rotateTargets(ctx, env, f)
 	if err != nil {
 		return err
+	}
+	if kind, _, _ := strings.Cut(f.sink, ":"); f.apply && len(targets) > 1 && !perUser && kind != "stdout" {
+		return errUsage{fmt.Sprintf("rotate: --sink %s would receive the secret of each of %d keys, each overwriting the one before: name each key's place with %s, e.g. --sink 'secretsmanager:iam/%s' or --sink 'file:%s.csv'",
+			f.sink, len(targets), userPlaceholder, userPlaceholder, userPlaceholder)}
 	}
 	plans, err := r.Plan(ctx, targets)
 	if err != nil {
@@ -312,9 +321,18 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 		printPlans(env.stdout, plans, f.limit)
 		return nil
 	}
+	// Every key's sink is checked before the first key is rotated.
+	planSinks := make([]rotate.Sink, len(plans))
+	for i, p := range plans {
+		if p.Blocked == "" {
+			if planSinks[i], err = sinkFor(p.User); err != nil {
+				return err
+			}
+		}
+	}
 	var errs []error
 	done := 0
-	for _, p := range plans {
+	for i, p := range plans {
 		if p.Blocked != "" {
 			errs = append(errs, fmt.Errorf("%s %s: %s", p.User, p.OldKeyID, p.Blocked))
 			continue
@@ -324,7 +342,7 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 			continue
 		}
 		done++
-		rec, err := r.Apply(ctx, p, sink)
+		rec, err := r.Apply(ctx, p, planSinks[i])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", p.User, p.OldKeyID, err))
 		}
@@ -334,6 +352,10 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 	}
 	return errors.Join(errs...)
 }
+
+// userPlaceholder in a --sink stands for each rotated key's user, so a
+// bulk rotation gives every key a place of its own.
+const userPlaceholder = "{user}"
 
 // rotateTargets are the keys the flags name, or the rows --select returns.
 func rotateTargets(ctx context.Context, env *environment, f *rotateFlags) ([]rotate.Target, error) {
