@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -482,5 +483,155 @@ func TestRotateKilledAtEachStepThenContinueFinishes(t *testing.T) {
 				t.Fatalf("custody journal pending after continue: %+v %v", p, err)
 			}
 		})
+	}
+}
+
+// docs/rotation.md's examples run, section by section, against one
+// emulated account (the demo seed), and each section leaves what it says.
+func TestRotationGuideExamplesRun(t *testing.T) {
+	awsCLI := emutest.AWSCLI(t)
+	data, err := os.ReadFile("../../docs/rotation.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsEnv(t)
+	emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("IAMSQL_ROTATION_LEDGER", filepath.Join(dir, "rotations.json"))
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	const workID, workSecret = "AKIAWORKKEY000000002", "workSecretworkSecretworkSecretworkSecre2"
+	if err := emu.AddUser(emulator.User{UserName: "frank"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: workID, SecretAccessKey: workSecret, UserName: "frank", Status: "Active"}); err != nil {
+		t.Fatal(err)
+	}
+	creds := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(creds, []byte("[work]\naws_access_key_id = "+workID+"\naws_secret_access_key = "+workSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+
+	checks := map[string]func(t *testing.T, outs []string){
+		"Rotate your own key": func(t *testing.T, outs []string) {
+			k := statusOf(emu, "frank")
+			if len(k) != 1 || k[workID] != "" || !strings.Contains(outs[0], "Dry run") {
+				t.Fatalf("frank %v", k)
+			}
+			var who struct{ Arn string }
+			if err := json.Unmarshal([]byte(outs[2]), &who); err != nil || who.Arn != "arn:aws:iam::123456789012:user/frank" {
+				t.Fatalf("aws CLI: %q %v", outs[2], err)
+			}
+		},
+		"Rotate another user's key": func(t *testing.T, outs []string) {
+			k := statusOf(emu, "bob")
+			v, _ := emu.Secret("us-east-1", "iam/bob")
+			if len(k) != 1 || k["AKIABOB0000000000001"] != "" || !strings.Contains(outs[3], " finished ") {
+				t.Fatalf("bob %v\n%s", k, outs[3])
+			}
+			for id := range k {
+				if !strings.Contains(v, id) {
+					t.Fatalf("Secrets Manager holds %q, not %s", v, id)
+				}
+			}
+		},
+		"Rotate every old key of an account": func(t *testing.T, outs []string) {
+			if !strings.Contains(outs[0], "alice AKIAALICE00000000001:") || !strings.Contains(outs[0], "ci-deploy AKIACIDEPLOY00000001:") {
+				t.Fatalf("plan:\n%s", outs[0])
+			}
+			// Both were rotated, each into its own secret; the last was
+			// rolled back.
+			if a := statusOf(emu, "alice"); len(a) != 2 || a["AKIAALICE00000000001"] != "Active" {
+				t.Fatalf("alice %v", a)
+			}
+			if c := statusOf(emu, "ci-deploy"); len(c) != 1 || c["AKIACIDEPLOY00000001"] != "Active" {
+				t.Fatalf("ci-deploy %v", c)
+			}
+			for _, name := range []string{"iam/alice", "iam/ci-deploy"} {
+				if _, ok := emu.Secret("us-east-1", name); !ok {
+					t.Fatalf("no secret %s", name)
+				}
+			}
+		},
+		"From SQL: the shell, exec and serve": func(t *testing.T, outs []string) {
+			if !strings.Contains(outs[0], "| plan ") || !strings.Contains(outs[2], "| verified ") {
+				t.Fatalf("outputs:\n%s\n%s", outs[0], outs[2])
+			}
+			if k := statusOf(emu, "bob"); len(k) != 1 || !strings.Contains(outs[1], func() string {
+				for id := range k {
+					return id
+				}
+				return "?"
+			}()) {
+				t.Fatalf("bob %v\n%s", k, outs[1])
+			}
+		},
+	}
+	sections := strings.Split(string(data), "\n## ")
+	ran := 0
+	var id string
+	for _, sec := range sections[1:] {
+		title, body, _ := strings.Cut(sec, "\n")
+		_, block, ok := strings.Cut(body, "```sh\n")
+		if !ok {
+			continue
+		}
+		block, _, _ = strings.Cut(block, "```")
+		var outs []string
+		for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+			words := shellWords(t, strings.ReplaceAll(line, "ROTATION_ID", id))
+			var out string
+			switch words[0] {
+			case "iamsql":
+				if slices.Contains(words, "--profile") {
+					t.Setenv("AWS_ACCESS_KEY_ID", "")
+					t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+				} else {
+					t.Setenv("AWS_ACCESS_KEY_ID", emulator.DefaultRootAccessKeyID)
+					t.Setenv("AWS_SECRET_ACCESS_KEY", emulator.DefaultRootSecretAccessKey)
+				}
+				stdout, stderr, code := cli(t, "", words[1:]...)
+				if code != 0 {
+					t.Fatalf("%s: %q: exit %d\n%s\n%s", title, line, code, stdout, stderr)
+				}
+				out = stdout
+				if slices.Contains(words, "--apply") || strings.Contains(line, "NULL, 1,") {
+					if ids := rotationID.FindAllString(out, -1); len(ids) > 0 {
+						id = ids[len(ids)-1]
+					}
+				}
+			case "aws":
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				// The emulator stands in for AWS: Debian's aws CLI (2.9)
+				// predates AWS_ENDPOINT_URL, so it is named here.
+				cmd := exec.CommandContext(ctx, awsCLI, append(append([]string{"--endpoint-url", url}, words[1:]...), "--output", "json")...)
+				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_SHARED_CREDENTIALS_FILE=" + creds, "AWS_CONFIG_FILE=" + filepath.Join(dir, "none"),
+					"AWS_ENDPOINT_URL=" + url, "AWS_DEFAULT_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER="}
+				got, err := cmd.Output()
+				cancel()
+				if err != nil {
+					var ee *exec.ExitError
+					if errors.As(err, &ee) {
+						got = append(got, ee.Stderr...)
+					}
+					t.Fatalf("%s: %q: %v %s", title, line, err, got)
+				}
+				out = string(got)
+			default:
+				t.Fatalf("%s: %q is neither iamsql nor aws", title, line)
+			}
+			t.Logf("%s:\n%s", line, out)
+			outs = append(outs, out)
+		}
+		check, ok := checks[title]
+		if !ok {
+			t.Fatalf("section %q has examples and no check", title)
+		}
+		check(t, outs)
+		ran++
+	}
+	if ran != len(checks) {
+		t.Fatalf("ran %d sections, want %d", ran, len(checks))
 	}
 }

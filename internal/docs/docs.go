@@ -91,6 +91,16 @@ func Render(r schema.Resource) string {
 			p("| `%s` | %s | `%s` | %s | %s | %s |\n", m.Name, access, m.Operation, required, codeList(m.Optional), escape(m.Doc))
 		}
 		p("\n")
+		for _, m := range r.Methods {
+			if len(m.Arguments) == 0 {
+				continue
+			}
+			p("Arguments of `%s` that are not fields:\n\n", m.Procedure)
+			for _, a := range m.Arguments {
+				p("- `%s`: %s\n", a.Name, a.Doc)
+			}
+			p("\n")
+		}
 		p("### IAM permissions\n\n")
 		for _, m := range r.Methods {
 			p("- `%s` (%s): %s\n", m.Name, m.Verb, strings.Join(m.Permissions, ", "))
@@ -142,13 +152,14 @@ func Index() string {
 	}
 	b.WriteString("\nThe security reports of `iamsql report`, and the SQL each finding runs, are in [reports.md](reports.md).\n")
 	b.WriteString("\nOrg mode — every account of an AWS Organization (or of several profiles) in one query, and the permissions it needs — is in [org.md](org.md).\n")
+	b.WriteString("\nRotating keys safely — plan, apply, continue, finish, rollback, the sinks, the last-used lag and the fault cases — is in [rotation.md](rotation.md).\n")
 	b.WriteString("\nWhat becomes of a created key's secret — delivered once, or the key deleted again — under every failure, and what you see after a crash, is in [custody.md](custody.md).\n")
 	return b.String()
 }
 
 // Files returns every generated file by name.
 func Files() map[string]string {
-	out := map[string]string{"README.md": Index(), "reports.md": Reports(), "custody.md": Custody(), "org.md": Org()}
+	out := map[string]string{"README.md": Index(), "reports.md": Reports(), "custody.md": Custody(), "org.md": Org(), "rotation.md": Rotation()}
 	for _, r := range schema.Resources {
 		out[FileName(r)] = Render(r)
 	}

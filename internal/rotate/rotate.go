@@ -38,6 +38,12 @@ import (
 // the rotation is rolled back.
 const DefaultPropagationWait = 30 * time.Second
 
+// LastUsedLag is how late GetAccessKeyLastUsed may show a use: AWS
+// documents that last-used information is updated with a delay (about
+// four hours). A delete check less than this after deactivation may miss
+// a use made just before it (docs/rotation.md).
+const LastUsedLag = 4 * time.Hour
+
 // Verifier signs sts:GetCallerIdentity with a key and returns the ARN it
 // signed as.
 type Verifier func(ctx context.Context, keyID, secret string) (arn string, err error)
