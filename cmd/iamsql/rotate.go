@@ -23,6 +23,7 @@ import (
 	"github.com/iamsql/iamsql/internal/rotate"
 	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/provider/awsiam"
+	"github.com/iamsql/iamsql/schema"
 )
 
 const rotateLong = `Rotates access keys safely: check there is room for a new key, create it,
@@ -69,6 +70,7 @@ func newRotateCommand(env *environment) *cobra.Command {
 	fs.Var(&f.makeRoom, "make-room", "allow deleting a user's inactive second key unused for at least this long")
 	fs.IntVar(&f.limit, "limit", 0, "rotate (or continue) at most `N` keys")
 	fs.StringVar(&f.region, "region", "us-east-1", "region parameter of the IAM calls, and Secrets Manager's `region`")
+	fs.StringVar(&f.account, "account", "", "the account `ID` to rotate in (required with --org: a rotation acts in one account)")
 	fs.StringVar(&f.ledger, "ledger", "", "the ledger `FILE` (default ~/.iamsql/rotations.json, or IAMSQL_ROTATION_LEDGER)")
 	fs.Var(&f.propagation, "propagation-wait", "how long the new key is retried while IAM propagates it (0: 30s)")
 	return c
@@ -95,7 +97,7 @@ type rotateFlags struct {
 	users, keys                  []string
 	self, apply, cont, list      bool
 	sel, sink, finish, rollback  string
-	region, ledger               string
+	region, ledger, account      string
 	grace, deleteAfter, makeRoom durationFlag
 	propagation                  durationFlag
 	limit                        int
@@ -139,7 +141,10 @@ type rotateAWS struct {
 	iamWith     func(id, secret string) awsiam.AccessKeysAPI
 }
 
-func (e *environment) rotateAWS(ctx context.Context, region string) (*rotateAWS, error) {
+func (e *environment) rotateAWS(ctx context.Context, account string) (*rotateAWS, error) {
+	if e.org {
+		return e.rotateAWSInMember(ctx, account)
+	}
 	if e.sandbox {
 		if e.endpointURL != "" || e.profile != "" {
 			return nil, errUsage{"--sandbox cannot be combined with --endpoint-url or --profile"}
@@ -197,6 +202,44 @@ func (a *rotateAWS) secretsManager(region string) rotate.SecretsManagerAPI {
 	})
 }
 
+// rotateAWSInMember is --org's: the member account's role assumed with
+// the management account's credentials (in the sandbox, the demo
+// organization's member, in process).
+func (e *environment) rotateAWSInMember(ctx context.Context, account string) (*rotateAWS, error) {
+	base := awsiam.NewClients(awsiam.Options{Profile: e.profile, EndpointURL: e.endpointURL})
+	endpoint := e.endpointURL
+	if e.sandbox {
+		if e.endpointURL != "" || e.profile != "" {
+			return nil, errUsage{"--sandbox cannot be combined with --endpoint-url or --profile"}
+		}
+		if e.sandboxOrgEmu == nil {
+			if _, err := e.sandboxOrg(); err != nil {
+				return nil, err
+			}
+		}
+		if e.sandboxOrgEmu.Account(account) == nil {
+			return nil, errUsage{fmt.Sprintf("rotate: the demo organization has no account %s (iamsql --sandbox --org exec \"SELECT Id, Name FROM accounts\")", account)}
+		}
+		id, secret := e.sandboxOrgEmu.Management().RootCredentials()
+		cfg := aws.Config{Region: "us-east-1", HTTPClient: &http.Client{Transport: e.sandboxOrgEmu.Transport()},
+			Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")}
+		endpoint = "http://sandbox.iamsql.invalid"
+		base = awsiam.NewClients(awsiam.Options{Config: &cfg, EndpointURL: endpoint})
+	}
+	member, err := base.AssumeRole(ctx, "arn:aws:iam::"+account+":role/"+e.orgRole, e.orgExternalID, e.accountMaxAttempts, 0)
+	if err != nil {
+		return nil, fmt.Errorf("rotate: account %s: %w", account, err)
+	}
+	cfg, err := member.Config(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rotate: account %s: %w", account, err)
+	}
+	if cfg.HTTPClient == nil && endpoint != "" {
+		cfg.HTTPClient = emulator.NewHTTPClient()
+	}
+	return e.finishRotateAWS(ctx, cfg, endpoint)
+}
+
 // account is the caller's account id and whether it is the root user
 // (one GetCallerIdentity).
 func (a *rotateAWS) account(ctx context.Context) (string, bool, error) {
@@ -212,8 +255,15 @@ func (a *rotateAWS) account(ctx context.Context) (string, bool, error) {
 }
 
 func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
-	if env.orgMode() {
-		return errUsage{"rotate: org mode (--org, --profiles) is not supported yet: rotate in one account (its --profile) at a time"}
+	switch {
+	case env.profiles != "":
+		return errUsage{"rotate: with --profiles, rotate in one account at a time: its --profile NAME"}
+	case env.org && f.account == "":
+		return errUsage{"rotate: in org mode a rotation acts in one account, which --account ID names (it never spans several accounts)"}
+	case f.account != "":
+		if err := schema.Validate(schema.AccountIDColumn, f.account); err != nil {
+			return errUsage{"rotate: --account: " + err.Error()}
+		}
 	}
 	ledgerPath := f.ledger
 	if ledgerPath == "" && env.sandbox {
@@ -238,7 +288,7 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 	if f.list {
 		return printRotations(env.stdout, ledger.Records(), time.Now())
 	}
-	a, err := env.rotateAWS(ctx, f.region)
+	a, err := env.rotateAWS(ctx, f.account)
 	if err != nil {
 		return err
 	}
@@ -261,6 +311,9 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 	account, root, err := a.account(ctx)
 	if err != nil {
 		return err
+	}
+	if f.account != "" && account != f.account {
+		return fmt.Errorf("rotate: --account %s, but the credentials sign for account %s", f.account, account)
 	}
 	sinks := rotate.SinkOptions{Stdout: env.stdout, SecretsManager: a.secretsManager(f.region)}
 	r, err := rotate.New(rotate.Options{
@@ -318,6 +371,9 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 	}
 	if !f.apply {
 		fmt.Fprintln(env.stdout, "Dry run: nothing was changed. Run again with --apply (and --sink) to rotate.")
+		if f.account != "" {
+			fmt.Fprintf(env.stdout, "Account %s.\n", f.account)
+		}
 		printPlans(env.stdout, plans, f.limit)
 		return nil
 	}
@@ -381,13 +437,15 @@ func rotateTargets(ctx context.Context, env *environment, f *rotateFlags) ([]rot
 		return nil, fmt.Errorf("--select: %w", err)
 	}
 	defer res.Close()
-	user, key := -1, -1
+	user, key, acct := -1, -1, -1
 	for i, c := range res.Schema {
 		switch strings.ToLower(c.Name) {
 		case "username":
 			user = i
 		case "accesskeyid":
 			key = i
+		case schema.AccountIDColumn:
+			acct = i
 		}
 	}
 	if user < 0 || key < 0 {
@@ -404,12 +462,23 @@ func rotateTargets(ctx context.Context, env *environment, f *rotateFlags) ([]rot
 		}
 		u, _ := row[user].(string)
 		k, _ := row[key].(string)
+		if a, _ := rowString(row, acct); acct >= 0 && f.account != "" && a != f.account {
+			return nil, errUsage{fmt.Sprintf("rotate: --select returned %s's key %s of account %s, and this rotation acts in --account %s: add account_id = '%s' to the query", u, k, a, f.account, f.account)}
+		}
 		if u == "root" {
 			u = "" // the root user's keys are named without UserName
 		}
 		ts = append(ts, rotate.Target{UserName: u, AccessKeyID: k})
 	}
 	return ts, res.Close()
+}
+
+func rowString(row []any, i int) (string, bool) {
+	if i < 0 {
+		return "", false
+	}
+	v, ok := row[i].(string)
+	return v, ok
 }
 
 func first(s []string) string {

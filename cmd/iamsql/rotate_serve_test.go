@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/iamsql/iamsql/internal/emulator"
+	"github.com/iamsql/iamsql/internal/emulator/emutest"
 	"github.com/iamsql/iamsql/internal/rotate"
 )
 
@@ -124,5 +126,69 @@ func TestServeReadOnlyRefusesRotationProcedures(t *testing.T) {
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM rotations").Scan(&n); err != nil || n != 0 {
 		t.Errorf("rotations on a read-only server: %d %v", n, err)
+	}
+}
+
+// iamsql --org rotate acts in the one account --account names, through
+// its role, and the ledger records the account.
+func TestRotateCLIInOrgModeActsInTheNamedAccount(t *testing.T) {
+	awsEnv(t)
+	org, url := emutest.StartOrg(t, emulator.OrgOptions{Seed: "org:demo"})
+	id, secret := org.Management().RootCredentials()
+	t.Setenv("AWS_ACCESS_KEY_ID", id)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	ledger := filepath.Join(t.TempDir(), "rotations.json")
+	const member = "210987654321"
+	keysOf := func() map[string]string {
+		m := map[string]string{}
+		for _, k := range org.Account(member).Snapshot().Keys {
+			if k.UserName == "ada" {
+				m[k.AccessKeyID] = k.Status
+			}
+		}
+		return m
+	}
+	old := keysOf()
+	if len(old) != 1 {
+		t.Fatalf("ada %v", old)
+	}
+	_, errOut, code := cli(t, "", "--endpoint-url", url, "--org", "rotate", "--ledger", ledger, "--user", "ada")
+	if code != 2 || !strings.Contains(errOut, "--account ID") {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
+	_, errOut, code = cli(t, "", "--endpoint-url", url, "--org", "rotate", "--ledger", ledger, "--account", member,
+		"--select", "SELECT UserName, AccessKeyId, account_id FROM access_keys WHERE region = 'us-east-1' AND UserName = 'bob'")
+	if code != 2 || !strings.Contains(errOut, "acts in --account "+member) {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
+	out, errOut, code := cli(t, "", "--endpoint-url", url, "--org", "rotate", "--ledger", ledger, "--account", member, "--user", "ada")
+	if code != 0 || !strings.Contains(out, "Account "+member+".") || !strings.Contains(out, "create a new access key for ada") {
+		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+	org.ResetCalls()
+	out, errOut, code = cli(t, "", "--endpoint-url", url, "--org", "rotate", "--ledger", ledger, "--account", member, "--user", "ada",
+		"--sink", "secretsmanager:iam/ada", "--grace", "0", "--delete-after", "0", "--apply")
+	if code != 0 || !strings.Contains(out, " finished ") {
+		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+	now := keysOf()
+	for k := range old {
+		if _, ok := now[k]; ok || len(now) != 1 {
+			t.Fatalf("ada %v", now)
+		}
+	}
+	// Only the member was changed; the management account assumed its role.
+	for _, a := range org.Accounts() {
+		c := org.Account(a.ID).Calls()
+		if a.ID != member && c["CreateAccessKey"]+c["UpdateAccessKey"]+c["DeleteAccessKey"] != 0 {
+			t.Fatalf("account %s: %v", a.ID, c)
+		}
+	}
+	l, err := rotate.OpenLedger(ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := l.Records(); len(recs) != 1 || recs[0].Account != member || recs[0].Step != rotate.StepFinished {
+		t.Fatalf("ledger %+v", recs)
 	}
 }

@@ -108,9 +108,10 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 			t.Fatalf("%v: exit %d %q", args, code, errOut)
 		}
 	}
-	for _, args := range [][]string{{"--org"}, {"--profiles", "a,b"}} {
-		_, errOut, code := cli(t, "", append(append(args, g...), "--user", "carol")...)
-		if code != 2 || !strings.HasPrefix(errOut, "iamsql: rotate: org mode (--org, --profiles) is not supported yet") {
+	for args, want := range map[string]string{"--org": "iamsql: rotate: in org mode a rotation acts in one account, which --account ID names",
+		"--profiles a,b": "iamsql: rotate: with --profiles, rotate in one account at a time"} {
+		_, errOut, code := cli(t, "", append(append(strings.Fields(args), g...), "--user", "carol")...)
+		if code != 2 || !strings.HasPrefix(errOut, want) {
 			t.Fatalf("%v: exit %d %q", args, code, errOut)
 		}
 	}
