@@ -106,6 +106,10 @@ func (p *Provider) rotationNow() time.Time {
 // rotate_access_key's result row (secret is then its SecretAccessKey).
 func rotationRow(r rotate.Record, now time.Time, secret any, withSecret bool) sql.Row {
 	kind, _, _ := strings.Cut(r.Sink, ":")
+	if len(r.Note) > maxNote {
+		// The column's size; the ledger keeps the whole note.
+		r.Note = strings.ToValidUTF8(r.Note[:maxNote-3], "") + "..."
+	}
 	due := nullTime(r.Due(now))
 	if !withSecret {
 		return sql.Row{r.ID, nullString(r.Account), r.Region, r.UserName, r.OldKeyID, nullString(r.NewKeyID), nullString(r.RemovedKeyID),
@@ -152,6 +156,13 @@ func returnsSchema(ref schema.ProcedureRef) sql.Schema {
 	}
 	return out
 }
+
+// maxNote is the size of the rotations.Note column.
+const maxNote = 1024
+
+// maxSinkSpec bounds a Sink argument (Secrets Manager names are at most
+// 512 characters, paths a few hundred).
+const maxSinkSpec = 1024
 
 var rotationIDPattern = regexp.MustCompile(`^rot-[A-Za-z0-9_-]{1,124}$`)
 
@@ -271,6 +282,8 @@ func (p *Provider) rotateAccessKey(ctx *sql.Context, ref schema.ProcedureRef, pr
 	remote := !localSession(ctx)
 	kind, _, _ := strings.Cut(sinkSpec, ":")
 	switch {
+	case len(sinkSpec) > maxSinkSpec || strings.ContainsFunc(sinkSpec, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		return nil, paramError(&schema.InvalidParam{Param: schema.SinkParam, Value: sinkSpec, Reason: fmt.Sprintf("at most %d characters, no control characters", maxSinkSpec)})
 	case kind == "stdout":
 		return nil, paramError(&schema.InvalidParam{Param: schema.SinkParam, Value: sinkSpec, Reason: "a procedure returns the secret as its result row: use 'result' (or secretsmanager:NAME)"})
 	case remote && kind != "result" && kind != "secretsmanager":

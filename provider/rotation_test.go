@@ -192,6 +192,8 @@ func TestRotationProcedureParametersAreCheckedBeforeAnyIAMCall(t *testing.T) {
 		{"bad delete-after", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '-1d')", `invalid DeleteAfter "-1d"`, false},
 		{"bad account", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '12')", `invalid account_id "12"`, false},
 		{"unknown sink", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'ftp:x')", `invalid Sink "ftp:x"`, false},
+		{"huge sink", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'secretsmanager:" + strings.Repeat("x", 5000) + "')", "at most 1024 characters", false},
+		{"sink with a newline", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'secretsmanager:a\nb')", "no control characters", false},
 		{"stdout sink", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'stdout')", "a procedure returns the secret as its result row", false},
 		{"existing file", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'file:" + os.Args[0] + "')", "the file exists; name a new file", false},
 		{"file over the protocol", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'file:/tmp/k.csv')", "never to a file on the server's host", true},
