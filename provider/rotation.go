@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -164,7 +163,20 @@ const maxNote = 1024
 // 512 characters, paths a few hundred).
 const maxSinkSpec = 1024
 
-var rotationIDPattern = regexp.MustCompile(`^rot-[A-Za-z0-9_-]{1,124}$`)
+// validRotationID: rot- and 1-124 of [A-Za-z0-9_-] (a function, not a
+// regexp: a package-level pattern is compiled at start-up).
+func validRotationID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "rot-")
+	if !ok || len(rest) == 0 || len(rest) > 124 {
+		return false
+	}
+	for _, c := range rest {
+		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 // rotationCall runs one of the rotation procedures with its parameters
 // (prm, by name; "" for NULL or left out).
@@ -182,7 +194,7 @@ func (p *Provider) rotationCall(ctx *sql.Context, ref schema.ProcedureRef, prm m
 		return p.rotateAccessKey(ctx, ref, prm)
 	}
 	id := prm[schema.RotationIDParam]
-	if !rotationIDPattern.MatchString(id) {
+	if !validRotationID(id) {
 		return nil, paramError(&schema.InvalidParam{Param: schema.RotationIDParam, Value: id, Reason: "a rotation id looks like rot-AKIA…-20260101T120000Z-abcdef (SELECT RotationId FROM rotations)"})
 	}
 	ledger, err := p.openLedger()

@@ -615,7 +615,7 @@ func TestClientMetadataQueriesWork(t *testing.T) {
 		{"SHOW INDEX FROM access_keys", []string{"region"}},
 		{"SHOW VARIABLES LIKE 'version%'", []string{"version_comment"}},
 		{"SHOW PROCEDURE STATUS", []string{"create_access_key", "update_access_key", "delete_access_key", "PROCEDURE"}},
-		{"SHOW PROCEDURES", []string{"update_access_key(AccessKeyId, Status, region[, UserName])"}},
+		{"SHOW PROCEDURES", []string{"update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])"}},
 		{"SELECT * FROM information_schema.routines", nil},
 		{"SHOW WARNINGS", nil},
 	} {

@@ -142,7 +142,7 @@ func TestHelpOnATableShowsFieldsAndMethodsFromSchema(t *testing.T) {
 	r.wantOutWrapped("Status VARCHAR(8) The status of the access key. Active means that the key is valid for API calls; Inactive means it is not. (one of Active, Inactive)")
 	r.wantOut("AccessKeyId *",
 		"SELECT  access_keys_List → ListAccessKeys", "requires region; optional UserName, AccessKeyId",
-		"CALL update_access_key(AccessKeyId, Status, region[, UserName])\n  access_keys_Update on access_keys (IAM UpdateAccessKey); requires AccessKeyId, Status, region; optional UserName",
+		"CALL update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])\n  access_keys_Update on access_keys (IAM UpdateAccessKey); requires AccessKeyId, Status, region; optional UserName, account_id",
 		"  access_keys          IAM access keys: every access key in the account",
 		"(SELECT requires region)",
 		"PasswordLastUsed")
@@ -156,7 +156,7 @@ func TestHelpOnAVerbListsTablesWithRequiredParams(t *testing.T) {
 		"DELETE on iamsql's tables (required parameters go in WHERE):",
 		"requires region; and AccessKeyId or UserName (safe updates) (IAM DeleteAccessKey)",
 		"DELETE FROM aws.iam_api.access_keys WHERE AccessKeyId = 'AKIAALICE00000000002' AND region = 'us-east-1';",
-		"CALL update_access_key(AccessKeyId, Status, region[, UserName])",
+		"CALL update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])",
 		"CALL create_access_key('us-east-1', 'dave');")
 }
 
