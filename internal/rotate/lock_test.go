@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -131,5 +132,19 @@ func TestLedgerWritesOfTwoHoldersMerge(t *testing.T) {
 	}
 	if len(got) != 2 || got["rot-a"] != StepCreated || got["rot-b"] != StepCreating {
 		t.Fatalf("ledger %v", got)
+	}
+}
+
+// A --delete-after under GetAccessKeyLastUsed's lag is named in the plan.
+func TestPlanNamesTheLastUsedLag(t *testing.T) {
+	w := newWorld(t)
+	for d, want := range map[time.Duration]bool{0: true, 3 * time.Hour: true, LastUsedLag: false, 7 * day: false} {
+		o := w.options()
+		o.DeleteAfter = d
+		p := plan1(t, w.rotator(o), Target{UserName: "alice"})
+		last := p.Steps[len(p.Steps)-1]
+		if got := strings.Contains(last, "GetAccessKeyLastUsed lags up to about 4 hours"); got != want {
+			t.Errorf("--delete-after %v: %q", d, last)
+		}
 	}
 }

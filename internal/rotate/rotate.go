@@ -267,6 +267,10 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 		"verify it with sts:GetCallerIdentity signed by the new key",
 		"deactivate "+p.OldKeyID+" "+after(r.o.Grace, "after verification"),
 		"delete "+p.OldKeyID+" "+after(r.o.DeleteAfter, "after deactivation")+" if nothing used it after verification")
+	if r.o.DeleteAfter < LastUsedLag {
+		p.Steps[len(p.Steps)-1] += fmt.Sprintf(" (GetAccessKeyLastUsed lags up to about %d hours: a use just before deactivation may not show yet; "+
+			"delete this soon only a key nothing else uses)", LastUsedLag/time.Hour)
+	}
 	return p, nil
 }
 
