@@ -89,15 +89,15 @@ func TestReportSelectsOneFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "Finding,Severity,Account,UserName,AccessKeyId,Status,CreateDate,AgeDays,LastUsedDate,LastUsedServiceName,Detail" {
+	if strings.Join(recs[0], ",") != "Finding,Severity,Controls,Account,UserName,AccessKeyId,Status,CreateDate,AgeDays,LastUsedDate,LastUsedServiceName,Detail,Exemption,Trend" {
 		t.Errorf("header %v", recs[0])
 	}
 	var keys []string
 	for _, r := range recs[1:] {
-		if r[0] != "old-keys" {
-			t.Errorf("row of another finding: %v", r)
+		if r[0] != "old-keys" || !strings.Contains(r[2], "cis-3.0:1.14") || !strings.Contains(r[2], "fsbp:IAM.3") {
+			t.Errorf("row of another finding, or without its controls: %v", r)
 		}
-		keys = append(keys, r[4])
+		keys = append(keys, r[5])
 	}
 	if strings.Join(keys, " ") != "AKIACIDEPLOY00000001 AKIAALICE00000000001" {
 		t.Errorf("keys older than 300 days: %v", keys)
