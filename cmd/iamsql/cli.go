@@ -361,10 +361,10 @@ func newReportCommand(env *environment) *cobra.Command {
 	}
 	var long strings.Builder
 	long.WriteString("Security inventory of the account's IAM access keys. WHAT selects the part\n(several findings may be named at once):\n")
-	fmt.Fprintf(&long, "  %-16s %s\n", "(nothing)", "everything: summary, findings, incomplete entries, inventory")
+	fmt.Fprintf(&long, "  %-18s %s\n", "(nothing)", "everything: summary, findings, incomplete entries, inventory")
 	validArgs := make([]string, len(what))
 	for i, w := range what {
-		fmt.Fprintf(&long, "  %-16s %s\n", w[0], w[1])
+		fmt.Fprintf(&long, "  %-18s %s\n", w[0], w[1])
 		validArgs[i] = w[0] + "\t" + w[1]
 	}
 	long.WriteString(`

@@ -77,14 +77,16 @@ func (s Selection) showsFindings() bool  { return s.part != "inventory" }
 func (s Selection) showsInventory() bool { return s.part == "inventory" || (s.part == "" && !s.named) }
 
 // WithControls narrows a selection to the kinds of finding that evidence
-// a control of the filter (--controls cis-3.0 selects what CIS 3.0 asks).
+// a control of the filter (--controls cis-3.0 selects what CIS 3.0 asks),
+// and expired exemptions.
 func (s Selection) WithControls(f ControlFilter) Selection {
 	if f == nil {
 		return s
 	}
 	names := []string{} // not nil: no kind may be selected
 	for _, ru := range s.Rules() {
-		if len(ControlsOf(ru.Name, f)) > 0 {
+		// Expired exemptions are about the policy itself: always kept.
+		if len(ControlsOf(ru.Name, f)) > 0 || ru.Name == ExpiredExemptions.Name {
 			names = append(names, ru.Name)
 		}
 	}
