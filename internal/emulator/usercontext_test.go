@@ -63,7 +63,9 @@ func TestAWSCLIUserContext(t *testing.T) {
 	})
 
 	t.Run("list-mfa-devices, get-login-profile", func(t *testing.T) {
-		var mfa struct{ MFADevices []struct{ UserName, SerialNumber, EnableDate string } }
+		var mfa struct {
+			MFADevices []struct{ UserName, SerialNumber, EnableDate string }
+		}
 		c.ok(t, &mfa, "iam", "list-mfa-devices", "--user-name", "alice")
 		if len(mfa.MFADevices) != 1 || mfa.MFADevices[0].UserName != "alice" || mfa.MFADevices[0].SerialNumber != "arn:aws:iam::123456789012:mfa/alice" || mfa.MFADevices[0].EnableDate == "" {
 			t.Fatalf("alice's MFA: %+v", mfa)
@@ -87,12 +89,16 @@ func TestAWSCLIUserContext(t *testing.T) {
 	})
 
 	t.Run("list-groups-for-user, list-attached-user-policies, list-user-policies", func(t *testing.T) {
-		var g struct{ Groups []struct{ GroupName, Arn string } }
+		var g struct {
+			Groups []struct{ GroupName, Arn string }
+		}
 		c.ok(t, &g, "iam", "list-groups-for-user", "--user-name", "carol", "--page-size", "1")
 		if len(g.Groups) != 2 || g.Groups[0].GroupName != "data" || g.Groups[1].GroupName != "developers" || g.Groups[0].Arn != "arn:aws:iam::123456789012:group/data" {
 			t.Fatalf("carol's groups: %+v", g)
 		}
-		var ap struct{ AttachedPolicies []struct{ PolicyName, PolicyArn string } }
+		var ap struct {
+			AttachedPolicies []struct{ PolicyName, PolicyArn string }
+		}
 		c.ok(t, &ap, "iam", "list-attached-user-policies", "--user-name", "alice")
 		if len(ap.AttachedPolicies) != 1 || ap.AttachedPolicies[0].PolicyName != "AdministratorAccess" || ap.AttachedPolicies[0].PolicyArn != "arn:aws:iam::aws:policy/AdministratorAccess" {
 			t.Fatalf("alice's policies: %+v", ap)
