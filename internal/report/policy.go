@@ -249,6 +249,12 @@ func (r *Report) readTags(ctx context.Context, q *querier) (map[string]map[strin
 		out[k][row.TagKey] = row.TagValue
 		return nil
 	})
+	// Users whose tags could not be read: their findings stay unexempted
+	// by tag, and the report says why.
+	for _, in := range q.sess.Incomplete() {
+		r.Incomplete = append(r.Incomplete, Incomplete{Source: "user tags", Code: in.Code, Account: in.Account, UserName: in.UserName,
+			Reason: "the user's tags could not be read, so exemptions by tag do not cover its findings: " + in.Reason})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("user tags (for the exemptions by tag): %w", err)
 	}

@@ -3,6 +3,8 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -358,5 +360,65 @@ func TestSelectionOfSeveralFindings(t *testing.T) {
 		if _, err := report.ParseSelection(bad...); err == nil {
 			t.Errorf("%v: accepted", bad)
 		}
+	}
+}
+
+// An exemption by user tag covers the findings of the users with that tag
+// exactly (key and value); the tags are read for the users with findings
+// only: one ListUserTags each, through user_tags.
+func TestExemptionByUserTagReadsFlaggedUsersTagsOnly(t *testing.T) {
+	w := policyAccount(t)
+	for user, tags := range map[string][]emulator.Tag{
+		"carol": {{Key: "team", Value: "data"}, {Key: "owner", Value: "carol@example.com"}},
+		"bobby": {{Key: "team", Value: "data-science"}},
+	} {
+		if err := w.emu.SetUserContext(user, emulator.User{Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Users without findings: their tags are not asked for.
+	for i := range 5 {
+		if err := w.emu.AddUser(emulator.User{UserName: fmt.Sprintf("quiet%d", i), CreateDate: ago(10 * day)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.emu.ResetCalls()
+	r := w.run(t, report.Options{Policy: report.Policy{Exemptions: []report.Exemption{
+		{Tag: &report.Tag{Key: "team", Value: "data"}, Reason: "data team's rotation", Expires: testNow.AddDate(0, 1, 0), Origin: "test"},
+	}}})
+	want := []string{
+		"old-keys AKIABOB0000000000002", "old-keys AKIABOBBY00000000001", "old-keys AKIACAROL00000000001 exempted",
+		"root-keys AKIAIOSFODNN7EXAMPLE", "root-keys AKIAROOT000000000001",
+		"two-active-keys AKIACAROL00000000001 exempted", "two-active-keys AKIACAROL00000000002 exempted",
+		"unused-keys AKIADAVE000000000001",
+	}
+	diff(t, "findings", findingKeys(r), want)
+	calls := w.emu.Calls()
+	if calls["ListUserTags"] != 4 { // bob, bobby, carol, dave
+		t.Errorf("ListUserTags × %d, want 4 (the users with findings); calls %v", calls["ListUserTags"], calls)
+	}
+	if !maps.Equal(r.Calls, calls) {
+		t.Errorf("report counted %v, emulator saw %v", r.Calls, calls)
+	}
+}
+
+// A user whose tags IAM refuses is incomplete, and its findings are not
+// exempted by tag (never silently).
+func TestExemptionByTagWithTagsDeniedIsIncomplete(t *testing.T) {
+	w := policyAccount(t)
+	if err := w.emu.SetUserContext("carol", emulator.User{Tags: []emulator.Tag{{Key: "team", Value: "data"}}}); err != nil {
+		t.Fatal(err)
+	}
+	w.emu.Deny("ListUserTags", "carol")
+	r := w.run(t, report.Options{Policy: report.Policy{Exemptions: []report.Exemption{
+		{Tag: &report.Tag{Key: "team", Value: "data"}, Reason: "r", Expires: testNow, Origin: "test"},
+	}}})
+	for _, f := range r.Findings {
+		if f.Exemption != nil {
+			t.Errorf("exempted without its tags read: %+v", f)
+		}
+	}
+	if len(r.Incomplete) != 1 || r.Incomplete[0].Source != "user tags" || r.Incomplete[0].UserName != "carol" {
+		t.Errorf("incomplete: %+v", r.Incomplete)
 	}
 }
