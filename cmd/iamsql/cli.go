@@ -412,7 +412,7 @@ inventory; docs/reports.md shows it as a statement you can run.`)
 				rf.failOn = rc.FailOn
 			}
 			if len(rc.Controls) > 0 && !set("controls") {
-				rf.controls = strings.Join(rc.Controls, ",")
+				rf.controls, rf.controlsFromConfig = strings.Join(rc.Controls, ","), true
 			}
 			// The policy file's thresholds, where no flag overrides them.
 			t := rc.Thresholds

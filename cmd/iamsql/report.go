@@ -37,8 +37,10 @@ type reportFlags struct {
 	failOnFindings bool   // --fail-on-findings: any severity
 	failOn         string // --fail-on SEVERITY
 	controls       string // --controls
-	baseline       string // --baseline FILE
-	selection      report.Selection
+	// controlsFromConfig says controls came from the configuration file.
+	controlsFromConfig bool
+	baseline           string // --baseline FILE
+	selection          report.Selection
 }
 
 // reportFormats are the formats report writes itself, besides the shared
@@ -77,6 +79,9 @@ func cmdReport(ctx context.Context, env *environment, rf reportFlags) error {
 		failOn = report.Low // the old spelling: any finding
 	}
 	if rf.opts.Policy.Controls, err = report.ParseControlFilter(rf.controls); err != nil {
+		if rf.controlsFromConfig {
+			return errUsage{fmt.Sprintf("configuration file %s: report.controls: %v", env.config.Path, err)}
+		}
 		return errUsage{"report: --controls: " + err.Error()}
 	}
 	rf.selection = rf.selection.WithControls(rf.opts.Policy.Controls)

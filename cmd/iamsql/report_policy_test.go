@@ -99,6 +99,23 @@ func TestReportPolicyFromConfigFile(t *testing.T) {
 	if code != exitFindings || !strings.Contains(errOut, "report: 10 findings") {
 		t.Errorf("--fail-on-findings: exit %d, %q", code, errOut)
 	}
+	// The file's fail_on and grace_days: high gates on root (high) and the
+	// old keys; 1000 days of grace spare every key but root's.
+	p2 := writeConfig(t, "report:\n  fail_on: high\n  controls: [cis-3.0]\n")
+	_, errOut, code = reportCLI(t, "--sandbox", "--config", p2, "report", "findings", "-o", "csv")
+	if code != exitFindings || !strings.Contains(errOut, "report: 5 findings at or above high") {
+		t.Errorf("fail_on high from the file: exit %d, %q", code, errOut)
+	}
+	p3 := writeConfig(t, "report:\n  grace_days: 1000\n  controls: [nist]\n")
+	_, errOut, code = reportCLI(t, "--sandbox", "--config", p3, "report", "findings", "-o", "csv")
+	if code != exitUsage || !strings.Contains(errOut, p3+": report.controls: unknown control set") {
+		t.Errorf("bad controls in the file: exit %d, %q", code, errOut)
+	}
+	p4 := writeConfig(t, "report:\n  grace_days: 1000\n")
+	out, _, _ = reportCLI(t, "--sandbox", "--config", p4, "report", "findings", "-o", "csv")
+	if got := findingsCSV(t, out); len(got) != 1 {
+		t.Errorf("with the file's 1000 days of grace: %v", got)
+	}
 	// A grace period from the flag: 1000 days spare every key but root's.
 	out, _, _ = reportCLI(t, "--sandbox", "--config", p, "report", "findings", "--grace-days", "1000", "-o", "csv")
 	got = findingsCSV(t, out)

@@ -25,6 +25,7 @@ type htmlPage struct {
 	Title       string
 	Facts       []string
 	Total       int // findings in the selection
+	Exempted    int // of them, exempted by the policy
 	Flagged     int // distinct keys (or key owners) they concern
 	Cards       []htmlCard
 	Chart       template.HTML
@@ -123,6 +124,7 @@ func (r *Report) htmlPage(sel Selection) htmlPage {
 		for _, ru := range sel.Rules() {
 			found := r.FindingsOf(ru.Name)
 			p.Total += len(found)
+			p.Exempted += exempted(found)
 			sev := r.SeverityOf(ru.Name)
 			hr := htmlRule{Rule: ru, Severity: sev, Description: ru.Describe(r.Thresholds), Controls: controlText(ControlsOf(ru.Name, r.Policy.Controls)), Exempted: exempted(found)}
 			if ru.where != nil {
@@ -276,7 +278,7 @@ footer code { font-size: 12px; }
 <p class="meta">{{if .R.Org}}Organization: <b>{{len .R.Accounts}} accounts</b>{{else}}Account <b>{{with .R.Account}}{{.}}{{else}}unknown{{end}}</b>{{end}} · region <b>{{.R.Region}}</b> · generated <b>{{.Generated}}</b></p>
 </header>
 
-{{if or .Total .Incomplete}}<div class="verdict bad" id="verdict"><b>{{.Total}} finding{{if ne .Total 1}}s{{end}} on {{.Flagged}} access key{{if ne .Flagged 1}}s{{end}} need{{if eq .Total 1}}s{{end}} attention</b>{{if .Incomplete}} — and {{len .Incomplete}} part{{if ne (len .Incomplete) 1}}s{{end}} of the account could not be read, so the report is incomplete{{end}}.
+{{if or .Total .Incomplete}}<div class="verdict bad" id="verdict"><b>{{.Total}} finding{{if ne .Total 1}}s{{end}} on {{.Flagged}} access key{{if ne .Flagged 1}}s{{end}} need{{if eq .Total 1}}s{{end}} attention{{if .Exempted}} ({{.Exempted}} exempted by the policy){{end}}</b>{{if .Incomplete}} — and {{len .Incomplete}} part{{if ne (len .Incomplete) 1}}s{{end}} of the account could not be read, so the report is incomplete{{end}}.
 {{else}}<div class="verdict good" id="verdict"><b>No findings.</b>
 {{end}}<span class="facts">{{range .Facts}}{{.}} {{end}}</span></div>
 

@@ -466,10 +466,17 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 		st.heading(w, fmt.Sprintf("inventory: %s", plural(len(r.Keys), "access key", "access keys")))
 		byKey := r.keyFindings()
 		rows := make([][]any, len(r.Keys))
+		cols := inventoryColumns
 		for i, k := range r.Keys {
 			rows[i] = r.inventoryRow(k, byKey)
+			if !r.Org { // one account: its id is in the title, not on every row
+				rows[i] = rows[i][1:]
+			}
 		}
-		if err := writeTable(w, f, inventoryColumns, rows); err != nil {
+		if !r.Org {
+			cols = cols[1:]
+		}
+		if err := writeTable(w, f, cols, rows); err != nil {
 			return err
 		}
 	}
