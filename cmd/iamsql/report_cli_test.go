@@ -113,12 +113,17 @@ func TestReportInventoryCSVHasEveryKeyWithItsFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 9 || recs[0][9] != "Findings" {
+	if len(recs) != 9 || recs[0][9] != "Findings" || recs[0][10] != "Controls" {
 		t.Fatalf("want a header and 8 keys:\n%s", out)
 	}
 	got := map[string]string{}
+	controls := map[string]string{}
 	for _, r := range recs[1:] {
-		got[r[2]] = r[9]
+		got[r[2]], controls[r[2]] = r[9], r[10]
+	}
+	// One row per key, with the controls its findings evidence.
+	if c := controls["AKIACAROL00000000001"]; !strings.Contains(c, "cis-3.0:1.14") || !strings.Contains(c, "cis-3.0:1.12") || !strings.Contains(c, "cis-3.0:1.13") || controls["AKIABOB0000000000001"] != "" {
+		t.Errorf("controls by key: %v", controls)
 	}
 	if got["AKIACAROL00000000001"] != "old-keys, unused-keys, two-active-keys" || got["AKIAIOSFODNN7EXAMPLE"] != "root-keys" || got["AKIABOB0000000000001"] != "" {
 		t.Errorf("findings by key: %v", got)
