@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -99,6 +100,10 @@ func cmdReport(ctx context.Context, env *environment, rf reportFlags) error {
 	}
 	rf.opts.Org = env.orgMode() // report --org: one report across the organization
 	r, err := report.Run(ctx, eng, eng.NewSession("report", ""), rf.opts)
+	var mismatch *report.BaselineMismatch
+	if errors.As(err, &mismatch) {
+		return errUsage{"report: " + err.Error()}
+	}
 	if err != nil {
 		return err
 	}

@@ -166,6 +166,13 @@ func TestReportSeveralFindingsControlsAndHandOffFormats(t *testing.T) {
 			t.Errorf("-o %s: exit %d, %s\n%.300s", f, code, errOut, out)
 		}
 	}
+	other := filepath.Join(t.TempDir(), "other.json")
+	if err := os.WriteFile(other, []byte(`{"generatedAt":"2026-01-01T00:00:00Z","account":"999999999999","findingCounts":{},"findings":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := reportCLI(t, "--sandbox", "report", "--baseline", other); code != exitUsage || !strings.Contains(errOut, "is a report of account 999999999999") {
+		t.Errorf("another account's baseline: exit %d, %q", code, errOut)
+	}
 	for _, args := range [][]string{{"report", "--fail-on", "severe"}, {"report", "--controls", "nist"}, {"report", "--baseline", "/nonexistent.json"}, {"report", "findings", "old-keys"}} {
 		_, errOut, code := reportCLI(t, append([]string{"--sandbox"}, args...)...)
 		if code != exitUsage {

@@ -15,6 +15,8 @@ import (
 type Baseline struct {
 	Path        string
 	GeneratedAt string
+	// Account is the account the earlier report ran in ("" if unknown).
+	Account string
 	// Rules are the rules the earlier report looked for (its selection):
 	// only their findings can be new or resolved.
 	Rules    []string
@@ -64,6 +66,7 @@ func LoadBaseline(path string) (*Baseline, error) {
 func ParseBaseline(data []byte) (*Baseline, error) {
 	var doc struct {
 		GeneratedAt   *string            `json:"generatedAt"`
+		Account       *string            `json:"account"`
 		FindingCounts map[string]int     `json:"findingCounts"`
 		Findings      *[]json.RawMessage `json:"findings"`
 	}
@@ -74,6 +77,9 @@ func ParseBaseline(data []byte) (*Baseline, error) {
 		return nil, errors.New("not the JSON output of iamsql report with findings (make it with report -o json, not report inventory -o json)")
 	}
 	b := &Baseline{GeneratedAt: *doc.GeneratedAt}
+	if doc.Account != nil {
+		b.Account = *doc.Account
+	}
 	for rule := range doc.FindingCounts {
 		b.Rules = append(b.Rules, rule)
 	}
@@ -117,7 +123,12 @@ type BaselineComparison struct {
 }
 
 // compare marks each finding new or still open, and lists the resolved.
-func (r *Report) compare(b *Baseline) {
+// A baseline of another account would call every finding new and every
+// old one resolved: it is refused.
+func (r *Report) compare(b *Baseline) error {
+	if b.Account != "" && r.Account != "" && b.Account != r.Account {
+		return &BaselineMismatch{fmt.Sprintf("baseline %s is a report of account %s, this one of account %s", b.Path, b.Account, r.Account)}
+	}
 	c := &BaselineComparison{Path: b.Path, Since: b.GeneratedAt}
 	before := map[string]bool{}
 	for _, f := range b.Findings {
@@ -152,4 +163,11 @@ func (r *Report) compare(b *Baseline) {
 		}
 	}
 	r.Baseline = c
+	return nil
 }
+
+// BaselineMismatch is a baseline that cannot be compared with the report:
+// a usage error, not a failed report.
+type BaselineMismatch struct{ msg string }
+
+func (e *BaselineMismatch) Error() string { return e.msg }

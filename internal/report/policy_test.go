@@ -337,6 +337,13 @@ func TestBaselineMarksNewOpenAndResolved(t *testing.T) {
 	if !strings.Contains(md.String(), "resolved since the baseline: 1 finding") || !strings.Contains(md.String(), b.Fact()) || !strings.Contains(b.Fact(), "1 new, 7 still open, 1 resolved") {
 		t.Errorf("markdown:\n%s", md.String())
 	}
+	// A baseline of another account is refused.
+	other := *base
+	other.Account = "999999999999"
+	opts := report.Options{Baseline: &other, Now: func() time.Time { return testNow }}
+	if _, err := report.Run(context.Background(), w.eng, w.eng.NewSession("t", ""), opts); err == nil || !strings.Contains(err.Error(), "is a report of account 999999999999") {
+		t.Errorf("another account's baseline: %v", err)
+	}
 	// A baseline that is not a report's JSON is refused.
 	for _, bad := range []string{`{}`, `[1]`, `{"generatedAt":"x","findingCounts":{}}`, `{"generatedAt":"x","findingCounts":{},"findings":[{"x":1}]}`} {
 		if _, err := report.ParseBaseline([]byte(bad)); err == nil {

@@ -325,7 +325,9 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 		return nil, err
 	}
 	if opts.Baseline != nil {
-		r.compare(opts.Baseline)
+		if err := r.compare(opts.Baseline); err != nil {
+			return nil, err
+		}
 	}
 	r.countByAccount()
 	r.Elapsed = time.Since(start)

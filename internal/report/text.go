@@ -385,13 +385,14 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 		var rows [][]any
 		for _, ru := range sel.Rules() {
 			found := r.FindingsOf(ru.Name)
-			rows = append(rows, []any{ru.Name, string(r.SeverityOf(ru.Name)), ru.Describe(r.Thresholds), len(found), exempted(found),
-				nullable(controlText(ControlsOf(ru.Name, r.Policy.Controls)))})
+			// The controls are in each finding's section: a dozen ids
+			// would make this table too wide to read.
+			rows = append(rows, []any{ru.Name, string(r.SeverityOf(ru.Name)), ru.Describe(r.Thresholds), len(found), exempted(found)})
 		}
 		if len(r.Incomplete) > 0 {
-			rows = append(rows, []any{"incomplete", "", "Parts of the account that could not be read; findings there may be missing.", len(r.Incomplete), nil, nil})
+			rows = append(rows, []any{"incomplete", "", "Parts of the account that could not be read; findings there may be missing.", len(r.Incomplete), nil})
 		}
-		if err := writeTable(w, f, []string{"Finding", "Severity", "Rule", "Count", "Exempted", "Controls"}, rows); err != nil {
+		if err := writeTable(w, f, []string{"Finding", "Severity", "Rule", "Count", "Exempted"}, rows); err != nil {
 			return err
 		}
 		if r.Org {
