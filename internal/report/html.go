@@ -66,7 +66,8 @@ type htmlKey struct {
 	Where    string // service and region of the last use
 	Detail   string
 	Findings []htmlTag
-	Unknown  bool // no key id: the owner's keys could not be listed
+	Unknown  bool // no key id: the owner's keys could not be listed, or an exemption's subject
+	Missing  string // what stands in the key's cells then
 	// Of a finding: its controls, exemption and trend.
 	Controls, Exemption, Trend string
 }
@@ -83,7 +84,7 @@ type htmlTag struct {
 const inventoryOpenMax = 200
 
 func (r *Report) htmlKey(k Key, detail string, findings []htmlTag) htmlKey {
-	h := htmlKey{Key: k, Detail: detail, Findings: findings, Unknown: k.AccessKeyID == ""}
+	h := htmlKey{Key: k, Detail: detail, Findings: findings, Unknown: k.AccessKeyID == "", Missing: "not listed"}
 	if h.Unknown {
 		return h
 	}
@@ -133,6 +134,9 @@ func (r *Report) htmlPage(sel Selection) htmlPage {
 			users := map[string]bool{}
 			for _, f := range found {
 				h := r.htmlKey(f.Key, f.Detail, nil)
+				if f.Rule == ExpiredExemptions.Name && h.Unknown {
+					h.Missing = "an exemption of the policy, no one key"
+				}
 				h.Controls, h.Exemption, h.Trend = controlText(f.Controls), exemptionText(f), f.Trend
 				hr.Rows = append(hr.Rows, h)
 				flagged[f.Key.Account+"/"+f.Key.UserName+"/"+f.Key.AccessKeyID] = true
@@ -318,7 +322,7 @@ footer code { font-size: 12px; }
 {{if .Rows}}<div class="scroll"><table class="findings" id="finding-{{.Name}}">
 <thead><tr>{{if $.R.Org}}<th>Account</th>{{end}}<th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Detail</th>{{if $.Baseline}}<th>Trend</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}"{{if .Exemption}} class="exempt"{{end}}>{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">not listed</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}{{with .Exemption}}<br><span class="exempt">{{.}}</span>{{end}}</td>{{if $.Baseline}}<td class="trend-{{.Trend}}">{{.Trend}}</td>{{end}}</tr>
+{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}"{{if .Exemption}} class="exempt"{{end}}>{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">{{.Missing}}</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}{{with .Exemption}}<br><span class="exempt">{{.}}</span>{{end}}</td>{{if $.Baseline}}<td class="trend-{{.Trend}}">{{.Trend}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table></div>
 {{else}}<p class="none">None.</p>
