@@ -66,7 +66,7 @@ type htmlKey struct {
 	Where    string // service and region of the last use
 	Detail   string
 	Findings []htmlTag
-	Unknown  bool // no key id: the owner's keys could not be listed, or an exemption's subject
+	Unknown  bool   // no key id: the owner's keys could not be listed, or an exemption's subject
 	Missing  string // what stands in the key's cells then
 	// Of a finding: its controls, exemption and trend.
 	Controls, Exemption, Trend string
