@@ -173,3 +173,18 @@ func TestParseRefusesABadReportPolicyWithItsLine(t *testing.T) {
 		}
 	}
 }
+
+// A configuration file is untrusted input: parsing it returns settings or
+// an error, never a panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"report:\n  exemptions:\n    - user: bob\n      reason: r\n      expires: 2030-01-01\n",
+		"report:\n  exemptions: [1, {user_tag: 3}]\n", "report:\n  severities: [a]\n", "report: 7\n", "report:\n  exemptions:\n    - user_tag: null\n",
+		"report:\n  thresholds: []\n", "a: &a [*a]\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if c, err := Parse(data); err == nil && c == nil {
+			t.Fatal("no configuration and no error")
+		}
+	})
+}

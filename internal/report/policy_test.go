@@ -476,3 +476,18 @@ func TestControlsMatchProwlersMappings(t *testing.T) {
 		}
 	}
 }
+
+// A baseline file is untrusted input: whatever it holds, parsing it
+// returns a baseline or an error, never a panic.
+func FuzzParseBaseline(f *testing.F) {
+	for _, s := range []string{`{}`, `null`, `{"generatedAt":"x","findingCounts":{"old-keys":1},"findings":[{"Finding":"old-keys","Account":"1 (a)","UserName":null}]}`,
+		`{"generatedAt":"x","findingCounts":null,"findings":[]}`, `{"findings":[1,2]}`, `[`, `{"generatedAt":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := report.ParseBaseline(data)
+		if err == nil && b == nil {
+			t.Fatal("no baseline and no error")
+		}
+	})
+}
