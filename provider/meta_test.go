@@ -8,7 +8,8 @@ import (
 func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 	runScriptTests(t, []scriptTest{
 		{name: "SHOW TABLES", query: "SHOW TABLES",
-			want: [][]string{{"access_keys"}, {"account_summary"}, {"accounts"}, {"created_access_keys"}, {"methods"}, {"rotations"}, {"users"}}},
+			want: [][]string{{"access_keys"}, {"account_summary"}, {"accounts"}, {"created_access_keys"}, {"credential_report"}, {"login_profiles"}, {"methods"},
+				{"mfa_devices"}, {"rotations"}, {"user_attached_policies"}, {"user_groups"}, {"user_policies"}, {"user_tags"}, {"users"}}},
 		{name: "DESCRIBE a parameterised table", query: "DESCRIBE access_keys",
 			check: func(t *testing.T, w *world, r result) {
 				if len(r.rows) != 9 || r.rows[0][0] != "AccessKeyId" || r.rows[4][0] != "region" || r.rows[8][0] != "account_id" || r.rows[8][3] != "PRI" {

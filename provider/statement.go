@@ -143,13 +143,13 @@ func (st *statement) keepsAnswers() bool {
 // forgetParent drops, in a statement that reads each answer once, what a
 // full scan fetched for one parent row once its rows are built: a full
 // scan of a large account then holds only what is in flight.
-func (st *statement) forgetParent(part, key string, items []any, hydrates []string) {
+func (st *statement) forgetParent(op, part, key string, items []any, hydrates []string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.forget {
 		return
 	}
-	delete(st.memo, memoKey{"ListAccessKeys", part, key})
+	delete(st.memo, memoKey{op, part, key})
 	for _, it := range items {
 		if id, err := fieldValue(it, "AccessKeyId"); err == nil && id != nil {
 			for _, h := range hydrates {

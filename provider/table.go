@@ -644,7 +644,7 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 			return nil, t.skipParent(cctx, st, l.Parent, fmt.Sprint(key), err)
 		}
 		rows, err := b.materialize(cctx, st, part, prm, items)
-		st.forgetParent(part, fmt.Sprint(key), items, b.hydrates)
+		st.forgetParent(l.Operation, part, fmt.Sprint(key), items, b.hydrates)
 		return rows, err
 	})
 	return func(yield func(sql.Row, error) bool) {

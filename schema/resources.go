@@ -1,7 +1,7 @@
 package schema
 
 // The resources iamsql serves. Order is the order SHOW TABLES and docs use.
-var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Accounts, Rotations, Methods}
+var Resources = []Resource{AccessKeys, CreatedAccessKeys, Users, AccountSummary, Accounts, UserTags, MFADevices, LoginProfiles, UserGroups, UserAttachedPolicies, UserPolicies, CredentialReport, Rotations, Methods}
 
 // AccountIDColumn is the column every table of IAM answers has: the AWS
 // account a row belongs to. In org mode (--org, --profiles) the tables

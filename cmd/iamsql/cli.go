@@ -356,21 +356,29 @@ func newReportCommand(env *environment) *cobra.Command {
 		{"findings", "the summary and every finding"},
 		{"inventory", "every access key with its age, last use and findings"},
 	}
-	for _, ru := range report.Rules {
+	for _, ru := range append(append([]report.Rule(nil), report.Rules...), report.ExpiredExemptions) {
 		what = append(what, [2]string{ru.Name, fmt.Sprintf("%s (%s)", ru.Title, ru.Severity)})
 	}
 	var long strings.Builder
-	long.WriteString("Security inventory of the account's IAM access keys. WHAT selects the part:\n")
-	fmt.Fprintf(&long, "  %-16s %s\n", "(nothing)", "everything: summary, findings, incomplete entries, inventory")
+	long.WriteString("Security inventory of the account's IAM access keys. WHAT selects the part\n(several findings may be named at once):\n")
+	fmt.Fprintf(&long, "  %-18s %s\n", "(nothing)", "everything: summary, findings, incomplete entries, inventory")
 	validArgs := make([]string, len(what))
 	for i, w := range what {
-		fmt.Fprintf(&long, "  %-16s %s\n", w[0], w[1])
+		fmt.Fprintf(&long, "  %-18s %s\n", w[0], w[1])
 		validArgs[i] = w[0] + "\t" + w[1]
 	}
 	long.WriteString(`
 The thresholds are days: --max-key-age for old-keys, --max-unused for
-unused-keys, --max-inactive-age for inactive-keys. -o html writes one
-self-contained page with a key-age chart.
+unused-keys, --max-inactive-age for inactive-keys; --grace-days spares new
+keys. The report policy (severities, exemptions with a reason and an expiry
+date, fail_on, controls, thresholds) is the report: section of the
+configuration file (--config); flags override it. Every finding names the
+compliance controls it evidences (CIS AWS Foundations 1.4 to 7.0, AWS FSBP,
+PCI DSS), --controls limits them. -o html writes one self-contained page with
+a key-age chart; -o sarif a SARIF 2.1.0 log; -o asff Security Hub findings.
+
+Exit status: 0 ok; 1 the report failed; 2 usage; 3 a finding (not exempted)
+at or above --fail-on; 4 the report is incomplete (also when 3 applies).
 
 The account is read once: GetAccountSummary, the root user's keys (with root
 credentials), then ListUsers, one ListAccessKeys per user and one
@@ -382,24 +390,32 @@ inventory; docs/reports.md shows it as a statement you can run.`)
 		Long:  long.String(),
 		Example: `  iamsql --sandbox report -o html > report.html
   iamsql report old-keys --max-key-age 180 -o csv
-  iamsql report findings --fail-on-findings -o markdown >> "$GITHUB_STEP_SUMMARY"`,
+  iamsql report root-keys old-keys --controls cis-3.0 -o markdown
+  iamsql report findings --fail-on high -o sarif > iamsql.sarif
+  iamsql report --baseline yesterday.json -o html > report.html`,
 		ValidArgs: validArgs,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return errUsage{fmt.Sprintf("report: give at most one of findings, inventory or a finding name, not %q", strings.Join(args, " "))}
-			}
-			return nil
-		},
+		Args:      cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				sel, err := report.ParseSelection(args[0])
-				if err != nil {
-					return errUsage{"report: " + err.Error()}
-				}
-				rf.selection = sel
+			sel, err := report.ParseSelection(args...)
+			if err != nil {
+				return errUsage{"report: " + err.Error()}
+			}
+			rf.selection = sel
+			rc, set := env.config.Report, cmd.Flags().Changed
+			if rf.opts.Policy, err = reportPolicy(env.config); err != nil {
+				return errUsage{err.Error()}
+			}
+			if rc.GraceDays != 0 && !set("grace-days") {
+				rf.opts.Thresholds.GraceDays = rc.GraceDays
+			}
+			if rc.FailOn != "" && !set("fail-on") && !set("fail-on-findings") {
+				rf.failOn = rc.FailOn
+			}
+			if len(rc.Controls) > 0 && !set("controls") {
+				rf.controls, rf.controlsFromConfig = strings.Join(rc.Controls, ","), true
 			}
 			// The policy file's thresholds, where no flag overrides them.
-			t, set := env.config.Report.Thresholds, cmd.Flags().Changed
+			t := rc.Thresholds
 			for _, th := range []struct {
 				flag string
 				from int
@@ -419,7 +435,13 @@ inventory; docs/reports.md shows it as a statement you can run.`)
 	fs.IntVar(&rf.opts.Thresholds.MaxKeyAge, "max-key-age", report.DefaultThresholds.MaxKeyAge, "old-keys: active keys older than `DAYS`")
 	fs.IntVar(&rf.opts.Thresholds.MaxUnused, "max-unused", report.DefaultThresholds.MaxUnused, "unused-keys: active keys not used for `DAYS`")
 	fs.IntVar(&rf.opts.Thresholds.MaxInactiveAge, "max-inactive-age", report.DefaultThresholds.MaxInactiveAge, "inactive-keys: inactive keys older than `DAYS`")
-	fs.BoolVar(&rf.failOn, "fail-on-findings", false, "exit 3 when the report has findings (for CI); an incomplete report exits 4 (3 with --allow-partial)")
+	fs.IntVar(&rf.opts.Thresholds.GraceDays, "grace-days", 0, "keys created in the last `DAYS` are in grace: no finding but root-keys flags them,\nnor a user's older key while the newer one is (a rotation under way)")
+	fs.StringVar(&rf.failOn, "fail-on", "", "exit 3 when a finding that is not exempted is at or above `SEVERITY`\n(critical, high, medium, low); an incomplete report exits 4 (3 with --allow-partial)")
+	fs.BoolVar(&rf.failOnFindings, "fail-on-findings", false, "exit 3 on any finding that is not exempted: --fail-on low")
+	fs.StringVar(&rf.controls, "controls", "", "show the controls of these framework versions only, and only the findings that evidence one\n(`SETS`, comma-separated: "+strings.Join(report.ControlSetKeys(), ", ")+"; cis or pci for every version)")
+	fs.StringVar(&rf.baseline, "baseline", "", "compare with an earlier run's -o json output `FILE`: findings new or still open, and those resolved")
+	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion("critical", "high", "medium", "low"))
+	_ = c.RegisterFlagCompletionFunc("controls", fixedCompletion(report.ControlSetKeys()...))
 	return c
 }
 

@@ -31,7 +31,7 @@ func TestConfigFileThresholdsAndTheFlagsThatOverrideThem(t *testing.T) {
 		}
 		var ids []string
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-			ids = append(ids, strings.Split(line, ",")[4])
+			ids = append(ids, strings.Split(line, ",")[5]) // AccessKeyId
 		}
 		return strings.Join(ids, " ")
 	}

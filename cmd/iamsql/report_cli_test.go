@@ -89,15 +89,15 @@ func TestReportSelectsOneFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "Finding,Severity,Account,UserName,AccessKeyId,Status,CreateDate,AgeDays,LastUsedDate,LastUsedServiceName,Detail" {
+	if strings.Join(recs[0], ",") != "Finding,Severity,Controls,Account,UserName,AccessKeyId,Status,CreateDate,AgeDays,LastUsedDate,LastUsedServiceName,Detail,Exemption,Trend" {
 		t.Errorf("header %v", recs[0])
 	}
 	var keys []string
 	for _, r := range recs[1:] {
-		if r[0] != "old-keys" {
-			t.Errorf("row of another finding: %v", r)
+		if r[0] != "old-keys" || !strings.Contains(r[2], "cis-3.0:1.14") || !strings.Contains(r[2], "fsbp:IAM.3") {
+			t.Errorf("row of another finding, or without its controls: %v", r)
 		}
-		keys = append(keys, r[4])
+		keys = append(keys, r[5])
 	}
 	if strings.Join(keys, " ") != "AKIACIDEPLOY00000001 AKIAALICE00000000001" {
 		t.Errorf("keys older than 300 days: %v", keys)
@@ -113,12 +113,17 @@ func TestReportInventoryCSVHasEveryKeyWithItsFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 9 || recs[0][9] != "Findings" {
+	if len(recs) != 9 || recs[0][9] != "Findings" || recs[0][10] != "Controls" {
 		t.Fatalf("want a header and 8 keys:\n%s", out)
 	}
 	got := map[string]string{}
+	controls := map[string]string{}
 	for _, r := range recs[1:] {
-		got[r[2]] = r[9]
+		got[r[2]], controls[r[2]] = r[9], r[10]
+	}
+	// One row per key, with the controls its findings evidence.
+	if c := controls["AKIACAROL00000000001"]; !strings.Contains(c, "cis-3.0:1.14") || !strings.Contains(c, "cis-3.0:1.12") || !strings.Contains(c, "cis-3.0:1.13") || controls["AKIABOB0000000000001"] != "" {
+		t.Errorf("controls by key: %v", controls)
 	}
 	if got["AKIACAROL00000000001"] != "old-keys, unused-keys, two-active-keys" || got["AKIAIOSFODNN7EXAMPLE"] != "root-keys" || got["AKIABOB0000000000001"] != "" {
 		t.Errorf("findings by key: %v", got)

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -62,6 +63,130 @@ type Report struct {
 	// Thresholds are days, as --max-key-age, --max-unused and
 	// --max-inactive-age give them; 0 keeps the default.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// GraceDays: keys created in the last N days are in grace (--grace-days).
+	GraceDays int `yaml:"grace_days"`
+	// Severities overrides findings' severities, by finding name.
+	Severities map[string]string `yaml:"severities"`
+	// FailOn is the severity at or above which findings fail the run
+	// (--fail-on); "" fails on none.
+	FailOn string `yaml:"fail_on"`
+	// Controls limits the compliance controls shown (--controls).
+	Controls []string `yaml:"controls"`
+	// Exemptions accept findings for a reason until a date.
+	Exemptions []Exemption `yaml:"exemptions"`
+	// severityLines are the lines of the severities' keys, for messages.
+	severityLines map[string]int
+}
+
+// Exemption is one entry of report.exemptions: exactly one of
+// access_key_id, user or user_tag, a reason and an expiry date.
+type Exemption struct {
+	AccessKeyID string   `yaml:"access_key_id"`
+	User        string   `yaml:"user"`
+	UserTag     *UserTag `yaml:"user_tag"`
+	Account     string   `yaml:"account"`
+	Findings    []string `yaml:"findings"`
+	Reason      string   `yaml:"reason"`
+	// Expires is the last day the exemption holds, YYYY-MM-DD (UTC).
+	Expires string `yaml:"expires"`
+	// Line is where the entry starts in the file.
+	Line int `yaml:"-"`
+}
+
+// UserTag is a user tag an exemption matches.
+type UserTag struct {
+	Key   string `yaml:"key"`
+	Value string `yaml:"value"`
+}
+
+// UnmarshalYAML reads an exemption strictly and remembers its line.
+func (e *Exemption) UnmarshalYAML(n *yaml.Node) error {
+	if err := strictKeys(n, "report.exemptions", "access_key_id", "user", "user_tag", "account", "findings", "reason", "expires"); err != nil {
+		return err
+	}
+	if tag := mappingValue(n, "user_tag"); tag != nil {
+		if err := strictKeys(tag, "report.exemptions[].user_tag", "key", "value"); err != nil {
+			return err
+		}
+	}
+	type plain Exemption
+	if err := n.Decode((*plain)(e)); err != nil {
+		return err
+	}
+	e.Line = n.Line
+	return nil
+}
+
+// UnmarshalYAML reads the report section strictly, remembering the lines
+// of the severities (their names are checked against the findings later,
+// by the report, with the line).
+func (r *Report) UnmarshalYAML(n *yaml.Node) error {
+	if err := strictKeys(n, "report", "thresholds", "grace_days", "severities", "fail_on", "controls", "exemptions"); err != nil {
+		return err
+	}
+	if th := mappingValue(n, "thresholds"); th != nil {
+		if err := strictKeys(th, "report.thresholds", "max_key_age", "max_unused", "max_inactive_age"); err != nil {
+			return err
+		}
+	}
+	type plain Report
+	if err := n.Decode((*plain)(r)); err != nil {
+		return err
+	}
+	if sev := mappingValue(n, "severities"); sev != nil && sev.Kind == yaml.MappingNode {
+		r.severityLines = map[string]int{}
+		for i := 0; i+1 < len(sev.Content); i += 2 {
+			r.severityLines[sev.Content[i].Value] = sev.Content[i].Line
+		}
+	}
+	return nil
+}
+
+// SeverityLine is the line a severity override is on (0 if unknown).
+func (r Report) SeverityLine(finding string) int { return r.severityLines[finding] }
+
+// strictKeys refuses a mapping key not in allowed, and a repeated one,
+// naming the line: what KnownFields does for the other sections.
+func strictKeys(n *yaml.Node, where string, allowed ...string) error {
+	if n.Kind != yaml.MappingNode {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		return fmt.Errorf("line %d: %s must be a mapping of settings", n.Line, where)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slicesContains(allowed, k.Value) {
+			return fmt.Errorf("line %d: unknown setting %q in %s", k.Line, k.Value, where)
+		}
+		if seen[k.Value] {
+			return fmt.Errorf("line %d: mapping key %q already defined", k.Line, k.Value)
+		}
+		seen[k.Value] = true
+	}
+	return nil
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // Thresholds are the report's thresholds in days.
@@ -160,7 +285,7 @@ var (
 
 // sections names a type of this package as the reader knows it.
 var sections = map[string]string{"File": "the top level (org, report)", "Org": "org", "Report": "report",
-	"Thresholds": "report.thresholds"}
+	"Thresholds": "report.thresholds", "Exemption": "report.exemptions", "UserTag": "report.exemptions[].user_tag"}
 
 // yamlError says a decoding error in the file's terms: line, setting.
 func yamlError(err error) error {
@@ -224,5 +349,27 @@ func (f *File) check() error {
 			return fmt.Errorf("report.thresholds.%s must be a number of days from 1 to 100000, got %d", name, v)
 		}
 	}
+	r := f.Report
+	if r.GraceDays < 0 || r.GraceDays > 100000 {
+		return fmt.Errorf("report.grace_days must be a number of days from 0 to 100000, got %d", r.GraceDays)
+	}
+	for name, sev := range r.Severities {
+		if !slicesContains(severities, strings.ToLower(sev)) {
+			return fmt.Errorf("line %d: report.severities.%s: %q is not a severity (critical, high, medium or low)", r.SeverityLine(name), name, sev)
+		}
+	}
+	if r.FailOn != "" && !slicesContains(severities, strings.ToLower(r.FailOn)) {
+		return fmt.Errorf("report.fail_on: %q is not a severity (critical, high, medium or low)", r.FailOn)
+	}
+	for i, e := range r.Exemptions {
+		if _, err := time.Parse(time.DateOnly, e.Expires); err != nil {
+			return fmt.Errorf("line %d: report.exemptions[%d].expires: %q is not a date YYYY-MM-DD (every exemption expires)", e.Line, i, e.Expires)
+		}
+		if e.UserTag != nil && e.UserTag.Key == "" {
+			return fmt.Errorf("line %d: report.exemptions[%d].user_tag needs a key", e.Line, i)
+		}
+	}
 	return nil
 }
+
+var severities = []string{"critical", "high", "medium", "low"}

@@ -116,3 +116,75 @@ func TestLoadBoundsTheFile(t *testing.T) {
 		t.Fatalf("Load(dir) = %v", err)
 	}
 }
+
+func TestParseReadsTheReportPolicy(t *testing.T) {
+	f, err := Parse([]byte(`report:
+  thresholds:
+    max_key_age: 90
+  grace_days: 7
+  fail_on: high
+  controls: [cis-3.0, fsbp]
+  severities:
+    unused-keys: high
+  exemptions:
+    - access_key_id: AKIAVENDOR0000000001
+      findings: [old-keys]
+      reason: vendor key, rotated by contract
+      expires: 2027-03-31
+    - user_tag: {key: team, value: data}
+      reason: data team migration
+      expires: "2027-01-15"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.Report
+	if r.GraceDays != 7 || r.FailOn != "high" || strings.Join(r.Controls, ",") != "cis-3.0,fsbp" || r.Severities["unused-keys"] != "high" || r.SeverityLine("unused-keys") != 8 {
+		t.Fatalf("report = %+v", r)
+	}
+	if len(r.Exemptions) != 2 {
+		t.Fatalf("exemptions = %+v", r.Exemptions)
+	}
+	e0, e1 := r.Exemptions[0], r.Exemptions[1]
+	if e0.AccessKeyID != "AKIAVENDOR0000000001" || e0.Expires != "2027-03-31" || e0.Line != 10 || strings.Join(e0.Findings, ",") != "old-keys" || e0.Reason != "vendor key, rotated by contract" {
+		t.Errorf("exemption 0 = %+v", e0)
+	}
+	if e1.UserTag == nil || *e1.UserTag != (UserTag{"team", "data"}) || e1.Expires != "2027-01-15" || e1.Line != 14 {
+		t.Errorf("exemption 1 = %+v", e1)
+	}
+}
+
+func TestParseRefusesABadReportPolicyWithItsLine(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"report:\n  exemptions:\n    - user: bob\n      reson: x\n", `line 4: unknown setting "reson" in report.exemptions`},
+		{"report:\n  exemptions:\n    - user: bob\n      reason: x\n      expires: soon\n", `line 3: report.exemptions[0].expires: "soon" is not a date`},
+		{"report:\n  exemptions:\n    - user: bob\n      reason: x\n", `line 3: report.exemptions[0].expires: "" is not a date`},
+		{"report:\n  exemptions:\n    - user_tag: {key: team, valu: x}\n", `line 3: unknown setting "valu" in report.exemptions[].user_tag`},
+		{"report:\n  severities:\n    old-keys: urgent\n", `line 3: report.severities.old-keys: "urgent" is not a severity`},
+		{"report:\n  fail_on: sometimes\n", `report.fail_on: "sometimes" is not a severity`},
+		{"report:\n  grace: 7\n", `line 2: unknown setting "grace" in report`},
+		{"report:\n  thresholds:\n    max_key_ag: 7\n", `line 3: unknown setting "max_key_ag" in report.thresholds`},
+		{"report:\n  grace_days: -1\n", "report.grace_days must be a number of days from 0"},
+		{"report:\n  grace_days: soon\n", `line 2: "soon" is not a valid whole number`},
+	} {
+		_, err := Parse([]byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%q) = %v, want an error containing %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+// A configuration file is untrusted input: parsing it returns settings or
+// an error, never a panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"report:\n  exemptions:\n    - user: bob\n      reason: r\n      expires: 2030-01-01\n",
+		"report:\n  exemptions: [1, {user_tag: 3}]\n", "report:\n  severities: [a]\n", "report: 7\n", "report:\n  exemptions:\n    - user_tag: null\n",
+		"report:\n  thresholds: []\n", "a: &a [*a]\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if c, err := Parse(data); err == nil && c == nil {
+			t.Fatal("no configuration and no error")
+		}
+	})
+}

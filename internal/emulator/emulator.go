@@ -103,11 +103,25 @@ type Options struct {
 	CallLog bool
 }
 
-// User is an IAM user.
+// User is an IAM user. The context a key audit reads (tags, console
+// password, MFA devices, groups, policies; usercontext.go) is kept with
+// the user; the emulator models no group or policy entity of its own.
 type User struct {
 	UserName, UserID, Path, Arn string
 	CreateDate                  time.Time
 	PasswordLastUsed            *time.Time
+	// Tags are the user's tags (TagUser, ListUserTags), sorted by key.
+	Tags []Tag `json:",omitempty"`
+	// LoginProfile is the user's console password; nil when it has none.
+	LoginProfile *LoginProfile `json:",omitempty"`
+	// MFADevices are the user's MFA devices, sorted by serial number.
+	MFADevices []MFADevice `json:",omitempty"`
+	// Groups are the names of the groups the user is in.
+	Groups []string `json:",omitempty"`
+	// AttachedPolicies are the ARNs of the managed policies attached to
+	// the user; InlinePolicies the names of its inline policies.
+	AttachedPolicies []string `json:",omitempty"`
+	InlinePolicies   []string `json:",omitempty"`
 }
 
 // AccessKey is an access key with its secret. UserName is RootUserName
@@ -182,6 +196,10 @@ type Emulator struct {
 	dir *directory
 
 	secrets map[string]*secret // Secrets Manager, by region and name (secretsmanager.go)
+
+	// credReport is the account's credential report (credreport.go).
+	credReport      *credentialReport
+	credReportDelay time.Duration
 
 	// counters
 	calls   map[string]int
@@ -570,6 +588,9 @@ func (e *Emulator) addUserLocked(u User) error {
 		t := e.date(*u.PasswordLastUsed)
 		u.PasswordLastUsed = &t
 	}
+	if err := e.normalizeContextLocked(&u); err != nil {
+		return fmt.Errorf("emulator: AddUser: %w", err)
+	}
 	e.users[strings.ToLower(u.UserName)] = &u
 	return nil
 }
@@ -657,12 +678,7 @@ func (e *Emulator) Snapshot() State {
 func (e *Emulator) snapshotLocked() State {
 	s := State{AccountID: e.accountID}
 	for _, u := range e.sortedUsers() {
-		c := *u
-		if u.PasswordLastUsed != nil {
-			t := *u.PasswordLastUsed
-			c.PasswordLastUsed = &t
-		}
-		s.Users = append(s.Users, c)
+		s.Users = append(s.Users, u.clone())
 	}
 	keys := make([]*AccessKey, 0, len(e.keys))
 	for _, k := range e.keys {

@@ -52,6 +52,17 @@ func init() {
 		"DeleteAccessKey":      opDeleteAccessKey,
 		"GetAccessKeyLastUsed": opGetAccessKeyLastUsed,
 		"GetAccountSummary":    opGetAccountSummary,
+
+		"TagUser":                  opTagUser,
+		"UntagUser":                opUntagUser,
+		"ListUserTags":             opListUserTags,
+		"ListMFADevices":           opListMFADevices,
+		"GetLoginProfile":          opGetLoginProfile,
+		"ListGroupsForUser":        opListGroupsForUser,
+		"ListAttachedUserPolicies": opListAttachedUserPolicies,
+		"ListUserPolicies":         opListUserPolicies,
+		"GenerateCredentialReport": opGenerateCredentialReport,
+		"GetCredentialReport":      opGetCredentialReport,
 	}
 }
 

@@ -636,7 +636,28 @@ func (o *Org) seedGenerated(n, users int) error {
 	return nil
 }
 
-// seedUsers adds n generated users with one key each.
+// generatedUser is the i-th generated user with its context: owner and
+// team tags (seven teams), a console password for every third user, MFA
+// for every other one of those, a group, and a managed policy for every
+// fourth user.
+func generatedUser(account string, i int, name string, created time.Time) User {
+	u := User{UserName: name, CreateDate: created,
+		Tags:   []Tag{{"owner", name + "@example.com"}, {"team", fmt.Sprintf("team-%d", i%7)}},
+		Groups: []string{fmt.Sprintf("group-%d", i%5)}}
+	if i%3 == 0 {
+		u.LoginProfile = &LoginProfile{CreateDate: created}
+		if i%2 == 0 {
+			u.MFADevices = []MFADevice{{SerialNumber: "arn:aws:iam::" + account + ":mfa/" + name, EnableDate: created}}
+		}
+	}
+	if i%4 == 0 {
+		u.AttachedPolicies = []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}
+	}
+	return u
+}
+
+// seedUsers adds n generated users with one key each (and generatedUser's
+// context).
 func (e *Emulator) seedUsers(n int) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -645,7 +666,7 @@ func (e *Emulator) seedUsers(n int) error {
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("user-%05d", i)
 		age := time.Duration(1+(i*37)%730) * day
-		if err := e.addUserLocked(User{UserName: name, CreateDate: now.Add(-age - day)}); err != nil {
+		if err := e.addUserLocked(generatedUser(e.accountID, i, name, now.Add(-age-day))); err != nil {
 			return err
 		}
 		k := AccessKey{UserName: name, CreateDate: now.Add(-age)}

@@ -19,6 +19,21 @@ import "time"
 // Users were created 500, 300, 200, 100, 150 and 700 days ago respectively;
 // the account itself 800 days ago. User ids are derived from the names.
 // Secrets of the non-root keys are random.
+//
+// Their context (demoContext): owner and team tags, key descriptions (the
+// console's tag named after the key id), console passwords, MFA, groups
+// and policies:
+//
+//	alice      owner alice@example.com, team platform; AKIAALICE00000000001 "laptop CLI";
+//	           console, MFA; group admins; AdministratorAccess
+//	bob        owner bob@example.com, team payments; console, no MFA;
+//	           group developers; ReadOnlyAccess; one inline policy
+//	carol      owner carol@example.com, team data; AKIACAROL00000000001 "nightly ETL";
+//	           no console; groups data, developers; AmazonS3FullAccess
+//	dave       no tags; console, MFA; group ops
+//	erin       owner erin@example.com; console, no MFA; group ops; IAMFullAccess
+//	ci-deploy  owner platform-team@example.com, team platform; AKIACIDEPLOY00000001
+//	           "GitHub Actions deploy"; no console; PowerUserAccess; one inline policy
 func (e *Emulator) seedDemo() error {
 	now := e.nowUTC()
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
@@ -65,5 +80,56 @@ func (e *Emulator) seedDemo() error {
 			return err
 		}
 	}
+	for name, c := range demoContext(ago) {
+		u := e.users[name]
+		u.Tags, u.LoginProfile, u.MFADevices = c.Tags, c.LoginProfile, c.MFADevices
+		u.Groups, u.AttachedPolicies, u.InlinePolicies = c.Groups, c.AttachedPolicies, c.InlinePolicies
+		if c.PasswordLastUsed != nil {
+			u.PasswordLastUsed = c.PasswordLastUsed
+		}
+		if err := e.normalizeContextLocked(u); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// awsPolicy is the ARN of an AWS managed policy.
+func awsPolicy(name string) string { return "arn:aws:iam::aws:policy/" + name }
+
+// demoContext is the demo users' context, by lower-cased user name.
+func demoContext(ago func(time.Duration) time.Time) map[string]User {
+	day := 24 * time.Hour
+	at := func(d time.Duration) *time.Time { t := ago(d); return &t }
+	console := func(d time.Duration) *LoginProfile { return &LoginProfile{CreateDate: ago(d)} }
+	mfa := func(name string, d time.Duration) []MFADevice {
+		return []MFADevice{{SerialNumber: "arn:aws:iam::" + DefaultAccountID + ":mfa/" + name, EnableDate: ago(d)}}
+	}
+	return map[string]User{
+		"alice": {
+			Tags:         []Tag{{"owner", "alice@example.com"}, {"team", "platform"}, {"AKIAALICE00000000001", "laptop CLI"}},
+			LoginProfile: console(480 * day), PasswordLastUsed: at(3 * day), MFADevices: mfa("alice", 470*day),
+			Groups: []string{"admins"}, AttachedPolicies: []string{awsPolicy("AdministratorAccess")},
+		},
+		"bob": {
+			Tags:         []Tag{{"owner", "bob@example.com"}, {"team", "payments"}},
+			LoginProfile: console(290 * day), PasswordLastUsed: at(5 * day),
+			Groups: []string{"developers"}, AttachedPolicies: []string{awsPolicy("ReadOnlyAccess")}, InlinePolicies: []string{"payments-s3"},
+		},
+		"carol": {
+			Tags:   []Tag{{"owner", "carol@example.com"}, {"team", "data"}, {"AKIACAROL00000000001", "nightly ETL"}},
+			Groups: []string{"data", "developers"}, AttachedPolicies: []string{awsPolicy("AmazonS3FullAccess")},
+		},
+		"dave": {
+			LoginProfile: console(90 * day), MFADevices: mfa("dave", 90*day), Groups: []string{"ops"},
+		},
+		"erin": {
+			Tags:         []Tag{{"owner", "erin@example.com"}},
+			LoginProfile: console(140 * day), Groups: []string{"ops"}, AttachedPolicies: []string{awsPolicy("IAMFullAccess")},
+		},
+		"ci-deploy": {
+			Tags:             []Tag{{"owner", "platform-team@example.com"}, {"team", "platform"}, {"AKIACIDEPLOY00000001", "GitHub Actions deploy"}},
+			AttachedPolicies: []string{awsPolicy("PowerUserAccess")}, InlinePolicies: []string{"deploy-artifacts"},
+		},
+	}
 }

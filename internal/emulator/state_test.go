@@ -139,13 +139,17 @@ func TestDemoSeed(t *testing.T) {
 	wantUsers := []struct {
 		name, path string
 		created    time.Time
+		// passwordUsed is when the console password was last used.
+		passwordUsed time.Duration
+		console      bool
+		mfa, groups  int
 	}{
-		{"alice", "/", ago(500 * day)},
-		{"bob", "/engineering/", ago(300 * day)},
-		{"carol", "/engineering/", ago(200 * day)},
-		{"ci-deploy", "/service/", ago(700 * day)},
-		{"dave", "/ops/", ago(100 * day)},
-		{"erin", "/ops/", ago(150 * day)},
+		{"alice", "/", ago(500 * day), 3 * day, true, 1, 1},
+		{"bob", "/engineering/", ago(300 * day), 5 * day, true, 0, 1},
+		{"carol", "/engineering/", ago(200 * day), 0, false, 0, 2},
+		{"ci-deploy", "/service/", ago(700 * day), 0, false, 0, 0},
+		{"dave", "/ops/", ago(100 * day), 0, true, 1, 1},
+		{"erin", "/ops/", ago(150 * day), 0, true, 0, 1},
 	}
 	if len(s.Users) != len(wantUsers) {
 		t.Fatalf("users %+v", s.Users)
@@ -153,8 +157,13 @@ func TestDemoSeed(t *testing.T) {
 	for i, w := range wantUsers {
 		u := s.Users[i]
 		if u.UserName != w.name || u.Path != w.path || !u.CreateDate.Equal(w.created) ||
-			u.Arn != "arn:aws:iam::123456789012:user"+w.path+w.name || !userIDFormat.MatchString(u.UserID) || u.PasswordLastUsed != nil {
+			u.Arn != "arn:aws:iam::123456789012:user"+w.path+w.name || !userIDFormat.MatchString(u.UserID) ||
+			(u.PasswordLastUsed != nil) != (w.passwordUsed != 0) || (u.LoginProfile != nil) != w.console ||
+			len(u.MFADevices) != w.mfa || len(u.Groups) != w.groups {
 			t.Errorf("user %d = %+v, want %+v", i, u, w)
+		}
+		if w.passwordUsed != 0 && !u.PasswordLastUsed.Equal(ago(w.passwordUsed)) {
+			t.Errorf("user %s: password last used %v", w.name, u.PasswordLastUsed)
 		}
 	}
 	type key struct {

@@ -25,6 +25,7 @@ type htmlPage struct {
 	Title       string
 	Facts       []string
 	Total       int // findings in the selection
+	Exempted    int // of them, exempted by the policy
 	Flagged     int // distinct keys (or key owners) they concern
 	Cards       []htmlCard
 	Chart       template.HTML
@@ -39,6 +40,8 @@ type htmlPage struct {
 	Command     string
 	ActiveCol   string
 	InactiveCol string
+	Baseline    *BaselineComparison
+	Resolved    [][]any
 }
 
 type htmlCard struct {
@@ -47,9 +50,12 @@ type htmlCard struct {
 
 type htmlRule struct {
 	Rule
+	Severity    Severity // under the policy
 	Description string
-	SQL         string
+	SQL         string // "" for a finding that is not a condition on a key
+	Controls    string
 	Rows        []htmlKey
+	Exempted    int
 }
 
 type htmlKey struct {
@@ -59,16 +65,26 @@ type htmlKey struct {
 	LastUsed string // date, or empty
 	Where    string // service and region of the last use
 	Detail   string
-	Findings []string
-	Unknown  bool // no key id: the owner's keys could not be listed
+	Findings []htmlTag
+	Unknown  bool   // no key id: the owner's keys could not be listed, or an exemption's subject
+	Missing  string // what stands in the key's cells then
+	// Of a finding: its controls, exemption and trend.
+	Controls, Exemption, Trend string
+}
+
+// htmlTag is one finding of a key in the inventory.
+type htmlTag struct {
+	Name     string
+	Severity Severity
+	Exempted bool
 }
 
 // inventoryOpenMax is the largest inventory shown expanded; a longer one
 // starts collapsed so the findings stay in view.
 const inventoryOpenMax = 200
 
-func (r *Report) htmlKey(k Key, detail string, findings []string) htmlKey {
-	h := htmlKey{Key: k, Detail: detail, Findings: findings, Unknown: k.AccessKeyID == ""}
+func (r *Report) htmlKey(k Key, detail string, findings []htmlTag) htmlKey {
+	h := htmlKey{Key: k, Detail: detail, Findings: findings, Unknown: k.AccessKeyID == "", Missing: "not listed"}
 	if h.Unknown {
 		return h
 	}
@@ -109,41 +125,76 @@ func (r *Report) htmlPage(sel Selection) htmlPage {
 		for _, ru := range sel.Rules() {
 			found := r.FindingsOf(ru.Name)
 			p.Total += len(found)
-			hr := htmlRule{Rule: ru, Description: ru.Describe(r.Thresholds), SQL: ru.SQL(r.Region, r.Thresholds) + ";"}
+			p.Exempted += exempted(found)
+			sev := r.SeverityOf(ru.Name)
+			hr := htmlRule{Rule: ru, Severity: sev, Description: ru.Describe(r.Thresholds), Controls: controlText(ControlsOf(ru.Name, r.Policy.Controls)), Exempted: exempted(found)}
+			if ru.where != nil {
+				hr.SQL = ru.SQL(r.Region, r.Thresholds) + ";"
+			}
+			users := map[string]bool{}
 			for _, f := range found {
-				hr.Rows = append(hr.Rows, r.htmlKey(f.Key, f.Detail, nil))
+				h := r.htmlKey(f.Key, f.Detail, nil)
+				if f.Rule == ExpiredExemptions.Name && h.Unknown {
+					h.Missing = "an exemption of the policy, no one key"
+				}
+				h.Controls, h.Exemption, h.Trend = controlText(f.Controls), exemptionText(f), f.Trend
+				hr.Rows = append(hr.Rows, h)
 				flagged[f.Key.Account+"/"+f.Key.UserName+"/"+f.Key.AccessKeyID] = true
+				users[f.Key.Account+"/"+f.Key.UserName] = true
 			}
 			p.Rules = append(p.Rules, hr)
 			class := "ok"
 			if len(found) > 0 {
-				class = "sev-" + string(ru.Severity)
+				class = "sev-" + string(sev)
 			}
-			p.Cards = append(p.Cards, htmlCard{Label: ru.Short, Value: fmt.Sprint(len(found)), Note: ru.Name + " · " + string(ru.Severity), Class: class, Href: "#" + ru.Name})
+			card := htmlCard{Label: ru.Short, Value: fmt.Sprint(len(found)), Note: ru.Name + " · " + string(sev), Class: class, Href: "#" + ru.Name}
+			if ru.Name == "two-active-keys" {
+				// A finding per key, and the card counts what to fix: users.
+				card.Label, card.Value = "Users with two active keys", fmt.Sprint(len(users))
+				card.Note = plural(len(found), "key", "keys") + " · " + card.Note
+			}
+			if n := exempted(found); n > 0 {
+				card.Note += fmt.Sprintf(" · %d exempted", n)
+			}
+			p.Cards = append(p.Cards, card)
 		}
 	}
 	p.Flagged = len(flagged)
 	if len(r.Incomplete) > 0 {
 		p.Cards = append(p.Cards, htmlCard{Label: "Could not be read", Value: fmt.Sprint(len(r.Incomplete)), Note: "incomplete: findings may be missing", Class: "warn", Href: "#incomplete"})
 	}
+	if b := r.Baseline; b != nil && sel.showsFindings() {
+		p.Baseline, p.Resolved = b, b.resolvedRows()
+		p.Cards = append(p.Cards,
+			htmlCard{Label: "New", Value: fmt.Sprint(b.New), Note: "since " + b.Since, Class: map[bool]string{true: "ok", false: "sev-high"}[b.New == 0], Href: "#findings"},
+			htmlCard{Label: "Still open", Value: fmt.Sprint(b.Open), Note: "since " + b.Since, Class: "neutral", Href: "#findings"},
+			htmlCard{Label: "Resolved", Value: fmt.Sprint(len(b.Resolved)), Note: "since " + b.Since, Class: "ok", Href: "#resolved"})
+	}
 	if p.ShowInv {
-		byKey := r.KeyFindings()
+		tags := map[string][]htmlTag{}
+		for _, f := range r.Findings {
+			if f.Key.AccessKeyID != "" && f.Rule != ExpiredExemptions.Name {
+				tags[f.Key.AccessKeyID] = append(tags[f.Key.AccessKeyID], htmlTag{f.Rule, f.Severity, f.Exemption != nil})
+			}
+		}
 		for _, k := range r.Keys {
-			p.Inventory = append(p.Inventory, r.htmlKey(k, "", byKey[k.AccessKeyID]))
+			p.Inventory = append(p.Inventory, r.htmlKey(k, "", tags[k.AccessKeyID]))
 		}
 	}
 	p.Calls = provider.FormatCalls(r.Calls, "%s × %d")
+	what := sel.String()
+	if what != "" {
+		what += " "
+	}
 	p.Command = fmt.Sprintf("iamsql report %s--region %s --max-key-age %d --max-unused %d --max-inactive-age %d -o html",
-		map[bool]string{true: "", false: string(sel) + " "}[sel == SelectAll], r.Region, r.Thresholds.MaxKeyAge, r.Thresholds.MaxUnused, r.Thresholds.MaxInactiveAge)
+		what, r.Region, r.Thresholds.MaxKeyAge, r.Thresholds.MaxUnused, r.Thresholds.MaxInactiveAge)
 	return p
 }
 
 // pageTemplate is parsed when a page is first written, not in package
 // init: every iamsql run links this package (about 1,200 allocations).
 var pageTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"severity": func(rule string) string { ru, _ := LookupRule(rule); return string(ru.Severity) },
-	}).Parse(pageHTML))
+	return template.Must(template.New("report").Parse(pageHTML))
 })
 
 const pageHTML = `<!DOCTYPE html>
@@ -196,6 +247,7 @@ article p { margin: 6px 0; }
 .none { color: var(--ok); font-weight: 600; }
 .chart { display: flex; gap: 28px; align-items: flex-start; flex-wrap: wrap; }
 .chart svg { max-width: 100%; height: auto; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f1f5f9; font-weight: 600; white-space: nowrap; position: sticky; top: 0; }
@@ -215,6 +267,11 @@ pre.sql { background: #0f172a; color: #e2e8f0; padding: 12px 14px; border-radius
 #incomplete h2 { color: var(--warn); }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
 footer code { font-size: 12px; }
+@media (max-width: 700px) { main { padding: 16px 10px 32px; } section { padding: 12px 10px; } header h1 { font-size: 21px; }
+  .cards { grid-template-columns: repeat(auto-fit, minmax(104px, 1fr)); } }
+.exempt { color: var(--muted); font-style: italic; }
+.trend-new { color: var(--high); font-weight: 600; }
+.tag.exempted { text-decoration: line-through; opacity: .7; }
 @media print { body { background: #fff; } section { break-inside: avoid-page; } th { position: static; } }
 </style>
 </head>
@@ -225,7 +282,7 @@ footer code { font-size: 12px; }
 <p class="meta">{{if .R.Org}}Organization: <b>{{len .R.Accounts}} accounts</b>{{else}}Account <b>{{with .R.Account}}{{.}}{{else}}unknown{{end}}</b>{{end}} · region <b>{{.R.Region}}</b> · generated <b>{{.Generated}}</b></p>
 </header>
 
-{{if or .Total .Incomplete}}<div class="verdict bad" id="verdict"><b>{{.Total}} finding{{if ne .Total 1}}s{{end}} on {{.Flagged}} access key{{if ne .Flagged 1}}s{{end}} need{{if eq .Total 1}}s{{end}} attention</b>{{if .Incomplete}} — and {{len .Incomplete}} part{{if ne (len .Incomplete) 1}}s{{end}} of the account could not be read, so the report is incomplete{{end}}.
+{{if or .Total .Incomplete}}<div class="verdict bad" id="verdict"><b>{{.Total}} finding{{if ne .Total 1}}s{{end}} on {{.Flagged}} access key{{if ne .Flagged 1}}s{{end}} need{{if eq .Total 1}}s{{end}} attention{{if .Exempted}} ({{.Exempted}} exempted by the policy){{end}}</b>{{if .Incomplete}} — and {{len .Incomplete}} part{{if ne (len .Incomplete) 1}}s{{end}} of the account could not be read, so the report is incomplete{{end}}.
 {{else}}<div class="verdict good" id="verdict"><b>No findings.</b>
 {{end}}<span class="facts">{{range .Facts}}{{.}} {{end}}</span></div>
 
@@ -237,38 +294,39 @@ footer code { font-size: 12px; }
 <h2>Key age</h2>
 <div class="chart">
 {{.Chart}}
-<table id="age-table" style="width:auto">
+<div class="scroll"><table id="age-table" style="width:auto">
 <thead><tr><th>Age</th><th class="num">Active</th><th class="num">Inactive</th></tr></thead>
 <tbody>{{range .Buckets}}<tr><td>{{.Label}}</td><td class="num">{{.Active}}</td><td class="num">{{.Inactive}}</td></tr>{{end}}</tbody>
-</table>
+</table></div>
 </div>
 </section>
 
 {{if .R.Org}}<section id="accounts">
 <h2>Accounts</h2>
-<table class="accounts" id="account-table">
+<div class="scroll"><table class="accounts" id="account-table">
 <thead><tr><th>Account</th><th>Name</th><th class="num">IAM users</th><th class="num">Access keys</th><th class="num">Active</th><th>Root keys</th><th class="num">Findings</th></tr></thead>
 <tbody>
 {{range .R.Accounts}}<tr data-account="{{.ID}}"><td class="id">{{.ID}}</td><td>{{.Name}}</td><td class="num">{{if ge .Users 0}}{{.Users}}{{else}}?{{end}}</td><td class="num">{{.Keys}}</td><td class="num">{{.Active}}</td><td>{{with .RootKeysPresent}}{{if .}}yes{{else}}no{{end}}{{else}}?{{end}}</td><td class="num">{{.Findings}}</td></tr>
 {{end}}</tbody>
-</table>
+</table></div>
 </section>
 {{end}}
 
 {{if .Rules}}<section id="findings">
 <h2>Findings</h2>
 {{range .Rules}}<article id="{{.Name}}">
-<h3><span class="badge {{.Severity}}">{{.Severity}}</span> {{.Title}} <span class="count">{{len .Rows}} · <code>{{.Name}}</code></span></h3>
+<h3><span class="badge {{.Severity}}">{{.Severity}}</span> {{.Title}} <span class="count">{{len .Rows}}{{if .Exempted}} ({{.Exempted}} exempted){{end}} · <code>{{.Name}}</code></span></h3>
 <p>{{.Description}}</p>
 <p class="remedy">{{.Remedy}}</p>
-{{if .Rows}}<table class="findings" id="finding-{{.Name}}">
-<thead><tr>{{if $.R.Org}}<th>Account</th>{{end}}<th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Detail</th></tr></thead>
+{{with .Controls}}<p class="controls">Controls: <code>{{.}}</code></p>{{end}}
+{{if .Rows}}<div class="scroll"><table class="findings" id="finding-{{.Name}}">
+<thead><tr>{{if $.R.Org}}<th>Account</th>{{end}}<th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Detail</th>{{if $.Baseline}}<th>Trend</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}">{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">not listed</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}</td></tr>
+{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}"{{if .Exemption}} class="exempt"{{end}}>{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">{{.Missing}}</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}{{with .Exemption}}<br><span class="exempt">{{.}}</span>{{end}}</td>{{if $.Baseline}}<td class="trend-{{.Trend}}">{{.Trend}}</td>{{end}}</tr>
 {{end}}</tbody>
-</table>
+</table></div>
 {{else}}<p class="none">None.</p>
-{{end}}<details><summary>The same check in SQL</summary><pre class="sql">{{.SQL}}</pre></details>
+{{end}}{{if .SQL}}<details><summary>The same check in SQL</summary><pre class="sql">{{.SQL}}</pre></details>{{end}}
 </article>
 {{end}}</section>
 {{end}}
@@ -276,24 +334,36 @@ footer code { font-size: 12px; }
 {{if .Incomplete}}<section id="incomplete">
 <h2>Incomplete: {{len .Incomplete}} part{{if ne (len .Incomplete) 1}}s{{end}} of the account could not be read</h2>
 <p>Findings about these users or keys may be missing. Check the permissions of the identity running the report, then run it again.</p>
-<table id="incomplete-table">
+<div class="scroll"><table id="incomplete-table">
 <thead><tr><th>Source</th><th>User</th><th>Access key</th><th>Reason</th></tr></thead>
 <tbody>
 {{range .Incomplete}}<tr data-user="{{.UserName}}"><td>{{.Source}}</td><td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td>{{.Reason}}</td></tr>
 {{end}}</tbody>
-</table>
+</table></div>
+</section>
+{{end}}
+
+{{with .Baseline}}<section id="resolved">
+<h2>Resolved since the baseline: {{len .Resolved}}</h2>
+<p>{{.Fact}}</p>
+{{if $.Resolved}}<div class="scroll"><table id="resolved-table">
+<thead><tr><th>Finding</th><th>Severity</th><th>Account</th><th>User</th><th>Access key</th><th>Detail then</th></tr></thead>
+<tbody>
+{{range $.Resolved}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>{{else}}<p class="none">None.</p>{{end}}
 </section>
 {{end}}
 
 {{if .ShowInv}}<section id="inventory">
 <h2>Inventory: {{len .Inventory}} access key{{if ne (len .Inventory) 1}}s{{end}}</h2>
 <details{{if .OpenInv}} open{{end}}><summary>Every access key in the account, with its findings</summary>
-<table id="inventory-table">
-<thead><tr><th>Account</th><th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Service</th><th>Region</th><th>Findings</th></tr></thead>
+<div class="scroll"><table id="inventory-table">
+<thead><tr>{{if .R.Org}}<th>Account</th>{{end}}<th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Service</th><th>Region</th><th>Findings</th></tr></thead>
 <tbody>
-{{range .Inventory}}<tr data-key="{{.AccessKeyID}}"><td>{{.AccountLabel}}</td><td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td class="date">{{if .LastUsed}}{{.LastUsed}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td><td>{{.LastUsedService}}</td><td>{{.LastUsedRegion}}</td><td>{{range .Findings}}<span class="tag {{severity .}}">{{.}}</span>{{end}}</td></tr>
+{{range .Inventory}}<tr data-key="{{.AccessKeyID}}">{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td class="date">{{if .LastUsed}}{{.LastUsed}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td><td>{{.LastUsedService}}</td><td>{{.LastUsedRegion}}</td><td>{{range .Findings}}<span class="tag {{.Severity}}{{if .Exempted}} exempted{{end}}"{{if .Exempted}} title="exempted"{{end}}>{{.Name}}</span>{{end}}</td></tr>
 {{end}}</tbody>
-</table>
+</table></div>
 </details>
 </section>
 {{end}}

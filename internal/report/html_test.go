@@ -209,3 +209,82 @@ func census(img image.Image) (colours, bar, badge int) {
 	}
 	return len(seen), bar, badge
 }
+
+// measureOverflow renders a page in headless Chromium in a frame of a
+// given width (a headless window is at least 500 px wide, so the page is
+// framed: srcdoc, which the measuring script may read) and returns how
+// wide the page's document is against its viewport, and which elements
+// reach past it outside a scroll box.
+func measureOverflow(t *testing.T, bin, pageHTML string, width int) (scrollWidth, clientWidth int, wide string) {
+	t.Helper()
+	const probe = `<script>window.addEventListener("load",function(){var f=document.getElementById("f").contentDocument,d=f.documentElement,w=d.clientWidth,wide=[];` +
+		`f.querySelectorAll("main *").forEach(function(e){var r=e.getBoundingClientRect();` +
+		`if(r.right>w+1&&!e.closest(".scroll"))wide.push(e.tagName+(e.id?"#"+e.id:""));});` +
+		`document.body.setAttribute("data-probe",d.scrollWidth+" "+w+" "+wide.slice(0,5).join(","));});</script>`
+	frame := fmt.Sprintf(`<!DOCTYPE html><html><body style="margin:0"><iframe id="f" style="border:0;width:%dpx;height:2000px" srcdoc="%s"></iframe>%s</body></html>`,
+		width, html.EscapeString(pageHTML), probe)
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("frame-%d.html", width))
+	if err := os.WriteFile(path, []byte(frame), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := string(runChromium(t, bin, path, "--dump-dom", "--window-size=1600,2200", "--hide-scrollbars", "--virtual-time-budget=10000"))
+	m := regexp.MustCompile(`data-probe="(\d+) (\d+) ([^"]*)"`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("width %d: the probe did not run", width)
+	}
+	scrollWidth, _ = strconv.Atoi(m[1])
+	clientWidth, _ = strconv.Atoi(m[2])
+	return scrollWidth, clientWidth, html.UnescapeString(m[3])
+}
+
+// The page never overflows its window: at a phone's 375 px, a tablet's
+// 768 px and a desktop's 1400 px the document is no wider than the
+// viewport (wide tables scroll inside their own box). Without that box the
+// same page overflows at 375 px, so the measurement can fail.
+func TestHTMLReportFitsNarrowWindows(t *testing.T) {
+	bin := chromium(t)
+	r := handoffReport(t)
+	var b bytes.Buffer
+	if err := report.WriteHTML(&b, r, report.SelectAll); err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{375, 768, 1400} {
+		sw, cw, wide := measureOverflow(t, bin, b.String(), width)
+		if cw != width {
+			t.Errorf("width %d: the viewport is %d px: the window size did not apply", width, cw)
+		}
+		if sw > cw {
+			t.Errorf("width %d: the page is %d px wide in a %d px viewport (too wide: %s)", width, sw, cw, wide)
+		}
+	}
+	unboxed := strings.Replace(b.String(), ".scroll { overflow-x: auto; max-width: 100%; }", "", 1)
+	if unboxed == b.String() {
+		t.Fatal("the page has no .scroll rule to take away")
+	}
+	if sw, cw, _ := measureOverflow(t, bin, unboxed, 375); sw <= cw {
+		t.Errorf("without its scroll boxes the page still fits 375 px (%d ≤ %d): the test proves nothing", sw, cw)
+	}
+}
+
+// The "two active keys" card counts users (what to fix), the findings
+// count keys; one account's page has no account column repeating its id.
+func TestHTMLCardsCountUsersAndOneAccountHasNoAccountColumn(t *testing.T) {
+	w := policyAccount(t)
+	r := w.run(t, report.Options{})
+	var b bytes.Buffer
+	if err := report.WriteHTML(&b, r, report.SelectAll); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	card := element(page, `<a class="card sev-medium" href="#two-active-keys">`, "</a>")
+	if !strings.Contains(card, `<div class="value">1</div>`) || !strings.Contains(card, "Users with two active keys") || !strings.Contains(card, "2 keys") {
+		t.Errorf("two-active-keys card: %s", card)
+	}
+	inv := element(page, `<table id="inventory-table">`, "</table>")
+	if strings.Contains(inv, "<th>Account</th>") || strings.Contains(inv, "<td>"+r.Account+"</td>") {
+		t.Errorf("one account's inventory repeats the account: %.400s", inv)
+	}
+	if !strings.Contains(page, "cis-3.0:1.14") {
+		t.Error("the page does not show the findings' controls")
+	}
+}

@@ -52,6 +52,10 @@ type Thresholds struct {
 	// MaxInactiveAge: an inactive key created more than this many days ago
 	// should have been deleted.
 	MaxInactiveAge int
+	// GraceDays: a key created less than this many days ago is in grace,
+	// and so is a user's older active key while the newer one is (a
+	// rotation under way): no finding but root-keys flags them. 0: none.
+	GraceDays int
 }
 
 // DefaultThresholds are the command's defaults. 90 days of key age and 45
@@ -89,6 +93,11 @@ type Options struct {
 	// Org reports on every account the engine reads (its org mode): the
 	// accounts' names are read too, and the report has a part per account.
 	Org bool
+	// Policy is the report policy: severities, exemptions, controls.
+	Policy Policy
+	// Baseline, when set, is an earlier report the findings are compared
+	// with (new, still open, resolved).
+	Baseline *Baseline
 }
 
 // AccountPart is one account's part of a report: its summary and what
@@ -161,6 +170,15 @@ type Finding struct {
 	// by the account summary to a caller that is not root).
 	Key    Key
 	Detail string
+	// Severity is the rule's under the report's policy.
+	Severity Severity
+	// Controls are the compliance requirements the finding evidences.
+	Controls []Control
+	// Exemption is the policy's exemption in force that covers it, if any:
+	// an exempted finding is reported but fails no --fail-on gate.
+	Exemption *Exemption
+	// Trend is "new" or "open" (still open) against a baseline; "" without.
+	Trend string
 }
 
 // Incomplete is a part of the account the report could not read, so its
@@ -194,6 +212,10 @@ type Report struct {
 	Accounts []AccountPart
 	// Org is set for a report across accounts (Options.Org).
 	Org bool
+	// Policy is the policy the findings were judged with.
+	Policy Policy
+	// Baseline is the comparison with an earlier report, if one was given.
+	Baseline *BaselineComparison
 	// Calls counts the IAM calls the report made, by operation.
 	Calls   map[string]int
 	Elapsed time.Duration
@@ -272,6 +294,7 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 		Users:       -1,
 		Calls:       map[string]int{},
 		Org:         opts.Org,
+		Policy:      opts.Policy,
 	}
 	q := &querier{eng: eng, sess: sess, calls: r.Calls}
 	prog := startProgress(opts.Progress)
@@ -297,6 +320,14 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 	}
 	if r.Findings, err = r.judge(rows); err != nil {
 		return nil, err
+	}
+	if err := r.applyPolicy(ctx, q); err != nil {
+		return nil, err
+	}
+	if opts.Baseline != nil {
+		if err := r.compare(opts.Baseline); err != nil {
+			return nil, err
+		}
 	}
 	r.countByAccount()
 	r.Elapsed = time.Since(start)

@@ -341,7 +341,7 @@ func TestReportListsUsersDeniedOrDeletedMidQueryAsIncomplete(t *testing.T) {
 	if len(before.Keys) == len(after.Keys) {
 		t.Error("user0050 was not removed during the run")
 	}
-	if f, inc := r.Outstanding(report.SelectAll); f == 0 || inc != 1 {
+	if f, inc := r.Outstanding(report.SelectAll, ""); f == 0 || inc != 1 {
 		t.Errorf("Outstanding = %d findings, %d incomplete", f, inc)
 	}
 	// The calls are still the minimum: the denied and the vanished user

@@ -42,6 +42,9 @@ type Rule struct {
 	// listed by, earliest first, then in the inventory's order; "" keeps
 	// the inventory's order.
 	orderBy string
+	// graceColumn is the date a key's grace (Thresholds.GraceDays) runs
+	// from for the rule: "" for none (root keys are never in grace).
+	graceColumn string
 	// readsLastUse says the condition reads the last-use columns: a key
 	// whose last use IAM refused to tell has NULLs there that would read
 	// as "never used", so such a key is not judged by the rule.
@@ -61,6 +64,16 @@ func (ru Rule) SQL(region string, t Thresholds) string {
 	return ru.statement(asking(region), t.withDefaults())
 }
 
+// condition is the rule's decision with the thresholds: its own
+// condition, and outside the grace period for new keys when there is one.
+func (ru Rule) condition(t Thresholds, now string) string {
+	c := ru.where(t, now)
+	if t.GraceDays > 0 && ru.graceColumn != "" {
+		c += " AND " + olderThan(ru.graceColumn, now, t.GraceDays)
+	}
+	return c
+}
+
 func (ru Rule) statement(in inputs, t Thresholds) string {
 	order := inventoryOrder
 	if ru.orderBy != "" {
@@ -70,7 +83,7 @@ func (ru Rule) statement(in inputs, t Thresholds) string {
 		"SELECT UserName, AccessKeyId, Status, CreateDate, TIMESTAMPDIFF(DAY, CreateDate, " + in.now + ") AS AgeDays,\n" +
 		"       LastUsedDate, LastUsedServiceName, account_id\n" +
 		"FROM inventory\n" +
-		"WHERE " + ru.where(t, in.now) + "\n" +
+		"WHERE " + ru.condition(t, in.now) + "\n" +
 		"ORDER BY " + strings.Join(order, ", ")
 }
 
@@ -102,8 +115,9 @@ func asking(region string) inputs {
 // relation is the inventory relation the rules are decided on, as a CTE
 // named inventory: every access key of the account — of every account,
 // in org mode — (access_keys), with IdleSince (when the key was last used,
-// or created when it never was) and ActiveKeys (how many active keys its
-// owner has in its account), plus one row without a key id for the root
+// or created when it never was), ActiveKeys (how many active keys its
+// owner has in its account) and NewestActive (when the newest of them was
+// created), plus one row without a key id for the root
 // user of each account whose GetAccountSummary reports root keys that the
 // caller cannot list (it is not that account's root user).
 //
@@ -115,10 +129,11 @@ func (in inputs) relation() string {
 	return fmt.Sprintf(`WITH inventory AS (
   SELECT AccessKeyId, UserName, Status, CreateDate, region, LastUsedDate, LastUsedServiceName, LastUsedRegion, account_id,
          COALESCE(LastUsedDate, CreateDate) AS IdleSince,
-         SUM(Status = 'Active') OVER (PARTITION BY account_id, UserName) AS ActiveKeys
+         SUM(Status = 'Active') OVER (PARTITION BY account_id, UserName) AS ActiveKeys,
+         MAX(CASE WHEN Status = 'Active' THEN CreateDate END) OVER (PARTITION BY account_id, UserName) AS NewestActive
   FROM access_keys WHERE region = '%[1]s'
   UNION ALL
-  SELECT NULL, 'root', NULL, CAST(NULL AS DATETIME(6)), '%[1]s', CAST(NULL AS DATETIME(6)), NULL, NULL, reported.account_id, CAST(NULL AS DATETIME(6)), NULL
+  SELECT NULL, 'root', NULL, CAST(NULL AS DATETIME(6)), '%[1]s', CAST(NULL AS DATETIME(6)), NULL, NULL, reported.account_id, CAST(NULL AS DATETIME(6)), NULL, CAST(NULL AS DATETIME(6))
   FROM (%[2]s) reported
   WHERE NOT EXISTS (SELECT 1 FROM access_keys k WHERE k.region = '%[1]s' AND k.UserName = 'root' AND k.account_id = reported.account_id)
 )`, in.region, in.rootKeysReported)
@@ -135,7 +150,7 @@ func inventoryStatement(in inputs, t Thresholds) string {
 	b.WriteString(in.relation())
 	b.WriteString("\nSELECT inventory.*")
 	for _, ru := range Rules {
-		fmt.Fprintf(&b, ",\n  (%s) AS `%s`", ru.where(t, in.now), ru.Name)
+		fmt.Fprintf(&b, ",\n  (%s) AS `%s`", ru.condition(t, in.now), ru.Name)
 	}
 	b.WriteString("\nFROM inventory\nORDER BY " + strings.Join(inventoryOrder, ", "))
 	return b.String()
@@ -194,7 +209,8 @@ var Rules = []Rule{
 		where: func(t Thresholds, now string) string {
 			return iamUsersOnly + "Status = 'Active' AND " + olderThan("CreateDate", now, t.MaxKeyAge)
 		},
-		orderBy: "CreateDate",
+		orderBy:     "CreateDate",
+		graceColumn: "CreateDate",
 		detail: func(r *Report, row inventoryRow) string {
 			return fmt.Sprintf("%d days old", row.AgeDays(r.GeneratedAt))
 		},
@@ -213,6 +229,7 @@ var Rules = []Rule{
 			return iamUsersOnly + "Status = 'Active' AND " + olderThan("IdleSince", now, t.MaxUnused)
 		},
 		orderBy:      "IdleSince",
+		graceColumn:  "CreateDate",
 		readsLastUse: true,
 		detail: func(r *Report, row inventoryRow) string {
 			if row.LastUsedDate == nil {
@@ -234,6 +251,7 @@ var Rules = []Rule{
 		where: func(Thresholds, string) string {
 			return iamUsersOnly + "Status = 'Active' AND ActiveKeys > 1"
 		},
+		graceColumn: "NewestActive", // a rotation under way
 		detail: func(_ *Report, row inventoryRow) string {
 			return fmt.Sprintf("%s has %d active keys", row.UserName, row.ActiveKeys)
 		},
@@ -250,7 +268,8 @@ var Rules = []Rule{
 		where: func(t Thresholds, now string) string {
 			return iamUsersOnly + "Status = 'Inactive' AND " + olderThan("CreateDate", now, t.MaxInactiveAge)
 		},
-		orderBy: "CreateDate",
+		orderBy:     "CreateDate",
+		graceColumn: "CreateDate",
 		detail: func(r *Report, row inventoryRow) string {
 			return fmt.Sprintf("inactive, %d days old", row.AgeDays(r.GeneratedAt))
 		},
@@ -267,14 +286,24 @@ func daysAgo(n int) string {
 	return fmt.Sprintf("%d days ago", n)
 }
 
-// LookupRule finds a rule by name.
+// LookupRule finds a kind of finding by name: a rule, or the policy's
+// expired-exemptions.
 func LookupRule(name string) (Rule, bool) {
-	for _, ru := range Rules {
+	for _, ru := range kinds() {
 		if ru.Name == name {
 			return ru, true
 		}
 	}
 	return Rule{}, false
+}
+
+// KindNames lists the names of every kind of finding, in order.
+func KindNames() []string {
+	var out []string
+	for _, ru := range kinds() {
+		out = append(out, ru.Name)
+	}
+	return out
 }
 
 // RuleNames lists the rules' names in order.
@@ -289,9 +318,10 @@ func RuleNames() []string {
 // inventoryRow is one row of the inventory statement.
 type inventoryRow struct {
 	Key
-	Region     string    `sql:"region"` // the relation keeps access_keys' columns
-	IdleSince  time.Time `sql:"IdleSince"`
-	ActiveKeys int       `sql:"ActiveKeys"`
+	Region       string     `sql:"region"` // the relation keeps access_keys' columns
+	IdleSince    time.Time  `sql:"IdleSince"`
+	ActiveKeys   int        `sql:"ActiveKeys"`
+	NewestActive *time.Time `sql:"NewestActive"`
 	// Flagged holds each rule's condition on the row, by rule name.
 	Flagged map[string]bool `sql:"*"`
 }
@@ -317,7 +347,7 @@ func (r *Report) judge(rows []inventoryRow) ([]Finding, error) {
 			}
 		}
 		for _, row := range found {
-			out = append(out, Finding{Rule: ru.Name, Key: row.Key, Detail: ru.detail(r, row)})
+			out = append(out, Finding{Rule: ru.Name, Severity: ru.Severity, Key: row.Key, Detail: ru.detail(r, row)})
 		}
 	}
 	return out, nil

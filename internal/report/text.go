@@ -5,48 +5,93 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/iamsql/iamsql/internal/output"
 )
 
-// Selection names the part of a report to print: everything (""),
-// "findings", "inventory" or one rule's name.
-type Selection string
+// Selection names the parts of a report to print: everything (the zero
+// Selection), the findings, the inventory, or some kinds of finding.
+type Selection struct {
+	part  string   // "", "findings" or "inventory"
+	kinds []string // names of kinds of finding; nil: every kind
+	named bool     // the kinds were named on the command line
+}
 
-// The selections that are not a rule's name.
-const (
-	SelectAll       Selection = ""
-	SelectFindings  Selection = "findings"
-	SelectInventory Selection = "inventory"
+// The selections that are not kinds of finding.
+var (
+	SelectAll       = Selection{}
+	SelectFindings  = Selection{part: "findings"}
+	SelectInventory = Selection{part: "inventory"}
 )
 
-// ParseSelection checks a selection named on the command line.
-func ParseSelection(s string) (Selection, error) {
-	switch sel := Selection(strings.ToLower(s)); sel {
-	case SelectAll, SelectFindings, SelectInventory:
-		return sel, nil
-	case "all":
-		return SelectAll, nil
-	default:
-		if _, ok := LookupRule(string(sel)); ok {
-			return sel, nil
+// ParseSelection checks the parts named on the command line: nothing,
+// "all", "findings", "inventory", or one or more kinds of finding
+// (report root-keys old-keys).
+func ParseSelection(args ...string) (Selection, error) {
+	var sel Selection
+	for _, a := range args {
+		name := strings.ToLower(a)
+		switch name {
+		case "all", "findings", "inventory":
+			if len(args) > 1 {
+				return Selection{}, fmt.Errorf("%q selects a whole part: give it alone, not with %q", a, strings.Join(args, " "))
+			}
+			if name != "all" {
+				sel.part = name
+			}
+			continue
+		}
+		if _, ok := LookupRule(name); !ok {
+			return Selection{}, fmt.Errorf("unknown report %q (choose findings, inventory or one or more of %s)", a, strings.Join(KindNames(), ", "))
+		}
+		if !slices.Contains(sel.kinds, name) {
+			sel.kinds, sel.named = append(sel.kinds, name), true
 		}
 	}
-	return "", fmt.Errorf("unknown report %q (choose findings, inventory or one of %s)", s, strings.Join(RuleNames(), ", "))
+	return sel, nil
 }
 
-// Rules are the rules a selection covers.
-func (s Selection) Rules() []Rule {
-	if ru, ok := LookupRule(string(s)); ok {
-		return []Rule{ru}
+// String is the selection as the command line gives it.
+func (s Selection) String() string {
+	if s.part != "" {
+		return s.part
 	}
-	return Rules
+	return strings.Join(s.kinds, " ")
 }
 
-func (s Selection) showsFindings() bool  { return s != SelectInventory }
-func (s Selection) showsInventory() bool { return s == SelectAll || s == SelectInventory }
+// Rules are the kinds of finding a selection covers, in report order.
+func (s Selection) Rules() []Rule {
+	var out []Rule
+	for _, ru := range kinds() {
+		if s.kinds == nil || slices.Contains(s.kinds, ru.Name) {
+			out = append(out, ru)
+		}
+	}
+	return out
+}
+
+func (s Selection) showsFindings() bool  { return s.part != "inventory" }
+func (s Selection) showsInventory() bool { return s.part == "inventory" || (s.part == "" && !s.named) }
+
+// WithControls narrows a selection to the kinds of finding that evidence
+// a control of the filter (--controls cis-3.0 selects what CIS 3.0 asks),
+// and expired exemptions.
+func (s Selection) WithControls(f ControlFilter) Selection {
+	if f == nil {
+		return s
+	}
+	names := []string{} // not nil: no kind may be selected
+	for _, ru := range s.Rules() {
+		// Expired exemptions are about the policy itself: always kept.
+		if len(ControlsOf(ru.Name, f)) > 0 || ru.Name == ExpiredExemptions.Name {
+			names = append(names, ru.Name)
+		}
+	}
+	return Selection{part: s.part, kinds: names, named: s.named}
+}
 
 // Selected returns the report's findings within a selection.
 func (r *Report) Selected(s Selection) []Finding {
@@ -60,8 +105,8 @@ func (r *Report) Selected(s Selection) []Finding {
 // Columns of the printed tables.
 var (
 	findingColumns    = []string{"UserName", "AccessKeyId", "Status", "CreateDate", "AgeDays", "LastUsedDate", "LastUsedServiceName", "Detail"}
-	flatColumns       = []string{"Finding", "Severity", "Account", "UserName", "AccessKeyId", "Status", "CreateDate", "AgeDays", "LastUsedDate", "LastUsedServiceName", "Detail"}
-	inventoryColumns  = []string{"Account", "UserName", "AccessKeyId", "Status", "CreateDate", "AgeDays", "LastUsedDate", "LastUsedServiceName", "LastUsedRegion", "Findings"}
+	flatColumns       = []string{"Finding", "Severity", "Controls", "Account", "UserName", "AccessKeyId", "Status", "CreateDate", "AgeDays", "LastUsedDate", "LastUsedServiceName", "Detail", "Exemption", "Trend"}
+	inventoryColumns  = []string{"Account", "UserName", "AccessKeyId", "Status", "CreateDate", "AgeDays", "LastUsedDate", "LastUsedServiceName", "LastUsedRegion", "Findings", "Controls"}
 	incompleteColumns = []string{"Source", "UserName", "AccessKeyId", "Reason"}
 	accountColumns    = []string{"Account", "Name", "Users", "Keys", "Active", "RootKeys", "Findings"}
 )
@@ -139,13 +184,51 @@ func (r *Report) findingRow(f Finding) []any {
 }
 
 func (r *Report) flatRow(f Finding) []any {
-	ru, _ := LookupRule(f.Rule)
-	return append([]any{f.Rule, string(ru.Severity), nullable(f.Key.AccountLabel())}, r.findingRow(f)...)
+	row := append([]any{f.Rule, string(f.Severity), nullable(controlText(f.Controls)), nullable(f.Key.AccountLabel())}, r.findingRow(f)...)
+	return append(row, nullable(exemptionText(f)), nullable(f.Trend))
 }
 
-func (r *Report) inventoryRow(k Key, findings []string) []any {
+// exemptionText says which exemption covers a finding, if one does.
+func exemptionText(f Finding) string {
+	e := f.Exemption
+	if e == nil {
+		return ""
+	}
+	return fmt.Sprintf("exempted until %s: %s (%s)", e.Expires.Format(time.DateOnly), e.Reason, e.Origin)
+}
+
+// keyFindings are, by access key id, its findings (an exempted one named
+// so) and the controls they evidence: the inventory's last two columns.
+func (r *Report) keyFindings() map[string][2]string {
+	names := map[string][]string{}
+	controls := map[string][]Control{}
+	for _, f := range r.Findings {
+		id := f.Key.AccessKeyID
+		if id == "" || f.Rule == ExpiredExemptions.Name {
+			continue
+		}
+		name := f.Rule
+		if f.Exemption != nil {
+			name += " (exempted)"
+		}
+		names[id] = append(names[id], name)
+		for _, c := range f.Controls {
+			if !slices.Contains(controls[id], c) {
+				controls[id] = append(controls[id], c)
+			}
+		}
+	}
+	out := map[string][2]string{}
+	for id, n := range names {
+		out[id] = [2]string{strings.Join(n, ", "), controlText(controls[id])}
+	}
+	return out
+}
+
+func (r *Report) inventoryRow(k Key, byKey map[string][2]string) []any {
+	fc := byKey[k.AccessKeyID]
 	return []any{nullable(k.AccountLabel()), k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.AgeDays(r.GeneratedAt),
-		dateOrNil(k.LastUsedDate), nullable(k.LastUsedService), nullable(k.LastUsedRegion), strings.Join(findings, ", ")}
+		dateOrNil(k.LastUsedDate), nullable(k.LastUsedService), nullable(k.LastUsedRegion), fc[0], nullable(fc[1])}
 }
 
 func incompleteRow(in Incomplete) []any {
@@ -236,12 +319,43 @@ func (r *Report) Facts() []string {
 	case *r.RootKeysPresent:
 		root = "the root user has access keys"
 	}
-	return []string{
+	facts := []string{
 		fmt.Sprintf("%s, %d of them with keys; %s (%d active, %d inactive); %s.",
 			users, t.UsersWithKeys, plural(t.Keys, "access key", "access keys"), t.Active, t.Inactive, root),
-		fmt.Sprintf("Thresholds: active keys older than %d days, unused for %d days, inactive keys older than %d days.",
-			r.Thresholds.MaxKeyAge, r.Thresholds.MaxUnused, r.Thresholds.MaxInactiveAge),
+		r.thresholdFact(),
 	}
+	if n := len(r.Policy.Exemptions); n > 0 {
+		exempted := 0
+		for _, f := range r.Findings {
+			if f.Exemption != nil {
+				exempted++
+			}
+		}
+		facts = append(facts, fmt.Sprintf("Policy: %s, %s exempted, %s.", plural(n, "exemption", "exemptions"),
+			plural(exempted, "finding", "findings"), plural(len(r.FindingsOf(ExpiredExemptions.Name)), "expired exemption", "expired exemptions")))
+	}
+	if b := r.Baseline; b != nil {
+		facts = append(facts, b.Fact())
+	}
+	return facts
+}
+
+func (r *Report) thresholdFact() string {
+	s := fmt.Sprintf("Thresholds: active keys older than %d days, unused for %d days, inactive keys older than %d days",
+		r.Thresholds.MaxKeyAge, r.Thresholds.MaxUnused, r.Thresholds.MaxInactiveAge)
+	if g := r.Thresholds.GraceDays; g > 0 {
+		s += fmt.Sprintf("; keys created in the last %s are in grace", plural(g, "day", "days"))
+	}
+	return s + "."
+}
+
+// Fact says what changed since the baseline.
+func (b *BaselineComparison) Fact() string {
+	s := fmt.Sprintf("Since the baseline of %s: %d new, %d still open, %d resolved", b.Since, b.New, b.Open, len(b.Resolved))
+	if b.Unchecked > 0 {
+		s += fmt.Sprintf(", %d not checked (their users could not be read)", b.Unchecked)
+	}
+	return s + "."
 }
 
 func plural(n int, one, many string) string {
@@ -270,12 +384,15 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 		st.heading(w, "Summary")
 		var rows [][]any
 		for _, ru := range sel.Rules() {
-			rows = append(rows, []any{ru.Name, string(ru.Severity), ru.Describe(r.Thresholds), len(r.FindingsOf(ru.Name))})
+			found := r.FindingsOf(ru.Name)
+			// The controls are in each finding's section: a dozen ids
+			// would make this table too wide to read.
+			rows = append(rows, []any{ru.Name, string(r.SeverityOf(ru.Name)), ru.Describe(r.Thresholds), len(found), exempted(found)})
 		}
 		if len(r.Incomplete) > 0 {
-			rows = append(rows, []any{"incomplete", "", "Parts of the account that could not be read; findings there may be missing.", len(r.Incomplete)})
+			rows = append(rows, []any{"incomplete", "", "Parts of the account that could not be read; findings there may be missing.", len(r.Incomplete), nil})
 		}
-		if err := writeTable(w, f, []string{"Finding", "Severity", "Rule", "Count"}, rows); err != nil {
+		if err := writeTable(w, f, []string{"Finding", "Severity", "Rule", "Count", "Exempted"}, rows); err != nil {
 			return err
 		}
 		if r.Org {
@@ -286,23 +403,41 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 		}
 		for _, ru := range sel.Rules() {
 			found := r.FindingsOf(ru.Name)
-			st.heading(w, fmt.Sprintf("%s (%s): %s, %s", ru.Name, ru.Severity, ru.Title, plural(len(found), "finding", "findings")))
+			st.heading(w, fmt.Sprintf("%s (%s): %s, %s", ru.Name, r.SeverityOf(ru.Name), ru.Title, plural(len(found), "finding", "findings")))
 			st.para(w, ru.Describe(r.Thresholds)+" "+ru.Remedy)
-			st.code(w, ru.SQL(r.Region, r.Thresholds))
+			if cs := ControlsOf(ru.Name, r.Policy.Controls); len(cs) > 0 {
+				st.para(w, "Controls: "+controlText(cs)+".")
+			}
+			if ru.where != nil {
+				st.code(w, ru.SQL(r.Region, r.Thresholds))
+			}
 			if len(found) == 0 {
 				st.para(w, "None.")
 				continue
 			}
 			rows := make([][]any, len(found))
-			cols := findingColumns
+			cols := slices.Clone(findingColumns)
+			withExemption, withTrend := exempted(found) > 0, r.Baseline != nil
 			for i, fd := range found {
 				rows[i] = r.findingRow(fd)
 				if r.Org {
 					rows[i] = append([]any{fd.Key.AccountLabel()}, rows[i]...)
 				}
+				if withExemption {
+					rows[i] = append(rows[i], nullable(exemptionText(fd)))
+				}
+				if withTrend {
+					rows[i] = append(rows[i], nullable(fd.Trend))
+				}
 			}
 			if r.Org {
 				cols = append([]string{"Account"}, cols...)
+			}
+			if withExemption {
+				cols = append(cols, "Exemption")
+			}
+			if withTrend {
+				cols = append(cols, "Trend")
 			}
 			if err := writeTable(w, f, cols, rows); err != nil {
 				return err
@@ -319,14 +454,30 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 			return err
 		}
 	}
+	if b := r.Baseline; b != nil && sel.showsFindings() {
+		st.heading(w, "resolved since the baseline: "+plural(len(b.Resolved), "finding", "findings"))
+		st.para(w, b.Fact())
+		if len(b.Resolved) > 0 {
+			if err := writeTable(w, f, resolvedColumns, b.resolvedRows()); err != nil {
+				return err
+			}
+		}
+	}
 	if sel.showsInventory() {
 		st.heading(w, fmt.Sprintf("inventory: %s", plural(len(r.Keys), "access key", "access keys")))
-		byKey := r.KeyFindings()
+		byKey := r.keyFindings()
 		rows := make([][]any, len(r.Keys))
+		cols := inventoryColumns
 		for i, k := range r.Keys {
-			rows[i] = r.inventoryRow(k, byKey[k.AccessKeyID])
+			rows[i] = r.inventoryRow(k, byKey)
+			if !r.Org { // one account: its id is in the title, not on every row
+				rows[i] = rows[i][1:]
+			}
 		}
-		if err := writeTable(w, f, inventoryColumns, rows); err != nil {
+		if !r.Org {
+			cols = cols[1:]
+		}
+		if err := writeTable(w, f, cols, rows); err != nil {
 			return err
 		}
 	}
@@ -338,18 +489,20 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 // Incomplete entries are rows too, so a spreadsheet shows them.
 func writeFlat(w io.Writer, r *Report, f output.Format, sel Selection) error {
 	if sel.showsInventory() {
-		byKey := r.KeyFindings()
+		byKey := r.keyFindings()
 		var rows [][]any
 		for _, k := range r.Keys {
-			rows = append(rows, r.inventoryRow(k, byKey[k.AccessKeyID]))
+			rows = append(rows, r.inventoryRow(k, byKey))
 		}
 		for _, fd := range r.Findings {
-			if fd.Key.AccessKeyID == "" { // a finding with no key to attach it to
-				rows = append(rows, []any{nullable(fd.Key.Account), fd.Key.UserName, nil, nil, nil, nil, nil, nil, nil, fd.Rule + ": " + fd.Detail})
+			// A finding with no key to attach it to, or about the policy.
+			if fd.Key.AccessKeyID == "" || fd.Rule == ExpiredExemptions.Name {
+				rows = append(rows, []any{nullable(fd.Key.Account), fd.Key.UserName, nullable(fd.Key.AccessKeyID), nil, nil, nil, nil, nil, nil,
+					fd.Rule + ": " + fd.Detail, nullable(controlText(fd.Controls))})
 			}
 		}
 		for _, in := range r.Incomplete {
-			rows = append(rows, []any{nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, nil, incompleteLabel(in)})
+			rows = append(rows, []any{nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, nil, incompleteLabel(in), nil})
 		}
 		return writeTable(w, f, inventoryColumns, rows)
 	}
@@ -358,34 +511,73 @@ func writeFlat(w io.Writer, r *Report, f output.Format, sel Selection) error {
 		rows = append(rows, r.flatRow(fd))
 	}
 	for _, in := range r.Incomplete {
-		rows = append(rows, []any{"incomplete", nil, nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, in.Source + ": " + in.Reason})
+		rows = append(rows, []any{"incomplete", nil, nil, nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, in.Source + ": " + in.Reason, nil, nil})
 	}
 	return writeTable(w, f, flatColumns, rows)
 }
 
 // jsonDocument is the shape of `-o json`.
 type jsonDocument struct {
-	GeneratedAt     string          `json:"generatedAt"`
-	Region          string          `json:"region"`
-	Account         *string         `json:"account"`
-	Thresholds      jsonThresholds  `json:"thresholds"`
-	Users           *int            `json:"users"`
-	Keys            int             `json:"keys"`
-	ActiveKeys      int             `json:"activeKeys"`
-	InactiveKeys    int             `json:"inactiveKeys"`
-	RootKeysPresent *bool           `json:"rootKeysPresent"`
-	FindingCounts   map[string]int  `json:"findingCounts,omitempty"`
-	Findings        json.RawMessage `json:"findings,omitempty"`
-	Incomplete      json.RawMessage `json:"incomplete"`
-	Inventory       json.RawMessage `json:"inventory,omitempty"`
-	Accounts        json.RawMessage `json:"accounts,omitempty"`
-	IAMCalls        map[string]int  `json:"iamCalls"`
+	GeneratedAt     string           `json:"generatedAt"`
+	Region          string           `json:"region"`
+	Account         *string          `json:"account"`
+	Thresholds      jsonThresholds   `json:"thresholds"`
+	Users           *int             `json:"users"`
+	Keys            int              `json:"keys"`
+	ActiveKeys      int              `json:"activeKeys"`
+	InactiveKeys    int              `json:"inactiveKeys"`
+	RootKeysPresent *bool            `json:"rootKeysPresent"`
+	FindingCounts   map[string]int   `json:"findingCounts,omitempty"`
+	Findings        json.RawMessage  `json:"findings,omitempty"`
+	Incomplete      json.RawMessage  `json:"incomplete"`
+	Inventory       json.RawMessage  `json:"inventory,omitempty"`
+	Accounts        json.RawMessage  `json:"accounts,omitempty"`
+	ControlSets     []jsonControlSet `json:"controlSets"`
+	Baseline        *jsonBaseline    `json:"baseline,omitempty"`
+	IAMCalls        map[string]int   `json:"iamCalls"`
+}
+
+type jsonControlSet struct {
+	Key       string `json:"key"`
+	Framework string `json:"framework"`
+	Version   string `json:"version"`
+	Source    string `json:"source"`
+}
+
+type jsonBaseline struct {
+	Path      string          `json:"path"`
+	Since     string          `json:"since"`
+	New       int             `json:"new"`
+	Open      int             `json:"open"`
+	Unchecked int             `json:"unchecked"`
+	Resolved  json.RawMessage `json:"resolved"`
+}
+
+var resolvedColumns = []string{"Finding", "Severity", "Account", "UserName", "AccessKeyId", "Detail"}
+
+func (b *BaselineComparison) resolvedRows() [][]any {
+	rows := make([][]any, len(b.Resolved))
+	for i, f := range b.Resolved {
+		rows[i] = []any{f.Rule, nullable(f.Severity), nullable(f.Account), nullable(f.UserName), nullable(f.AccessKeyID), nullable(f.Detail)}
+	}
+	return rows
+}
+
+func exempted(fs []Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Exemption != nil {
+			n++
+		}
+	}
+	return n
 }
 
 type jsonThresholds struct {
 	MaxKeyAge      int `json:"maxKeyAgeDays"`
 	MaxUnused      int `json:"maxUnusedDays"`
 	MaxInactiveAge int `json:"maxInactiveAgeDays"`
+	GraceDays      int `json:"graceDays"`
 }
 
 func jsonRows(cols []string, rows [][]any) (json.RawMessage, error) {
@@ -410,6 +602,11 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 	}
 	if r.Account != "" {
 		doc.Account = &r.Account
+	}
+	for _, cs := range ControlSets {
+		if r.Policy.Controls.selects(cs.Key) {
+			doc.ControlSets = append(doc.ControlSets, jsonControlSet{cs.Key, cs.Framework, cs.Version, cs.Source})
+		}
 	}
 	if r.Users >= 0 {
 		doc.Users = &r.Users
@@ -441,11 +638,17 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 			return err
 		}
 	}
+	if b := r.Baseline; b != nil {
+		doc.Baseline = &jsonBaseline{Path: b.Path, Since: b.Since, New: b.New, Open: b.Open, Unchecked: b.Unchecked}
+		if doc.Baseline.Resolved, err = jsonRows(resolvedColumns, b.resolvedRows()); err != nil {
+			return err
+		}
+	}
 	if sel.showsInventory() {
-		byKey := r.KeyFindings()
+		byKey := r.keyFindings()
 		rows = rows[:0]
 		for _, k := range r.Keys {
-			rows = append(rows, r.inventoryRow(k, byKey[k.AccessKeyID]))
+			rows = append(rows, r.inventoryRow(k, byKey))
 		}
 		if doc.Inventory, err = jsonRows(inventoryColumns, rows); err != nil {
 			return err
@@ -456,9 +659,15 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 	return enc.Encode(doc)
 }
 
-// Outstanding counts what makes a report fail under --fail-on-findings:
-// the findings within a selection, and the incomplete entries (a report
+// Outstanding counts what makes a report fail a --fail-on gate: the
+// findings within a selection at or above a severity (any severity when
+// min is ""), exempted ones aside, and the incomplete entries (a report
 // that could not read everything cannot vouch that nothing was found).
-func (r *Report) Outstanding(sel Selection) (findings, incomplete int) {
-	return len(r.Selected(sel)), len(r.Incomplete)
+func (r *Report) Outstanding(sel Selection, min Severity) (findings, incomplete int) {
+	for _, f := range r.Selected(sel) {
+		if f.Exemption == nil && (min == "" || f.Severity.AtLeast(min)) {
+			findings++
+		}
+	}
+	return findings, len(r.Incomplete)
 }

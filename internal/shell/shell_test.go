@@ -143,7 +143,7 @@ func TestHelpOnATableShowsFieldsAndMethodsFromSchema(t *testing.T) {
 	r.wantOut("AccessKeyId *",
 		"SELECT  access_keys_List → ListAccessKeys", "requires region; optional UserName, AccessKeyId",
 		"CALL update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])\n  access_keys_Update on access_keys (IAM UpdateAccessKey); requires AccessKeyId, Status, region; optional UserName, account_id",
-		"  access_keys          IAM access keys: every access key in the account",
+		"  access_keys             IAM access keys: every access key in the account",
 		"(SELECT requires region)",
 		"PasswordLastUsed")
 }
@@ -152,7 +152,7 @@ func TestHelpOnAVerbListsTablesWithRequiredParams(t *testing.T) {
 	r := newRig(t, typed("help select", "help DELETE", "help call"))
 	r.mustRun()
 	r.wantOut("SELECT on iamsql's tables (required parameters go in WHERE):",
-		"  access_keys      requires region; optional UserName, AccessKeyId (IAM ListAccessKeys)",
+		"  access_keys             requires region; optional UserName, AccessKeyId (IAM ListAccessKeys)",
 		"DELETE on iamsql's tables (required parameters go in WHERE):",
 		"requires region; and AccessKeyId or UserName (safe updates) (IAM DeleteAccessKey)",
 		"DELETE FROM aws.iam_api.access_keys WHERE AccessKeyId = 'AKIAALICE00000000002' AND region = 'us-east-1';",

@@ -7,6 +7,7 @@ package awsiam
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -35,6 +36,32 @@ type AccessKeysAPI interface {
 type AccountAPI interface {
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 	GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error)
+}
+
+// UserContextAPI is the part of IAM that tells a user's context (tags,
+// console password, MFA, groups, policies) and the credential report. It
+// is asked of an API with a type assertion (ContextOf), so that test
+// doubles of API need not implement it.
+type UserContextAPI interface {
+	ListUserTags(context.Context, *iam.ListUserTagsInput, ...func(*iam.Options)) (*iam.ListUserTagsOutput, error)
+	ListMFADevices(context.Context, *iam.ListMFADevicesInput, ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
+	GetLoginProfile(context.Context, *iam.GetLoginProfileInput, ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error)
+	ListGroupsForUser(context.Context, *iam.ListGroupsForUserInput, ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error)
+	ListAttachedUserPolicies(context.Context, *iam.ListAttachedUserPoliciesInput, ...func(*iam.Options)) (*iam.ListAttachedUserPoliciesOutput, error)
+	ListUserPolicies(context.Context, *iam.ListUserPoliciesInput, ...func(*iam.Options)) (*iam.ListUserPoliciesOutput, error)
+	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
+	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
+}
+
+var _ UserContextAPI = (*iam.Client)(nil)
+
+// ContextOf is api's UserContextAPI, or an error naming the operation an
+// API without it (a test double) cannot answer.
+func ContextOf(api API, op string) (UserContextAPI, error) {
+	if c, ok := api.(UserContextAPI); ok {
+		return c, nil
+	}
+	return nil, fmt.Errorf("the IAM client %T cannot call %s", api, op)
 }
 
 // API is everything iamsql calls.
