@@ -15,6 +15,7 @@ import (
 
 	"github.com/iamsql/iamsql/internal/emulator"
 	"github.com/iamsql/iamsql/internal/emulator/emutest"
+	"github.com/iamsql/iamsql/internal/run"
 )
 
 // cli runs iamsql in-process and returns stdout, stderr and the exit code.
@@ -269,5 +270,20 @@ func TestPartialResultExitsFourUnlessAllowed(t *testing.T) {
 	_, errOut, code = cli(t, "", "--endpoint-url", url, "--allow-partial", "exec", q)
 	if code != 0 || !strings.Contains(errOut, "partial result: ListUsers was denied") {
 		t.Errorf("--allow-partial: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// A rotation's plan row has a SecretAccessKey column that is NULL: there is
+// no secret, so no reminder to save one.
+func TestNoSecretReminderForANullSecret(t *testing.T) {
+	t.Setenv("IAMSQL_ROTATION_LEDGER", filepath.Join(t.TempDir(), "rotations.json"))
+	var out, errOut bytes.Buffer
+	code := runCLI(context.Background(), []string{"--sandbox", "exec", "-o", "csv",
+		"CALL rotate_access_key('alice', 'us-east-1')"}, strings.NewReader(""), &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "SecretAccessKey") {
+		t.Fatalf("exit %d, stderr %q, out:\n%s", code, errOut.String(), out.String())
+	}
+	if strings.Contains(errOut.String(), run.SecretReminder) {
+		t.Errorf("a plan with no secret printed the reminder:\n%s", errOut.String())
 	}
 }

@@ -197,7 +197,8 @@ func (r *Runner) printRows(res *provider.Result) error {
 		if writeErr = w.WriteRow(row); writeErr != nil {
 			break
 		}
-		if secretCol >= 0 {
+		if secretCol >= 0 && row[secretCol] != nil {
+			// A NULL secret (a rotation's plan row) is no secret to save.
 			secrets = append(secrets, output.Text(row[secretCol]))
 		}
 		n++
