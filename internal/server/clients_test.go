@@ -360,11 +360,9 @@ func columnsOf(t *testing.T, q queryer, table string) [][]string {
 	t.Helper()
 	var out [][]string
 	for _, r := range rows(t, q, "SHOW COLUMNS FROM "+table) {
-		typ := strings.ToUpper(r[1])
-		if strings.HasPrefix(typ, "DATETIME(") {
-			typ = "DATETIME"
-		}
-		out = append(out, []string{r[0], typ})
+		// SQLAlchemy's MySQL dialect writes types in upper case, with
+		// their precision and display width: datetime(6), tinyint(1).
+		out = append(out, []string{r[0], strings.ToUpper(r[1])})
 	}
 	return out
 }

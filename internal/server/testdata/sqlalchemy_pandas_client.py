@@ -46,7 +46,7 @@ def schema_phase(engine):
     seen["tables"] = tables
     seen["columns"] = {}
     for table in tables:
-        seen["columns"][table] = [[c["name"], str(c["type"])] for c in inspector.get_columns(table)]
+        seen["columns"][table] = [[c["name"], c["type"].compile(dialect=engine.dialect)] for c in inspector.get_columns(table)]
         # Keys and indexes are read too; their answers must parse.
         inspector.get_pk_constraint(table)
         inspector.get_indexes(table)
