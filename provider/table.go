@@ -697,10 +697,19 @@ func (t *table) skipParent(ctx *sql.Context, st *statement, parent, key string, 
 		return nil
 	case "AccessDenied":
 		st.incomplete(ctx, Incomplete{Table: t.res.Name, Operation: t.res.List.Operation, Code: code, UserName: key,
-			Reason: fmt.Sprintf("the keys of user %s could not be listed: %v", key, err)})
+			Reason: fmt.Sprintf("the %s of user %s could not be listed: %v", childWhat(t.res.Name), key, err)})
 		return nil
 	}
 	return err
+}
+
+// childWhat names a child table's items in a message: keys for
+// access_keys, else the table's name (user_tags).
+func childWhat(table string) string {
+	if table == schema.AccessKeys.Name {
+		return "keys"
+	}
+	return table
 }
 
 // parentDenied reports whether a scan's parent listing was refused, and

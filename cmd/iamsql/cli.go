@@ -419,6 +419,8 @@ inventory; docs/reports.md shows it as a statement you can run.`)
 	fs.IntVar(&rf.opts.Thresholds.MaxKeyAge, "max-key-age", report.DefaultThresholds.MaxKeyAge, "old-keys: active keys older than `DAYS`")
 	fs.IntVar(&rf.opts.Thresholds.MaxUnused, "max-unused", report.DefaultThresholds.MaxUnused, "unused-keys: active keys not used for `DAYS`")
 	fs.IntVar(&rf.opts.Thresholds.MaxInactiveAge, "max-inactive-age", report.DefaultThresholds.MaxInactiveAge, "inactive-keys: inactive keys older than `DAYS`")
+	fs.Var(sourceFlag{&rf.opts.Source}, "source", "where keys are read from: `live` (default: every key, from IAM now) or credential-report (IAM's credential report picks the users to confirm live: far fewer calls on large accounts)")
+	fs.BoolVar(&rf.opts.NoContext, "no-context", false, "leave out the owners' context (tags, console access, MFA, groups, policies) of keys with findings")
 	fs.BoolVar(&rf.failOn, "fail-on-findings", false, "exit 3 when the report has findings (for CI); an incomplete report exits 4 (3 with --allow-partial)")
 	return c
 }

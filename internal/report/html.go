@@ -264,7 +264,7 @@ footer code { font-size: 12px; }
 {{if .Rows}}<table class="findings" id="finding-{{.Name}}">
 <thead><tr>{{if $.R.Org}}<th>Account</th>{{end}}<th>User</th><th>Access key</th><th>Status</th><th>Created</th><th class="num">Age (days)</th><th>Last used</th><th>Detail</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}">{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">not listed</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}</td></tr>
+{{range .Rows}}<tr data-key="{{.AccessKeyID}}" data-user="{{.UserName}}">{{if $.R.Org}}<td>{{.AccountLabel}}</td>{{end}}{{if .Unknown}}<td>{{.UserName}}</td><td colspan="5" class="never">not listed</td>{{else}}<td>{{.UserName}}</td><td class="id">{{.AccessKeyID}}</td><td class="status {{.Status}}">{{.Status}}</td><td class="date">{{.Created}}</td><td class="num">{{.Age}}</td><td>{{if .LastUsed}}<span class="date">{{.LastUsed}}</span>{{with .Where}} <span class="never">({{.}})</span>{{end}}{{else if .LastUsedUnknown}}<span class="never">unknown</span>{{else}}<span class="never">never</span>{{end}}</td>{{end}}<td>{{.Detail}}{{with .ContextSummary}}<div class="context">{{.}}</div>{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 {{else}}<p class="none">None.</p>

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,13 +141,16 @@ func (r *Report) findingRow(f Finding) []any {
 
 func (r *Report) flatRow(f Finding) []any {
 	ru, _ := LookupRule(f.Rule)
-	return append([]any{f.Rule, string(ru.Severity), nullable(f.Key.AccountLabel())}, r.findingRow(f)...)
+	return append(append([]any{f.Rule, string(ru.Severity), nullable(f.Key.AccountLabel())}, r.findingRow(f)...), f.Key.ContextCells()...)
 }
 
 func (r *Report) inventoryRow(k Key, findings []string) []any {
-	return []any{nullable(k.AccountLabel()), k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.AgeDays(r.GeneratedAt),
-		dateOrNil(k.LastUsedDate), nullable(k.LastUsedService), nullable(k.LastUsedRegion), strings.Join(findings, ", ")}
+	return append([]any{nullable(k.AccountLabel()), k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.AgeDays(r.GeneratedAt),
+		dateOrNil(k.LastUsedDate), nullable(k.LastUsedService), nullable(k.LastUsedRegion), strings.Join(findings, ", ")}, k.ContextCells()...)
 }
+
+// withContext pads a row of writeFlat that has no key with NULL context.
+func withContext(row []any) []any { return append(row, make([]any, len(ContextColumns))...) }
 
 func incompleteRow(in Incomplete) []any {
 	return []any{in.Source, nullable(in.UserName), nullable(in.AccessKeyID), in.Reason}
@@ -236,12 +240,16 @@ func (r *Report) Facts() []string {
 	case *r.RootKeysPresent:
 		root = "the root user has access keys"
 	}
-	return []string{
+	facts := []string{
 		fmt.Sprintf("%s, %d of them with keys; %s (%d active, %d inactive); %s.",
 			users, t.UsersWithKeys, plural(t.Keys, "access key", "access keys"), t.Active, t.Inactive, root),
 		fmt.Sprintf("Thresholds: active keys older than %d days, unused for %d days, inactive keys older than %d days.",
 			r.Thresholds.MaxKeyAge, r.Thresholds.MaxUnused, r.Thresholds.MaxInactiveAge),
 	}
+	if r.Source == SourceCredentialReport {
+		facts = append(facts, r.SourceNote())
+	}
+	return facts
 }
 
 func plural(n int, one, many string) string {
@@ -324,7 +332,7 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 		byKey := r.KeyFindings()
 		rows := make([][]any, len(r.Keys))
 		for i, k := range r.Keys {
-			rows[i] = r.inventoryRow(k, byKey[k.AccessKeyID])
+			rows[i] = r.inventoryRow(k, byKey[k.AccessKeyID])[:len(inventoryColumns)] // context is shown with findings
 		}
 		if err := writeTable(w, f, inventoryColumns, rows); err != nil {
 			return err
@@ -345,22 +353,22 @@ func writeFlat(w io.Writer, r *Report, f output.Format, sel Selection) error {
 		}
 		for _, fd := range r.Findings {
 			if fd.Key.AccessKeyID == "" { // a finding with no key to attach it to
-				rows = append(rows, []any{nullable(fd.Key.Account), fd.Key.UserName, nil, nil, nil, nil, nil, nil, nil, fd.Rule + ": " + fd.Detail})
+				rows = append(rows, withContext([]any{nullable(fd.Key.Account), fd.Key.UserName, nil, nil, nil, nil, nil, nil, nil, fd.Rule + ": " + fd.Detail}))
 			}
 		}
 		for _, in := range r.Incomplete {
-			rows = append(rows, []any{nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, nil, incompleteLabel(in)})
+			rows = append(rows, withContext([]any{nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, nil, incompleteLabel(in)}))
 		}
-		return writeTable(w, f, inventoryColumns, rows)
+		return writeTable(w, f, append(slices.Clone(inventoryColumns), ContextColumns...), rows)
 	}
 	var rows [][]any
 	for _, fd := range r.Selected(sel) {
 		rows = append(rows, r.flatRow(fd))
 	}
 	for _, in := range r.Incomplete {
-		rows = append(rows, []any{"incomplete", nil, nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, in.Source + ": " + in.Reason})
+		rows = append(rows, withContext([]any{"incomplete", nil, nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, in.Source + ": " + in.Reason}))
 	}
-	return writeTable(w, f, flatColumns, rows)
+	return writeTable(w, f, append(slices.Clone(flatColumns), ContextColumns...), rows)
 }
 
 // jsonDocument is the shape of `-o json`.
@@ -380,6 +388,17 @@ type jsonDocument struct {
 	Inventory       json.RawMessage `json:"inventory,omitempty"`
 	Accounts        json.RawMessage `json:"accounts,omitempty"`
 	IAMCalls        map[string]int  `json:"iamCalls"`
+	// Source and CredentialReport say where the keys were read from.
+	Source           Source                `json:"source"`
+	CredentialReport *jsonCredentialReport `json:"credentialReport,omitempty"`
+}
+
+type jsonCredentialReport struct {
+	GeneratedTime string `json:"generatedTime"`
+	Stale         bool   `json:"stale"`
+	Users         int    `json:"users"`
+	Candidates    int    `json:"candidates"`
+	FellBack      bool   `json:"fellBackToLive"`
 }
 
 type jsonThresholds struct {
@@ -402,6 +421,7 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 		GeneratedAt:     r.GeneratedAt.Format(time.RFC3339),
 		Region:          r.Region,
 		Thresholds:      jsonThresholds(r.Thresholds),
+		Source:          r.Source,
 		Keys:            t.Keys,
 		ActiveKeys:      t.Active,
 		InactiveKeys:    t.Inactive,
@@ -414,6 +434,9 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 	if r.Users >= 0 {
 		doc.Users = &r.Users
 	}
+	if c := r.CredentialReport; c != nil {
+		doc.CredentialReport = &jsonCredentialReport{GeneratedTime: c.GeneratedTime.Format(time.RFC3339), Stale: c.Stale, Users: c.Users, Candidates: c.Candidates, FellBack: c.FellBack}
+	}
 	var err error
 	if sel.showsFindings() {
 		doc.FindingCounts = map[string]int{}
@@ -425,7 +448,7 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 				rows = append(rows, r.flatRow(fd))
 			}
 		}
-		if doc.Findings, err = jsonRows(flatColumns, rows); err != nil {
+		if doc.Findings, err = jsonRows(append(slices.Clone(flatColumns), ContextColumns...), rows); err != nil {
 			return err
 		}
 	}
@@ -447,7 +470,7 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 		for _, k := range r.Keys {
 			rows = append(rows, r.inventoryRow(k, byKey[k.AccessKeyID]))
 		}
-		if doc.Inventory, err = jsonRows(inventoryColumns, rows); err != nil {
+		if doc.Inventory, err = jsonRows(append(slices.Clone(inventoryColumns), ContextColumns...), rows); err != nil {
 			return err
 		}
 	}
