@@ -232,7 +232,7 @@ func (t *table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.
 	if err != nil {
 		return nil, paramError(err)
 	}
-	return &partitionIter{parts: parts}, nil
+	return &partitionIter{parts: parts, ahead: t.lookAhead(parts)}, nil
 }
 
 // partition is one fetch: a region, and the other parameters a lookup
@@ -253,9 +253,16 @@ func (p *partition) Key() []byte { return p.key }
 type partitionIter struct {
 	parts []*partition
 	i     int
+	// ahead, when set, is run before the first partition is handed out
+	// (lookahead.go).
+	ahead func(*sql.Context)
 }
 
-func (it *partitionIter) Next(*sql.Context) (sql.Partition, error) {
+func (it *partitionIter) Next(ctx *sql.Context) (sql.Partition, error) {
+	if f := it.ahead; f != nil {
+		it.ahead = nil
+		f(ctx)
+	}
 	if it.i >= len(it.parts) {
 		return nil, ioEOF
 	}
