@@ -75,10 +75,14 @@ func totalCalls(m map[string]int) (n int) {
 //	                   fewer), with exactly the live mode's findings.
 func BenchmarkReport(b *testing.B) {
 	ctx := context.Background()
+	users := repUsers
+	if Quick() {
+		users = 2_000 // make bench-quick: the same shape, a fifth of the users
+	}
 	w := newWorld(b, emulator.Options{}, repConcurrency, nil)
-	owners := seedReportAccount(b, w.emu, repUsers)
+	owners := seedReportAccount(b, w.emu, users)
 	w.emu.SetLatency(repLatency)
-	keys := repUsers * 2
+	keys := users * 2
 
 	var liveFindings []string
 	var liveCalls int
@@ -104,8 +108,8 @@ func BenchmarkReport(b *testing.B) {
 	}
 
 	b.Run("live", func(b *testing.B) {
-		pages := ceilDiv(repUsers, iamPageSize)
-		perUser := repUsers + 1 + keys + 1 // ListAccessKeys (and the root user's), GetAccessKeyLastUsed (and the root key's)
+		pages := ceilDiv(users, iamPageSize)
+		perUser := users + 1 + keys + 1 // ListAccessKeys (and the root user's), GetAccessKeyLastUsed (and the root key's)
 		const contextCalls = 7             // GetUser + six context tables, one after the other
 		ideal := time.Duration(1+pages+ceilDiv(perUser, repConcurrency)+ceilDiv(owners, repConcurrency)*contextCalls) * repLatency
 		var wall time.Duration
