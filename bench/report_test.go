@@ -110,7 +110,7 @@ func BenchmarkReport(b *testing.B) {
 	b.Run("live", func(b *testing.B) {
 		pages := ceilDiv(users, iamPageSize)
 		perUser := users + 1 + keys + 1 // ListAccessKeys (and the root user's), GetAccessKeyLastUsed (and the root key's)
-		const contextCalls = 7             // GetUser + six context tables, one after the other
+		const contextCalls = 7          // GetUser + six context tables, one after the other
 		ideal := time.Duration(1+pages+ceilDiv(perUser, repConcurrency)+ceilDiv(owners, repConcurrency)*contextCalls) * repLatency
 		var wall time.Duration
 		for i := 0; i < b.N; i++ {
