@@ -12,6 +12,12 @@
 // nowhere else: Go only tells the findings; the same condition, wrapped
 // as a stand-alone statement, is in docs/reports.md.
 //
+// For the owners of keys with findings, and them only, the report then
+// reads their context (tags, key descriptions, console access, MFA,
+// groups, policies; context.go). With SourceCredentialReport it reads
+// IAM's credential report first and narrows the inventory statement to
+// the users whose keys could match a finding (source.go).
+//
 // Nothing is dropped silently: users or keys the engine skipped (deleted
 // or denied during the query) and parts of the account that could not be
 // read are listed as incomplete entries.
