@@ -364,6 +364,9 @@ func columnsOf(t *testing.T, q queryer, table string) [][]string {
 		if strings.HasPrefix(typ, "DATETIME(") {
 			typ = "DATETIME"
 		}
+		if typ == "TINYINT(1)" {
+			typ = "TINYINT" // BOOLEAN; SQLAlchemy reflects no display width
+		}
 		out = append(out, []string{r[0], typ})
 	}
 	return out
