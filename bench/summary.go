@@ -47,6 +47,12 @@ const (
 	// TargetOrgPeakRSSMB: peak RSS of the 100,000-key org inventory
 	// streamed to CSV.
 	TargetOrgPeakRSSMB = 200.0
+	// TargetReportRatio: the live report of 10,000 users at most this
+	// multiple of its ideal (issue 18); TargetReportFewerCalls: the
+	// credential-report-first mode makes at least this many times fewer
+	// IAM calls, with the same findings.
+	TargetReportRatio      = 1.25
+	TargetReportFewerCalls = 10.0
 	// TargetEngineNsPerOp and TargetEngineAllocsPerOp guard the engine's
 	// own cost for one lookup against the in-memory IAM double. When the
 	// benchmark was written it measured 1,065 allocs/op and 110-180 µs/op
@@ -236,6 +242,15 @@ func Summarize(r Results) []Row {
 	const orss = "BenchmarkOrgInventoryCSVPeakRSS"
 	add("org csv inventory 100,000 keys: peak RSS", fmtUnit(r.Median(orss, "peak-rss-MB"), "MB"),
 		fmt.Sprintf("< %.0f MB", TargetOrgPeakRSSMB), r.Median(orss, "peak-rss-MB") < TargetOrgPeakRSSMB, has(orss, "peak-rss-MB"))
+
+	// 6b. The report over 10,000 users x 2 keys, 1% with findings (issue 18).
+	const rl, rc = "BenchmarkReport/live", "BenchmarkReport/credential_report"
+	rx := r.Median(rl, "x-ideal")
+	add("report 10,000 users (2,000 -quick), live: wall / ideal", fmt.Sprintf("%.2fs / %.2fs = %.2fx (%.0f calls)", r.Median(rl, "wall-s"), r.Median(rl, "ideal-s"), rx, r.Median(rl, "iam-calls")),
+		fmt.Sprintf("<= %.2fx", TargetReportRatio), rx <= TargetReportRatio, has(rl, "x-ideal"))
+	fx := r.Median(rc, "fewer-calls-x")
+	add("report 10,000 users (2,000 -quick), credential report first: live calls / its calls", fmt.Sprintf("%.0f / %.0f = %.1fx (same findings; %.1fs)", r.Median(rl, "iam-calls"), r.Median(rc, "iam-calls"), fx, r.Median(rc, "wall-s")),
+		fmt.Sprintf(">= %.0fx", TargetReportFewerCalls), fx >= TargetReportFewerCalls && r.Median(rc, "same-findings") == 1, has(rc, "fewer-calls-x"))
 
 	// 7. Engine overhead.
 	const g = "BenchmarkEngineSelectByUserName"

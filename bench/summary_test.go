@@ -109,3 +109,30 @@ func TestCurlRatioRowReportsTheFloor(t *testing.T) {
 		t.Errorf("3x above a floor of 2.25x: %+v", r)
 	}
 }
+
+// TestReportRows: BenchmarkReport's lines become the report rows, judged
+// against their targets.
+func TestReportRows(t *testing.T) {
+	const lines = `BenchmarkReport/live-2         	       1	109390685466 ns/op	     30805 iam-calls	       101.3 ideal-s	       109.4 wall-s	         1.080 x-ideal
+BenchmarkReport/credential_report-2         	       1	4806333875 ns/op	        30.65 fewer-calls-x	      1005 iam-calls	         1.000 same-findings	         4.806 wall-s
+`
+	r := Results{}
+	if err := Parse(strings.NewReader(lines), r); err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, row := range Summarize(r) {
+		status[row.Metric] = row.Status
+	}
+	for _, metric := range []string{"report 10,000 users (2,000 -quick), live: wall / ideal", "report 10,000 users (2,000 -quick), credential report first: live calls / its calls"} {
+		if status[metric] != "PASS" {
+			t.Errorf("%s: %q, want PASS", metric, status[metric])
+		}
+	}
+	r["BenchmarkReport/credential_report"]["fewer-calls-x"] = []float64{8}
+	for _, row := range Summarize(r) {
+		if row.Metric == "report 10,000 users (2,000 -quick), credential report first: live calls / its calls" && row.Status != "FAIL" {
+			t.Errorf("8x fewer calls: %s, want FAIL", row.Status)
+		}
+	}
+}

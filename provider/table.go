@@ -233,7 +233,7 @@ func (t *table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.
 	if err != nil {
 		return nil, paramError(err)
 	}
-	return &partitionIter{parts: parts}, nil
+	return &partitionIter{parts: parts, ahead: t.lookAhead(parts)}, nil
 }
 
 // partition is one fetch: a region, and the other parameters a lookup
@@ -254,9 +254,16 @@ func (p *partition) Key() []byte { return p.key }
 type partitionIter struct {
 	parts []*partition
 	i     int
+	// ahead, when set, is run before the first partition is handed out
+	// (lookahead.go).
+	ahead func(*sql.Context)
 }
 
-func (it *partitionIter) Next(*sql.Context) (sql.Partition, error) {
+func (it *partitionIter) Next(ctx *sql.Context) (sql.Partition, error) {
+	if f := it.ahead; f != nil {
+		it.ahead = nil
+		f(ctx)
+	}
 	if it.i >= len(it.parts) {
 		return nil, ioEOF
 	}
@@ -702,10 +709,19 @@ func (t *table) skipParent(ctx *sql.Context, st *statement, parent, key string, 
 		return nil
 	case "AccessDenied":
 		st.incomplete(ctx, Incomplete{Table: t.res.Name, Operation: t.res.List.Operation, Code: code, UserName: key,
-			Reason: fmt.Sprintf("the keys of user %s could not be listed: %v", key, err)})
+			Reason: fmt.Sprintf("the %s of user %s could not be listed: %v", childWhat(t.res.Name), key, err)})
 		return nil
 	}
 	return err
+}
+
+// childWhat names a child table's items in a message: keys for
+// access_keys, else the table's name (user_tags).
+func childWhat(table string) string {
+	if table == schema.AccessKeys.Name {
+		return "keys"
+	}
+	return table
 }
 
 // parentDenied reports whether a scan's parent listing was refused, and

@@ -505,3 +505,7 @@ func bl(v any) *bool {
 	b, _ := v.(*bool)
 	return b
 }
+
+// Concurrency is the bound of one statement's IAM calls in flight
+// (Config.Concurrency).
+func (e *Engine) Concurrency() int { return e.Provider.concurrency }

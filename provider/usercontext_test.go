@@ -186,3 +186,32 @@ func TestCredentialReportTable(t *testing.T) {
 		},
 	})
 }
+
+// TestOrgUserTagsByAccount: in org mode, user_tags spans every account;
+// account_id = narrows the accounts read and returns exactly the full
+// scan's rows of that account.
+func TestOrgUserTagsByAccount(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	full := w.exec("SELECT account_id, UserName, TagKey, TagValue FROM user_tags WHERE region = 'us-east-1' ORDER BY account_id, UserName, TagKey")
+	if full.err != nil {
+		t.Fatal(full.err)
+	}
+	var want []string
+	accounts := map[string]bool{}
+	for _, r := range full.rows {
+		accounts[r[0]] = true
+		if r[0] == acct1 {
+			want = append(want, strings.Join(r, " | "))
+		}
+	}
+	if len(accounts) != 3 || len(want) != 4 { // every account's 2 generated users: owner and team tags each
+		t.Fatalf("full scan:\n%s", rowsString(full.rows))
+	}
+	r := w.exec("SELECT account_id, UserName, TagKey, TagValue FROM user_tags WHERE region = 'us-east-1' AND account_id = '" + acct1 + "' ORDER BY account_id, UserName, TagKey")
+	wantRows(t, r, want...)
+	for key := range r.calls {
+		if strings.HasPrefix(key, acct2+" ") && !strings.HasSuffix(key, "AssumeRole") {
+			t.Errorf("account_id = %s read %s too: %v", acct1, acct2, r.calls)
+		}
+	}
+}

@@ -24,7 +24,7 @@ import (
 
 // The benchmarks the summary needs; the Profile* ones are diagnostics.
 const (
-	benchPattern    = "^(BenchmarkIAMCalls|BenchmarkInventory|BenchmarkMySQLProtocol|BenchmarkServerMemory|BenchmarkExecVsAWSCLI|BenchmarkExecVsSignedCurl|BenchmarkInventoryCSVPeakRSS|BenchmarkOrgInventory|BenchmarkOrgInventoryCSVPeakRSS)$"
+	benchPattern    = "^(BenchmarkIAMCalls|BenchmarkInventory|BenchmarkMySQLProtocol|BenchmarkServerMemory|BenchmarkExecVsAWSCLI|BenchmarkExecVsSignedCurl|BenchmarkInventoryCSVPeakRSS|BenchmarkOrgInventory|BenchmarkOrgInventoryCSVPeakRSS|BenchmarkReport)$"
 	providerPattern = "^BenchmarkEngineSelectByUserName$"
 )
 

@@ -442,6 +442,8 @@ inventory; docs/reports.md shows it as a statement you can run.`)
 	fs.StringVar(&rf.baseline, "baseline", "", "compare with an earlier run's -o json output `FILE`: findings new or still open, and those resolved")
 	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion("critical", "high", "medium", "low"))
 	_ = c.RegisterFlagCompletionFunc("controls", fixedCompletion(report.ControlSetKeys()...))
+	fs.Var(sourceFlag{&rf.opts.Source}, "source", "where keys are read from: `live` (default: every key, from IAM now) or credential-report (IAM's credential report picks the users to confirm live: far fewer calls on large accounts)")
+	fs.BoolVar(&rf.opts.NoContext, "no-context", false, "leave out the owners' context (tags, console access, MFA, groups, policies) of keys with findings")
 	return c
 }
 

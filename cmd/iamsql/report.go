@@ -32,6 +32,27 @@ func (e errFindings) Error() string {
 	return msg
 }
 
+// sourceFlag is report's --source (report.ParseSource).
+type sourceFlag struct{ to *report.Source }
+
+func (f sourceFlag) String() string {
+	if f.to == nil || *f.to == "" {
+		return string(report.SourceLive)
+	}
+	return string(*f.to)
+}
+
+func (f sourceFlag) Set(s string) error {
+	src, err := report.ParseSource(s)
+	if err != nil {
+		return err
+	}
+	*f.to = src
+	return nil
+}
+
+func (sourceFlag) Type() string { return "source" }
+
 // reportFlags are report's own flags and arguments.
 type reportFlags struct {
 	opts           report.Options

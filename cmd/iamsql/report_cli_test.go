@@ -48,8 +48,11 @@ func TestReportSandboxJSONHasTheDemoFindings(t *testing.T) {
 		t.Errorf("account %q, users %d, keys %d, inventory %d, incomplete %v", doc.Account, doc.Users, doc.Keys, len(doc.Inventory), doc.Incomplete)
 	}
 	// 6 users: one page of ListUsers, 6 ListAccessKeys + 1 for root, one
-	// GetAccessKeyLastUsed per key.
-	want := map[string]int{"GetAccountSummary": 1, "ListUsers": 1, "ListAccessKeys": 7, "GetAccessKeyLastUsed": 8, "GetUser": 1}
+	// GetAccessKeyLastUsed per key; then the context of the 3 owners of
+	// keys with findings (alice, carol, ci-deploy): GetUser and one call
+	// per context table each.
+	want := map[string]int{"GetAccountSummary": 1, "ListUsers": 1, "ListAccessKeys": 7, "GetAccessKeyLastUsed": 8, "GetUser": 1 + 3,
+		"ListUserTags": 3, "GetLoginProfile": 3, "ListMFADevices": 3, "ListGroupsForUser": 3, "ListAttachedUserPolicies": 3, "ListUserPolicies": 3}
 	for op, n := range want {
 		if doc.IAMCalls[op] != n {
 			t.Errorf("iamCalls %v, want %v", doc.IAMCalls, want)
@@ -60,6 +63,46 @@ func TestReportSandboxJSONHasTheDemoFindings(t *testing.T) {
 		if f["Finding"] == "old-keys" && f["AccessKeyId"] == "AKIACIDEPLOY00000001" && f["AgeDays"] != float64(650) {
 			t.Errorf("ci-deploy's key: %v", f)
 		}
+	}
+}
+
+// TestReportSourceCredentialReport: --source credential-report lists the
+// live report's findings on the demo account and says where its data
+// came from; an unknown source is a usage error.
+func TestReportSourceCredentialReport(t *testing.T) {
+	live, errOut, code := reportCLI(t, "--sandbox", "report", "findings", "-o", "csv")
+	if code != 0 {
+		t.Fatalf("live: exit %d: %s", code, errOut)
+	}
+	cr, errOut, code := reportCLI(t, "--sandbox", "report", "findings", "-o", "csv", "--source", "credential-report")
+	if code != 0 {
+		t.Fatalf("credential report: exit %d: %s", code, errOut)
+	}
+	if live != cr {
+		t.Errorf("the modes differ:\n--- live\n%s\n--- credential report\n%s", live, cr)
+	}
+	out, _, code := reportCLI(t, "--sandbox", "report", "findings", "-o", "json", "--source", "credential-report")
+	var doc struct {
+		Source           string `json:"source"`
+		CredentialReport struct {
+			GeneratedTime     string
+			Users, Candidates int
+		} `json:"credentialReport"`
+		IAMCalls map[string]int `json:"iamCalls"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	if doc.Source != "credential-report" || doc.CredentialReport.Users != 6 || doc.CredentialReport.Candidates != 4 || doc.CredentialReport.GeneratedTime == "" ||
+		doc.IAMCalls["GetCredentialReport"] != 1 || doc.IAMCalls["ListUsers"] != 0 || doc.IAMCalls["ListAccessKeys"] != 4 {
+		t.Errorf("source %q, credential report %+v, calls %v", doc.Source, doc.CredentialReport, doc.IAMCalls)
+	}
+	text, _, _ := reportCLI(t, "--sandbox", "report", "findings", "--source", "credential-report")
+	if !strings.Contains(text, "Source: the credential report generated ") {
+		t.Errorf("the text report does not say where its data came from:\n%s", text)
+	}
+	if _, errOut, code := reportCLI(t, "--sandbox", "report", "--source", "cache"); code != exitUsage || !strings.Contains(errOut, `unknown source "cache"`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -89,7 +132,8 @@ func TestReportSelectsOneFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "Finding,Severity,Controls,Account,UserName,AccessKeyId,Status,CreateDate,AgeDays,LastUsedDate,LastUsedServiceName,Detail,Exemption,Trend" {
+	if strings.Join(recs[0], ",") != "Finding,Severity,Controls,Account,UserName,AccessKeyId,Status,CreateDate,AgeDays,LastUsedDate,LastUsedServiceName,Detail,Exemption,Trend,"+
+		"Owner,Team,Description,ConsoleAccess,MFA,Groups,AttachedPolicies,InlinePolicies" {
 		t.Errorf("header %v", recs[0])
 	}
 	var keys []string

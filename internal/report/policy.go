@@ -201,7 +201,7 @@ func (r *Report) applyPolicy(ctx context.Context, q *querier) error {
 	var tags map[string]map[string]string // account/user → tag key → value
 	if needTags {
 		var err error
-		if tags, err = r.readTags(ctx, q); err != nil {
+		if tags, err = r.flaggedUsersTags(ctx, q); err != nil {
 			return err
 		}
 	}
@@ -218,15 +218,42 @@ func (r *Report) applyPolicy(ctx context.Context, q *querier) error {
 	return nil
 }
 
-// readTags reads the tags of the users with findings (user_tags), so an
-// exemption by tag costs one ListUserTags per flagged user, not per user.
-func (r *Report) readTags(ctx context.Context, q *querier) (map[string]map[string]string, error) {
-	var users []string
+// flaggedUsersTags are the tags of the users with findings, by
+// account/user: from the owners' context where it was read, else read
+// from user_tags (readTags), so an exemption by tag costs at most one
+// ListUserTags per flagged user, not per user, and none more when the
+// context already asked.
+func (r *Report) flaggedUsersTags(ctx context.Context, q *querier) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	var unread []string
 	for _, f := range r.Findings {
-		if u := f.Key.UserName; !f.Key.Root() && !slices.Contains(users, u) {
-			users = append(users, u)
+		k := f.Key
+		if k.Root() {
+			continue
+		}
+		id := k.Account + "/" + k.UserName
+		if _, ok := out[id]; ok {
+			continue
+		}
+		if k.Context != nil {
+			out[id] = k.Context.tags
+			continue
+		}
+		if !slices.Contains(unread, k.UserName) {
+			unread = append(unread, k.UserName)
 		}
 	}
+	read, err := r.readTags(ctx, q, unread)
+	for id, t := range read {
+		if _, ok := out[id]; !ok {
+			out[id] = t
+		}
+	}
+	return out, err
+}
+
+// readTags reads the tags of the named users (user_tags), by account/user.
+func (r *Report) readTags(ctx context.Context, q *querier, users []string) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
 	if len(users) == 0 {
 		return out, nil

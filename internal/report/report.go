@@ -12,6 +12,12 @@
 // nowhere else: Go only tells the findings; the same condition, wrapped
 // as a stand-alone statement, is in docs/reports.md.
 //
+// For the owners of keys with findings, and them only, the report then
+// reads their context (tags, key descriptions, console access, MFA,
+// groups, policies; context.go). With SourceCredentialReport it reads
+// IAM's credential report first and narrows the inventory statement to
+// the users whose keys could match a finding (source.go).
+//
 // Nothing is dropped silently: users or keys the engine skipped (deleted
 // or denied during the query) and parts of the account that could not be
 // read are listed as incomplete entries.
@@ -98,6 +104,13 @@ type Options struct {
 	// Baseline, when set, is an earlier report the findings are compared
 	// with (new, still open, resolved).
 	Baseline *Baseline
+	// Source is where the keys are read from: SourceLive (the default,
+	// when empty) or SourceCredentialReport (source.go).
+	Source Source
+	// NoContext leaves out the owners' context (tags, console access,
+	// MFA, groups, policies), which costs about seven IAM calls per user
+	// with a finding.
+	NoContext bool
 }
 
 // AccountPart is one account's part of a report: its summary and what
@@ -136,6 +149,9 @@ type Key struct {
 	// LastUsedUnknown is set when GetAccessKeyLastUsed was refused for the
 	// key; it is then not judged by rules that read the last use.
 	LastUsedUnknown bool `sql:"-"`
+	// Context is the owner's context (context.go), read only for keys
+	// whose owner has a finding; nil otherwise.
+	Context *Context `sql:"-"`
 }
 
 // AccountLabel names the key's account: its id, and its name when known.
@@ -216,6 +232,10 @@ type Report struct {
 	Policy Policy
 	// Baseline is the comparison with an earlier report, if one was given.
 	Baseline *BaselineComparison
+	// Source is where the keys were read from; CredentialReport, in
+	// SourceCredentialReport mode, what the credential report told.
+	Source           Source
+	CredentialReport *CredentialReportInfo
 	// Calls counts the IAM calls the report made, by operation.
 	Calls   map[string]int
 	Elapsed time.Duration
@@ -286,6 +306,12 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Source == "" {
+		opts.Source = SourceLive
+	}
+	if _, err := ParseSource(string(opts.Source)); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	r := &Report{
 		GeneratedAt: opts.Now().UTC().Truncate(time.Second),
@@ -295,6 +321,7 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 		Calls:       map[string]int{},
 		Org:         opts.Org,
 		Policy:      opts.Policy,
+		Source:      opts.Source,
 	}
 	q := &querier{eng: eng, sess: sess, calls: r.Calls}
 	prog := startProgress(opts.Progress)
@@ -303,7 +330,18 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 	if err := r.readSummary(ctx, q, prog); err != nil {
 		return nil, err
 	}
-	rows, err := r.readInventory(ctx, q, prog)
+	var picked map[string][]string
+	if r.Source == SourceCredentialReport {
+		var ok bool
+		var err error
+		if picked, ok, err = r.readCandidates(ctx, q, prog); err != nil {
+			return nil, err
+		}
+		if !ok {
+			picked = nil // too many: every key, live
+		}
+	}
+	rows, err := r.readInventory(ctx, q, prog, picked)
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +358,10 @@ func Run(ctx context.Context, eng *provider.Engine, sess *provider.Session, opts
 	}
 	if r.Findings, err = r.judge(rows); err != nil {
 		return nil, err
+	}
+	// The owners' context first: exemptions by tag read its tags.
+	if !opts.NoContext {
+		r.readContext(ctx, q, prog)
 	}
 	if err := r.applyPolicy(ctx, q); err != nil {
 		return nil, err
@@ -400,17 +442,28 @@ func (r *Report) whoRan(ctx context.Context, eng *provider.Engine) {
 	}
 }
 
-func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDisplay) ([]inventoryRow, error) {
+// readInventory reads the inventory statement: every key, or the keys of
+// the users picked (per account) from the credential report.
+func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDisplay, picked map[string][]string) ([]inventoryRow, error) {
+	stmt := inventoryStatement(r.known(), r.Thresholds)
+	users := r.Users
+	if picked != nil {
+		var err error
+		if stmt, err = restrictTo(stmt, r.Region, picked); err != nil {
+			return nil, err
+		}
+		users = r.CredentialReport.Candidates
+	}
 	// The step counts users whose keys were asked for and shows the keys
 	// read: while IAM is asked, those whose last use came back (the
 	// statement sorts, so its rows come at the end), then its rows.
 	if r.Org {
-		return r.readOrgInventory(ctx, q, prog)
+		return r.readOrgInventory(ctx, q, prog, stmt)
 	}
-	t := prog.step("Users' keys", r.Users)
+	t := prog.step("Users' keys", users)
 	var rows []inventoryRow
 	var keysRead atomic.Int64
-	err := query(ctx, q, inventoryStatement(r.known(), r.Thresholds), func(res *provider.Result) {
+	err := query(ctx, q, stmt, func(res *provider.Result) {
 		t.watch(func() int { return res.Stats.Snapshot()["ListAccessKeys"] }, func() string {
 			n := keysRead.Load()
 			if n == 0 {
@@ -430,11 +483,11 @@ func (r *Report) readInventory(ctx context.Context, q *querier, prog *progressDi
 
 // readOrgInventory reads the inventory of every account; its progress is
 // the accounts read of those to read, and the calls per second.
-func (r *Report) readOrgInventory(ctx context.Context, q *querier, prog *progressDisplay) ([]inventoryRow, error) {
+func (r *Report) readOrgInventory(ctx context.Context, q *querier, prog *progressDisplay, stmt string) ([]inventoryRow, error) {
 	t := prog.step("Accounts", len(r.Accounts))
 	var rows []inventoryRow
 	start := time.Now()
-	err := query(ctx, q, inventoryStatement(r.known(), r.Thresholds), func(res *provider.Result) {
+	err := query(ctx, q, stmt, func(res *provider.Result) {
 		t.watch(func() int { done, _ := res.Stats.Accounts(); return done }, func() string {
 			done, total := res.Stats.Accounts()
 			rate := float64(res.Stats.Total()) / max(time.Since(start).Seconds(), 0.001)

@@ -194,13 +194,27 @@ func TestReportMakesTheMinimumIAMCalls(t *testing.T) {
 	seedAccount(t, w.emu, accountUsers)
 	keys := len(w.emu.Snapshot().Keys)
 	r := w.run(t, report.Options{})
+	// The owners' context: for each IAM user with a finding, its name
+	// checked once (GetUser) and one call per context table.
+	owners := map[string]bool{}
+	for _, f := range r.Findings {
+		if f.Key.AccessKeyID != "" && !f.Key.Root() {
+			owners[f.Key.UserName] = true
+		}
+	}
+	if len(owners) == 0 || len(owners) == accountUsers {
+		t.Fatalf("%d of %d users have findings: the account does not test that context is read for those only", len(owners), accountUsers)
+	}
 	want := map[string]int{
 		"GetAccountSummary":    1,
 		"ListUsers":            (accountUsers + 99) / 100,
 		"ListAccessKeys":       accountUsers + 1,
 		"GetAccessKeyLastUsed": keys,
-		"GetUser":              1, // is the caller root (its keys are rows then)?
-		"GetCallerIdentity":    1, // the account_id of the rows
+		"GetUser":              1 + len(owners), // is the caller root (its keys are rows then)? then each owner's name
+		"GetCallerIdentity":    1,               // the account_id of the rows
+	}
+	for _, op := range []string{"ListUserTags", "GetLoginProfile", "ListMFADevices", "ListGroupsForUser", "ListAttachedUserPolicies", "ListUserPolicies"} {
+		want[op] = len(owners)
 	}
 	if got := w.emu.Calls(); !maps.Equal(got, want) {
 		t.Errorf("emulator saw %v, want %v", got, want)
@@ -323,7 +337,7 @@ func TestReportListsUsersDeniedOrDeletedMidQueryAsIncomplete(t *testing.T) {
 	seedAccount(t, w.emu, accountUsers)
 	before := w.emu.Snapshot()
 	w.emu.Deny("ListAccessKeys", "user0042")
-	r := w.run(t, report.Options{})
+	r := w.run(t, report.Options{NoContext: true}) // the inventory's calls are checked
 
 	users := map[string]report.Incomplete{}
 	for _, in := range r.Incomplete {

@@ -185,7 +185,7 @@ func (r *Report) findingRow(f Finding) []any {
 
 func (r *Report) flatRow(f Finding) []any {
 	row := append([]any{f.Rule, string(f.Severity), nullable(controlText(f.Controls)), nullable(f.Key.AccountLabel())}, r.findingRow(f)...)
-	return append(row, nullable(exemptionText(f)), nullable(f.Trend))
+	return append(append(row, nullable(exemptionText(f)), nullable(f.Trend)), f.Key.ContextCells()...)
 }
 
 // exemptionText says which exemption covers a finding, if one does.
@@ -227,9 +227,12 @@ func (r *Report) keyFindings() map[string][2]string {
 
 func (r *Report) inventoryRow(k Key, byKey map[string][2]string) []any {
 	fc := byKey[k.AccessKeyID]
-	return []any{nullable(k.AccountLabel()), k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.AgeDays(r.GeneratedAt),
-		dateOrNil(k.LastUsedDate), nullable(k.LastUsedService), nullable(k.LastUsedRegion), fc[0], nullable(fc[1])}
+	return append([]any{nullable(k.AccountLabel()), k.UserName, k.AccessKeyID, k.Status, k.CreateDate, k.AgeDays(r.GeneratedAt),
+		dateOrNil(k.LastUsedDate), nullable(k.LastUsedService), nullable(k.LastUsedRegion), fc[0], nullable(fc[1])}, k.ContextCells()...)
 }
+
+// withContext pads a row of writeFlat that has no key with NULL context.
+func withContext(row []any) []any { return append(row, make([]any, len(ContextColumns))...) }
 
 func incompleteRow(in Incomplete) []any {
 	return []any{in.Source, nullable(in.UserName), nullable(in.AccessKeyID), in.Reason}
@@ -336,6 +339,9 @@ func (r *Report) Facts() []string {
 	}
 	if b := r.Baseline; b != nil {
 		facts = append(facts, b.Fact())
+	}
+	if r.Source == SourceCredentialReport {
+		facts = append(facts, r.SourceNote())
 	}
 	return facts
 }
@@ -469,8 +475,8 @@ func writeSections(w io.Writer, r *Report, f output.Format, sel Selection, st se
 		rows := make([][]any, len(r.Keys))
 		cols := inventoryColumns
 		for i, k := range r.Keys {
-			rows[i] = r.inventoryRow(k, byKey)
-			if !r.Org { // one account: its id is in the title, not on every row
+			rows[i] = r.inventoryRow(k, byKey)[:len(inventoryColumns)] // context is shown with findings
+			if !r.Org {                                                // one account: its id is in the title, not on every row
 				rows[i] = rows[i][1:]
 			}
 		}
@@ -497,23 +503,23 @@ func writeFlat(w io.Writer, r *Report, f output.Format, sel Selection) error {
 		for _, fd := range r.Findings {
 			// A finding with no key to attach it to, or about the policy.
 			if fd.Key.AccessKeyID == "" || fd.Rule == ExpiredExemptions.Name {
-				rows = append(rows, []any{nullable(fd.Key.Account), fd.Key.UserName, nullable(fd.Key.AccessKeyID), nil, nil, nil, nil, nil, nil,
-					fd.Rule + ": " + fd.Detail, nullable(controlText(fd.Controls))})
+				rows = append(rows, withContext([]any{nullable(fd.Key.Account), fd.Key.UserName, nullable(fd.Key.AccessKeyID), nil, nil, nil, nil, nil, nil,
+					fd.Rule + ": " + fd.Detail, nullable(controlText(fd.Controls))}))
 			}
 		}
 		for _, in := range r.Incomplete {
-			rows = append(rows, []any{nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, nil, incompleteLabel(in), nil})
+			rows = append(rows, withContext([]any{nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, nil, incompleteLabel(in), nil}))
 		}
-		return writeTable(w, f, inventoryColumns, rows)
+		return writeTable(w, f, append(slices.Clone(inventoryColumns), ContextColumns...), rows)
 	}
 	var rows [][]any
 	for _, fd := range r.Selected(sel) {
 		rows = append(rows, r.flatRow(fd))
 	}
 	for _, in := range r.Incomplete {
-		rows = append(rows, []any{"incomplete", nil, nil, nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, in.Source + ": " + in.Reason, nil, nil})
+		rows = append(rows, withContext([]any{"incomplete", nil, nil, nullable(r.Account), nullable(in.UserName), nullable(in.AccessKeyID), nil, nil, nil, nil, nil, in.Source + ": " + in.Reason, nil, nil}))
 	}
-	return writeTable(w, f, flatColumns, rows)
+	return writeTable(w, f, append(slices.Clone(flatColumns), ContextColumns...), rows)
 }
 
 // jsonDocument is the shape of `-o json`.
@@ -535,6 +541,9 @@ type jsonDocument struct {
 	ControlSets     []jsonControlSet `json:"controlSets"`
 	Baseline        *jsonBaseline    `json:"baseline,omitempty"`
 	IAMCalls        map[string]int   `json:"iamCalls"`
+	// Source and CredentialReport say where the keys were read from.
+	Source           Source                `json:"source"`
+	CredentialReport *jsonCredentialReport `json:"credentialReport,omitempty"`
 }
 
 type jsonControlSet struct {
@@ -573,6 +582,14 @@ func exempted(fs []Finding) int {
 	return n
 }
 
+type jsonCredentialReport struct {
+	GeneratedTime string `json:"generatedTime"`
+	Stale         bool   `json:"stale"`
+	Users         int    `json:"users"`
+	Candidates    int    `json:"candidates"`
+	FellBack      bool   `json:"fellBackToLive"`
+}
+
 type jsonThresholds struct {
 	MaxKeyAge      int `json:"maxKeyAgeDays"`
 	MaxUnused      int `json:"maxUnusedDays"`
@@ -594,6 +611,7 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 		GeneratedAt:     r.GeneratedAt.Format(time.RFC3339),
 		Region:          r.Region,
 		Thresholds:      jsonThresholds(r.Thresholds),
+		Source:          r.Source,
 		Keys:            t.Keys,
 		ActiveKeys:      t.Active,
 		InactiveKeys:    t.Inactive,
@@ -611,6 +629,9 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 	if r.Users >= 0 {
 		doc.Users = &r.Users
 	}
+	if c := r.CredentialReport; c != nil {
+		doc.CredentialReport = &jsonCredentialReport{GeneratedTime: c.GeneratedTime.Format(time.RFC3339), Stale: c.Stale, Users: c.Users, Candidates: c.Candidates, FellBack: c.FellBack}
+	}
 	var err error
 	if sel.showsFindings() {
 		doc.FindingCounts = map[string]int{}
@@ -622,7 +643,7 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 				rows = append(rows, r.flatRow(fd))
 			}
 		}
-		if doc.Findings, err = jsonRows(flatColumns, rows); err != nil {
+		if doc.Findings, err = jsonRows(append(slices.Clone(flatColumns), ContextColumns...), rows); err != nil {
 			return err
 		}
 	}
@@ -650,7 +671,7 @@ func writeJSON(w io.Writer, r *Report, sel Selection) error {
 		for _, k := range r.Keys {
 			rows = append(rows, r.inventoryRow(k, byKey))
 		}
-		if doc.Inventory, err = jsonRows(inventoryColumns, rows); err != nil {
+		if doc.Inventory, err = jsonRows(append(slices.Clone(inventoryColumns), ContextColumns...), rows); err != nil {
 			return err
 		}
 	}
