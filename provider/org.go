@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/iamsql/iamsql/provider/awsiam"
@@ -81,11 +80,6 @@ type orgMode struct {
 	// members are the clients of each account by id (assumed-role
 	// clients cache and refresh their credentials).
 	members map[string]*onceValue[*awsiam.Clients]
-	// profileIDs is each profile's account id, asked once.
-	profileIDs map[string]*onceValue[string]
-	// accountIDs is, per scope, the signer's account id (single-account
-	// mode's account_id), asked once.
-	accountIDs map[string]*onceValue[string]
 }
 
 // onceValue is a value computed once; a failure is not kept.
@@ -110,7 +104,7 @@ func (o *onceValue[T]) get(f func() (T, error)) (T, error) {
 }
 
 func newOrgMode(cfg *OrgConfig) *orgMode {
-	m := &orgMode{members: map[string]*onceValue[*awsiam.Clients]{}, profileIDs: map[string]*onceValue[string]{}, accountIDs: map[string]*onceValue[string]{}}
+	m := &orgMode{members: map[string]*onceValue[*awsiam.Clients]{}}
 	if cfg != nil {
 		m.cfg = *cfg
 	}
@@ -191,54 +185,38 @@ func (p *Provider) apiOf(ctx context.Context, scope string) (awsiam.API, error) 
 	return c.For(ctx, schema.SigningRegion[part])
 }
 
-// signerAccount is the account id of the credentials of a scope (STS
-// GetCallerIdentity, asked once per provider and scope).
+// signerAccount is the account id of the credentials of a scope: the
+// signer's (single-account mode, the management account) or the
+// account the scope names.
 func (p *Provider) signerAccount(ctx context.Context, scope string) (string, error) {
 	if _, account := splitScope(scope); account != "" {
 		return account, nil
 	}
-	o := p.org
-	o.mu.Lock()
-	v, ok := o.accountIDs[scope]
-	if !ok {
-		v = &onceValue[string]{}
-		o.accountIDs[scope] = v
-	}
-	o.mu.Unlock()
-	return v.get(func() (string, error) { return callerAccount(ctx, p, p.clients) })
+	return callerAccount(ctx, p, p.clients)
 }
 
 // profileAccount is the account id of a profile of --profiles.
 func (p *Provider) profileAccount(ctx context.Context, pa ProfileAccount) (string, error) {
-	o := p.org
-	o.mu.Lock()
-	v, ok := o.profileIDs[pa.Name]
-	if !ok {
-		v = &onceValue[string]{}
-		o.profileIDs[pa.Name] = v
+	id, err := callerAccount(ctx, p, pa.Clients)
+	if err != nil {
+		return "", fmt.Errorf("profile %s: %w", pa.Name, err)
 	}
-	o.mu.Unlock()
-	return v.get(func() (string, error) {
-		id, err := callerAccount(ctx, p, pa.Clients)
-		if err != nil {
-			return "", fmt.Errorf("profile %s: %w", pa.Name, err)
-		}
-		return id, nil
-	})
+	return id, nil
 }
 
+// callerAccount is the account id of clients' credentials: their
+// identity (awsiam.Clients.Identity), the one GetCallerIdentity a session
+// makes, kept for the life of the clients, which the shell's banner,
+// exec --verbose and AWS_ACCOUNT() share.
 func callerAccount(ctx context.Context, p *Provider, c *awsiam.Clients) (string, error) {
-	api, err := c.STS(ctx)
+	if id, ok := c.KnownIdentity(); ok {
+		return id.Account, nil
+	}
+	id, err := call(ctx, p, "GetCallerIdentity", func() (awsiam.Identity, error) { return c.Identity(ctx) })
 	if err != nil {
 		return "", err
 	}
-	out, err := call(ctx, p, "GetCallerIdentity", func() (*sts.GetCallerIdentityOutput, error) {
-		return api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	})
-	if err != nil {
-		return "", err
-	}
-	return aws.ToString(out.Account), nil
+	return id.Account, nil
 }
 
 // Account is one row of the accounts table.
@@ -428,12 +406,18 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 			stats.accountsTotal.Add(int64(len(ids)))
 		}
 		runCtx, cancel := context.WithCancel(ctx)
-		defer cancel()
 		type item struct {
 			row sql.Row
 			err error
 		}
 		out := make(chan item, 256)
+		defer func() {
+			// The accounts' reads end before the read does: what they
+			// hold is given back before the statement releases the rest.
+			cancel()
+			for range out {
+			}
+		}()
 		slots := make(chan struct{}, t.p.accountsInFlight())
 		var wg sync.WaitGroup
 		go func() {
@@ -472,6 +456,13 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 						t.accountFailed(actx, st, id, names[id], err)
 						return
 					}
+					// The account's rows are held until it is read in
+					// full: one that fails partway yields none, never a
+					// part of its rows that looks complete.
+					held := st.accountRows()
+					var rows []sql.Row
+					var size int64
+					defer func() { held.give(size) }()
 					for row, err := range t.fetch(actx, st, b, scope, aprm) {
 						if err != nil {
 							if !accountLevel(err) {
@@ -481,6 +472,16 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 							t.accountFailed(actx, st, id, names[id], err)
 							return
 						}
+						n := rowBytes(row)
+						if err := held.charge(n); err != nil {
+							send(item{err: err})
+							return
+						}
+						size += n
+						rows = append(rows, row)
+					}
+					for i, row := range rows {
+						rows[i] = nil // sent: the consumer holds it now
 						if !send(item{row: row}) {
 							return
 						}
@@ -499,6 +500,20 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 			}
 		}
 	}
+}
+
+// accountRows is the holding that pays, in org mode, for the rows of
+// the accounts being read: each account's rows are held until the
+// account is read in full (acrossAccounts), within the statement's
+// memory limit (memory.go). At most accountsInFlight accounts are read
+// at once, so a read holds about that many accounts' rows.
+func (st *statement) accountRows() *holding {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.heldAccounts == nil {
+		st.heldAccounts = st.mem.newHolding(holds{what: "org mode, holding each account's rows until the account is read in full,"})
+	}
+	return st.heldAccounts
 }
 
 // reachAccount gets the credentials of a scope's account before its

@@ -1,7 +1,12 @@
 package provider
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -262,6 +267,40 @@ func TestSingleAccountRowsCarryTheSignersAccount(t *testing.T) {
 	r = w.exec("SELECT UserName FROM users WHERE region = 'us-east-1'")
 	wantRows(t, r, "user-00001")
 	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListUsers": 1})
+	// One identity serves account_id, AWS_ACCOUNT() and the shell's
+	// display (Engine.Identity): the session asked once.
+	r = w.exec("SELECT AWS_ACCOUNT(), AWS_PRINCIPAL()")
+	wantRows(t, r, mgmtID+" | arn:aws:iam::"+mgmtID+":root")
+	wantOrgCalls(t, r.calls, map[string]int{})
+	if id, err := w.eng.Identity(context.Background()); err != nil || id.Account != mgmtID {
+		t.Fatalf("identity %+v, %v", id, err)
+	}
+	if n := w.calls()[mgmtID+" GetCallerIdentity"]; n != 0 {
+		t.Fatalf("%d more GetCallerIdentity calls", n)
+	}
+}
+
+// The other way round: the identity the shell shows first, then
+// account_id and the org's management account need no call of their own.
+func TestOneGetCallerIdentityServesTheDisplayAndAccountID(t *testing.T) {
+	for _, single := range []bool{true, false} {
+		w := newOrgWorld(t, orgWorldOptions{seed: "org:2x1", single: single})
+		if id, err := w.eng.Identity(context.Background()); err != nil || id.Account != mgmtID {
+			t.Fatalf("identity %+v, %v", id, err)
+		}
+		r := w.exec("SELECT account_id, UserName FROM users WHERE region = 'us-east-1' ORDER BY 1, 2")
+		if single {
+			wantRows(t, r, mgmtID+" | user-00001")
+		} else {
+			wantRows(t, r, mgmtID+" | user-00001", acct1+" | user-00001")
+		}
+		if n := w.calls()[mgmtID+" GetCallerIdentity"]; n != 0 {
+			t.Fatalf("org %v: %d GetCallerIdentity calls after the identity was known, want 0", !single, n)
+		}
+		r = w.exec("SELECT AWS_ACCOUNT()")
+		wantRows(t, r, mgmtID)
+		wantOrgCalls(t, r.calls, map[string]int{})
+	}
 }
 
 func TestOrgDefaultCallBudgetGrowsWithTheAccountsRead(t *testing.T) {
@@ -297,4 +336,101 @@ func TestOrgJoinOnAccountAndUserLooksUpEachUserInItsAccount(t *testing.T) {
 			t.Errorf("account %s: %d ListAccessKeys, want 2 (one per user); calls %v", id, n, r.calls)
 		}
 	}
+}
+
+// throttleListUsersPages answers every ListUsers call that asks for a
+// page after the first (Marker set) with Throttling, as IAM answers a
+// caller past its rate.
+type throttleListUsersPages struct{ next http.RoundTripper }
+
+func (t throttleListUsersPages) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		if form.Get("Action") == "ListUsers" && form.Get("Marker") != "" {
+			const answer = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`
+			return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+				Header: http.Header{"Content-Type": {"text/xml"}}, Body: io.NopCloser(strings.NewReader(answer)),
+				ContentLength: int64(len(answer)), Request: r}, nil
+		}
+	}
+	return t.next.RoundTrip(r)
+}
+
+// An account whose read fails after some of its rows were read (its
+// second ListUsers page is throttled past its retries, while the keys of
+// its first page's users were already listed) yields none of them: the
+// result lacks the account, and a warning names it and the reason.
+func TestOrgAccountFailingPartwayYieldsNoRows(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2", maxAttempts: 2,
+		transport: func(next http.RoundTripper) http.RoundTripper { return throttleListUsersPages{next} }})
+	// Only acct2 has a second page of users: 150 more, with a key each.
+	big := w.org.Account(acct2)
+	for i := 0; i < 150; i++ {
+		name := fmt.Sprintf("big-%03d", i)
+		if err := big.AddUser(emulator.User{UserName: name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := big.AddAccessKey(emulator.AccessKey{AccessKeyID: fmt.Sprintf("AKIABIG0000000000%03d", i), UserName: name, Status: "Active"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		inventory + " ORDER BY account_id, UserName, AccessKeyId",
+		// Streamed as it comes, no operator holding the rows.
+		inventory,
+	} {
+		r := w.exec(q)
+		got := make([]string, len(r.rows))
+		for i, row := range r.rows {
+			got[i] = strings.Join(row, " | ")
+		}
+		slices.Sort(got)
+		r.rows = nil
+		for _, g := range got {
+			r.rows = append(r.rows, strings.Split(g, " | "))
+		}
+		wantRows(t, r, keyRows(w, mgmtID, acct1)...)
+		// The account was read partway: its first page's users' keys.
+		if n := r.calls[acct2+" ListAccessKeys"]; n == 0 {
+			t.Fatalf("%s: account %s listed no keys before failing (calls %v): the test does not fail partway", q, acct2, r.calls)
+		}
+		in := w.sess.Incomplete()
+		if len(in) != 1 || in[0].Account != acct2 || in[0].Code != "Throttling" ||
+			!strings.Contains(in[0].Reason, "account "+acct2+" (account-003) could not be read") {
+			t.Fatalf("%s: incomplete %+v, want account %s throttled", q, in, acct2)
+		}
+		warn := w.exec("SHOW WARNINGS")
+		if text := fmt.Sprint(warn.rows); !strings.Contains(text, "partial result: account "+acct2) {
+			t.Fatalf("SHOW WARNINGS lacks the account: %s", text)
+		}
+	}
+	// What the account held was given back.
+	if n := HeldMemory(); n != 0 {
+		t.Fatalf("held memory %d after the statements", n)
+	}
+}
+
+// The rows an account holds until it is read in full count against the
+// statement's memory limit: an organization whose accounts together
+// would hold more stops with a clear error, never unbounded memory.
+func TestOrgHeldAccountRowsCountAgainstTheStatementMemoryLimit(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x150"})
+	lowerMemoryLimits(t, 16<<10, MaxHeldMemory)
+	r := w.exec(inventory)
+	if r.errNum != ErrNumOutOfSortMemory || !strings.Contains(r.err.Error(), "org mode, holding each account's rows until the account is read in full") {
+		t.Fatalf("err %v (%d), want the statement memory limit naming org mode's held rows", r.err, r.errNum)
+	}
+	if n := HeldMemory(); n != 0 {
+		t.Fatalf("held memory %d after the statement", n)
+	}
+	// Within the limit, the same statement answers every row.
+	lowerMemoryLimits(t, MaxStatementMemory, MaxHeldMemory)
+	r = w.exec("SELECT COUNT(*) FROM access_keys WHERE region = 'us-east-1'")
+	wantRows(t, r, "451")
 }
