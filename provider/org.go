@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,48 @@ type OrgConfig struct {
 	// MaxBackoff caps the jittered wait between two tries of a member
 	// account's call (DefaultAccountMaxBackoff when 0).
 	MaxBackoff time.Duration
+	// Accounts, when set, are the only accounts read; ExcludeAccounts
+	// are never read. Each entry is an account id or a pattern of
+	// account names (path.Match: "prod-*"); with Profiles, of profile
+	// names. Accounts left out have no rows and leave a note (they are
+	// not a partial result: the configuration asked for it).
+	Accounts, ExcludeAccounts []string
+}
+
+// CheckAccountPatterns refuses an entry of OrgConfig.Accounts or
+// ExcludeAccounts that is empty or not a valid pattern.
+func CheckAccountPatterns(entries []string) error {
+	for _, e := range entries {
+		if strings.TrimSpace(e) == "" {
+			return errors.New("an account entry is empty")
+		}
+		if _, err := path.Match(e, ""); err != nil {
+			return fmt.Errorf("%q is not an account id or a valid name pattern (%v)", e, err)
+		}
+	}
+	return nil
+}
+
+// matchesAccount reports whether an entry of the account lists names a.
+func matchesAccount(entries []string, a Account) bool {
+	for _, e := range entries {
+		if e == a.Id {
+			return true
+		}
+		if ok, _ := path.Match(e, a.Name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// inScope reports whether the configuration's account lists let org mode
+// read a.
+func (c *OrgConfig) inScope(a Account) bool {
+	if len(c.Accounts) > 0 && !matchesAccount(c.Accounts, a) {
+		return false
+	}
+	return !matchesAccount(c.ExcludeAccounts, a)
 }
 
 // DefaultAccountMaxBackoff caps the wait between two tries of a throttled
@@ -376,9 +419,15 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 		want, pinned := prm[schema.AccountIDColumn]
 		var ids []string
 		found := false
+		leftOut := 0
 		for _, a := range accts {
 			switch {
 			case pinned && a.Id != want:
+				continue
+			case !t.p.org.cfg.inScope(a):
+				// The configuration leaves it out: no rows, no call.
+				found = true
+				leftOut++
 				continue
 			case a.Status != "ACTIVE":
 				// A suspended (or closing) account cannot be read: the
@@ -389,6 +438,10 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 			}
 			found = true
 			ids = append(ids, a.Id)
+		}
+		if leftOut > 0 {
+			st.note(ctx, &sql.Warning{Level: "Note", Code: NoteAccountsLeftOut,
+				Message: fmt.Sprintf("%s: %d account(s) left out by the configuration's account lists (org.accounts, org.exclude_accounts)", t.res.Name, leftOut)})
 		}
 		if pinned && !found {
 			st.note(ctx, &sql.Warning{Level: "Note", Code: NoteNoSuchValue,
@@ -403,7 +456,7 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 		}
 		stats := statsOf(ctx)
 		if stats != nil {
-			stats.accountsTotal.Add(int64(len(ids)))
+			stats.accountsToRead(ids)
 		}
 		runCtx, cancel := context.WithCancel(ctx)
 		type item struct {
@@ -422,10 +475,15 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 		var wg sync.WaitGroup
 		go func() {
 			defer close(out)
-			for _, id := range ids {
+			for i, id := range ids {
 				select {
 				case slots <- struct{}{}:
 				case <-runCtx.Done():
+					if stats != nil {
+						for _, id := range ids[i:] {
+							stats.accountRead(id) // never started: not read here
+						}
+					}
 					wg.Wait()
 					return
 				}
@@ -434,7 +492,7 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 					defer wg.Done()
 					defer func() { <-slots }()
 					if stats != nil {
-						defer stats.accountsDone.Add(1)
+						defer stats.accountRead(id)
 					}
 					scope := scopeOf(part, id)
 					actx := ctx.WithContext(awsiam.WithAttemptLimit(context.WithValue(runCtx, accountKey{}, Account{Id: id, Name: names[id]}),
@@ -452,7 +510,18 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 							return false
 						}
 					}
+					if st.failedAccount(id) != nil {
+						// Failed earlier in this statement (its warning
+						// is given): it is not asked again (a lookup per
+						// outer row would ask it once per row), and has
+						// no rows here either.
+						return
+					}
+					if t.absentParent(st, scope, aprm) {
+						return // the user the lookup names is not in this account
+					}
 					if err := t.p.reachAccount(actx, scope); err != nil {
+						st.accountFails(id, err)
 						t.accountFailed(actx, st, id, names[id], err)
 						return
 					}
@@ -469,6 +538,7 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 								send(item{err: err})
 								return
 							}
+							st.accountFails(id, err)
 							t.accountFailed(actx, st, id, names[id], err)
 							return
 						}
@@ -514,6 +584,66 @@ func (st *statement) accountRows() *holding {
 		st.heldAccounts = st.mem.newHolding(holds{what: "org mode, holding each account's rows until the account is read in full,"})
 	}
 	return st.heldAccounts
+}
+
+// accountFails remembers that an account could not be read in this
+// statement.
+func (st *statement) accountFails(id string, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.failedAccounts == nil {
+		st.failedAccounts = map[string]error{}
+	}
+	if _, ok := st.failedAccounts[id]; !ok {
+		st.failedAccounts[id] = err
+	}
+}
+
+// failedAccount is why an account could not be read earlier in this
+// statement, or nil.
+func (st *statement) failedAccount(id string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.failedAccounts[id]
+}
+
+// absentParent reports whether a lookup of a child listing by its parent
+// (access_keys by UserName) can be answered with no rows and no call in
+// one account: the statement has that account's whole user listing
+// (read for another table of the statement, e.g. the users side of a
+// join) and no user of that name, in any case, is in it. A join on
+// UserName alone looks each user up in every account; without this
+// each account would be asked about users that are another's.
+func (t *table) absentParent(st *statement, scope string, prm params) bool {
+	l := t.res.List
+	if l == nil || l.Parent != schema.Users.Name {
+		return false
+	}
+	name, ok := prm[l.ParentKey]
+	if !ok || strings.EqualFold(name, rootUserName) {
+		return false
+	}
+	st.mu.Lock()
+	list := st.lists[memoKey{"ListUsers", scope, ""}]
+	st.mu.Unlock()
+	if list == nil {
+		return false
+	}
+	list.mu.Lock()
+	defer list.mu.Unlock()
+	if !list.done || list.err != nil || list.base != 0 {
+		return false
+	}
+	for _, item := range list.items {
+		v, err := fieldValue(item, l.ParentKey)
+		if err != nil || v == nil {
+			return false
+		}
+		if strings.EqualFold(fmt.Sprint(v), name) {
+			return false
+		}
+	}
+	return true
 }
 
 // reachAccount gets the credentials of a scope's account before its

@@ -58,6 +58,9 @@ type statement struct {
 	mem memAccount
 	// accountSems bound each account's calls in flight in org mode.
 	accountSems map[string]chan struct{}
+	// failedAccounts are the accounts that could not be read in this
+	// statement, and why (org mode).
+	failedAccounts map[string]error
 	// heldAccounts pays for the rows of the accounts being read in org
 	// mode (see accountRows).
 	heldAccounts *holding

@@ -19,6 +19,7 @@ var (
 	flagShrink   = flag.Bool("oracle.shrink", true, "TestDifferentialCampaign: shrink the differences it prints")
 	flagKeep     = flag.Int("oracle.keep", 3, "TestDifferentialCampaign: differences printed in full per category")
 	flagReport   = flag.String("oracle.report", "", "TestDifferentialCampaign: also write the report to this file")
+	flagOrg      = flag.Bool("oracle.org", false, "TestDifferentialCampaign: run in org mode, each account an emulated organization (see newOrgTarget)")
 )
 
 // fixedAccounts are the accounts of the fixed-seed test: the demo account,
@@ -55,8 +56,16 @@ func TestDifferentialFixedSeed(t *testing.T) {
 }
 
 // campaignAccounts are the demo account and random accounts with varied
-// page sizes, one in six signed as an IAM user.
+// page sizes, one in six signed as an IAM user; with -oracle.org, n
+// organizations of random accounts, each with three unreadable members.
 func campaignAccounts(n int, seed uint64) []AccountSpec {
+	if *flagOrg {
+		out := make([]AccountSpec, n)
+		for i := range out {
+			out[i] = AccountSpec{Org: true, Seed: seed*1000 + uint64(i)}
+		}
+		return out
+	}
 	out := []AccountSpec{{Demo: true}}
 	for i := 1; i < n; i++ {
 		s := AccountSpec{Seed: seed*1000 + uint64(i)}
@@ -109,12 +118,12 @@ func TestDifferentialCampaign(t *testing.T) {
 // and would make iamsql look wrong where it is not. No generated query may
 // fail on the oracle either.
 func TestGeneratedQueriesDoNotDependOnRowOrderOrPlan(t *testing.T) {
-	for _, spec := range []AccountSpec{{Demo: true}, {Seed: 3}, {Seed: 13}} {
+	for _, spec := range []AccountSpec{{Demo: true}, {Seed: 3}, {Seed: 13}, {Org: true, Seed: 7}} {
 		tg, err := NewTarget(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		shuffled, err := buildOracle(tg.Snapshot, 99, true)
+		shuffled, err := buildOracle(tg.snapshots, 99, true)
 		if err != nil {
 			t.Fatal(err)
 		}
