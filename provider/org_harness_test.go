@@ -40,6 +40,8 @@ type orgWorldOptions struct {
 	// transport, when set, wraps the HTTP transport every client uses
 	// (faults the emulator cannot make).
 	transport func(http.RoundTripper) http.RoundTripper
+	// accounts, exclude are OrgConfig.Accounts, ExcludeAccounts.
+	accounts, exclude []string
 }
 
 func newOrgWorld(t testing.TB, o orgWorldOptions) *orgWorld {
@@ -65,7 +67,7 @@ func newOrgWorld(t testing.TB, o orgWorldOptions) *orgWorld {
 	}
 	cfg := Config{Clients: clientsOf(org.Management()), Concurrency: o.concurrency}
 	if !o.single {
-		cfg.Org = &OrgConfig{AccountConcurrency: o.accountConc, MaxAttempts: o.maxAttempts}
+		cfg.Org = &OrgConfig{AccountConcurrency: o.accountConc, MaxAttempts: o.maxAttempts, Accounts: o.accounts, ExcludeAccounts: o.exclude}
 		for _, id := range o.profiles {
 			cfg.Org.Profiles = append(cfg.Org.Profiles, ProfileAccount{Name: "profile-" + id, Clients: clientsOf(org.Account(id))})
 		}

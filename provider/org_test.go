@@ -434,3 +434,40 @@ func TestOrgHeldAccountRowsCountAgainstTheStatementMemoryLimit(t *testing.T) {
 	r = w.exec("SELECT COUNT(*) FROM access_keys WHERE region = 'us-east-1'")
 	wantRows(t, r, "451")
 }
+
+// The configuration's account lists leave accounts out of every read:
+// no call in them (not even AssumeRole), no rows, a note, and the result
+// is not partial. Ids match exactly, names by pattern.
+func TestOrgAccountListsLeaveAccountsOut(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2", exclude: []string{"account-00[3]"}})
+	r := w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, keyRows(w, mgmtID, acct1)...)
+	wantOrgCalls(t, r.calls, map[string]int{
+		mgmtID + " ListAccounts": 1, mgmtID + " GetCallerIdentity": 1, mgmtID + " AssumeRole": 1,
+		mgmtID + " ListUsers": 1, mgmtID + " ListAccessKeys": 3, mgmtID + " GetUser": 1,
+		acct1 + " ListUsers": 1, acct1 + " ListAccessKeys": 2, acct1 + " GetUser": 1,
+	})
+	if in := w.sess.Incomplete(); len(in) != 0 {
+		t.Fatalf("incomplete %+v: an account left out by configuration is no partial result", in)
+	}
+	if text := fmt.Sprint(w.exec("SHOW WARNINGS").rows); !strings.Contains(text, "1 account(s) left out by the configuration") {
+		t.Fatalf("SHOW WARNINGS: %s", text)
+	}
+	// Pinned, it has no rows either, and costs no call in it.
+	r = w.exec(inventory + " AND account_id = '" + acct2 + "'")
+	wantRows(t, r)
+	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListAccounts": 1})
+	// The accounts table still lists the organization.
+	wantRows(t, w.exec("SELECT COUNT(*) FROM accounts"), "3")
+
+	// Only the accounts named: an id, and a name pattern.
+	w = newOrgWorld(t, orgWorldOptions{seed: "org:3x2", accounts: []string{acct2, "account-00[1]"}})
+	r = w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, keyRows(w, mgmtID, acct2)...)
+	if n := r.calls[acct1+" ListUsers"]; n != 0 {
+		t.Fatalf("account %s read (%d ListUsers)", acct1, n)
+	}
+	// Both lists: exclusion wins.
+	w = newOrgWorld(t, orgWorldOptions{seed: "org:3x2", accounts: []string{"account-*"}, exclude: []string{mgmtID}})
+	wantRows(t, w.exec(inventory+" ORDER BY account_id, UserName, AccessKeyId"), keyRows(w, acct1, acct2)...)
+}
