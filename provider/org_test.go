@@ -471,3 +471,36 @@ func TestOrgAccountListsLeaveAccountsOut(t *testing.T) {
 	w = newOrgWorld(t, orgWorldOptions{seed: "org:3x2", accounts: []string{"account-*"}, exclude: []string{mgmtID}})
 	wantRows(t, w.exec(inventory+" ORDER BY account_id, UserName, AccessKeyId"), keyRows(w, acct1, acct2)...)
 }
+
+// A join on UserName alone looks each user up in every account; an
+// account whose user listing the statement has already read, and that
+// has no user of that name, is answered without a call.
+func TestOrgJoinOnUserNameAloneAsksOnlyTheAccountsWithTheUser(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	for i := 0; i < 20; i++ {
+		name := fmt.Sprintf("only-%02d", i)
+		if err := w.org.Account(acct1).AddUser(emulator.User{UserName: name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.org.Account(acct1).AddAccessKey(emulator.AccessKey{AccessKeyID: fmt.Sprintf("AKIAONLY00000000%04d", i), UserName: name, Status: "Active"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := w.exec("SELECT u.account_id, u.UserName, k.account_id, k.AccessKeyId FROM users u JOIN access_keys k ON k.UserName = u.UserName " +
+		"WHERE u.region = 'us-east-1' AND k.region = 'us-east-1' ORDER BY 1, 2, 3, 4")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	// Every user of acct1 is matched with its keys, and the generated
+	// users with the keys of the same name in every account.
+	if n := len(r.rows); n != 20+3*3*2 {
+		t.Fatalf("%d rows, want %d", n, 20+3*3*2)
+	}
+	// No account but acct1 is asked for the only-* users: at most one
+	// ListAccessKeys per user of its own (and the root user's).
+	for id, own := range map[string]int{mgmtID: 3, acct2: 2, acct1: 22} {
+		if n := r.calls[id+" ListAccessKeys"]; n > own {
+			t.Errorf("account %s: %d ListAccessKeys, want at most %d (its own users); calls %v", id, n, own, r.calls)
+		}
+	}
+}
