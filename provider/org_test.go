@@ -222,6 +222,19 @@ func TestOrgMutationsNameTheirAccount(t *testing.T) {
 	if n := len(w.org.Account(acct1).Snapshot().Keys); n != 4 {
 		t.Fatalf("account %s has %d keys, want 4 (root, two users', the new one)", acct1, n)
 	}
+	// DELETE in one account: the key named, there only.
+	r = w.exec("DELETE FROM access_keys WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1' AND account_id = '" + acct2 + "'")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.calls[acct2+" DeleteAccessKey"] != 1 || r.calls[acct1+" DeleteAccessKey"] != 0 || r.calls[mgmtID+" DeleteAccessKey"] != 0 {
+		t.Fatalf("calls %v: want one DeleteAccessKey in %s", r.calls, acct2)
+	}
+	for _, k := range w.org.Account(acct2).Snapshot().Keys {
+		if k.AccessKeyID == id {
+			t.Fatalf("key %s still in %s", id, acct2)
+		}
+	}
 }
 
 func TestOrgCallBudgetCountsEveryAccount(t *testing.T) {
