@@ -23,18 +23,20 @@ var (
 )
 
 // fixedAccounts are the accounts of the fixed-seed test: the demo account,
-// a random account, one whose listings all paginate, and one whose caller
-// is an IAM user (no root keys among the rows) reached over HTTP.
+// a random account, one whose listings all paginate, one whose caller
+// is an IAM user (no root keys among the rows) reached over HTTP, and an
+// organization in org mode (newOrgTarget).
 func fixedAccounts() []AccountSpec {
 	return []AccountSpec{
 		{Demo: true},
 		{Seed: 7},
 		{Seed: 12, PageSize: 2},
 		{Seed: 23, CallerUser: true},
+		{Org: true, Seed: 5},
 	}
 }
 
-// TestDifferentialFixedSeed runs 2,400 generated queries through iamsql
+// TestDifferentialFixedSeed runs 3,000 generated queries through iamsql
 // and the oracle and fails listing every kind of difference found.
 func TestDifferentialFixedSeed(t *testing.T) {
 	if testing.Short() {
