@@ -31,7 +31,9 @@ import (
 // the rows of the full scan those accounts have. An account that cannot
 // be read (its role cannot be assumed, it is suspended, it refuses its
 // listing, it ran out of retries) has no rows and leaves a warning naming
-// it: the result is partial.
+// it: the result is partial. An account has all its rows or none: its
+// rows are held until it is read in full (accountRows), so one that fails
+// partway yields none.
 
 // DefaultOrgRole is the role org mode assumes in member accounts: the one
 // AWS creates in every account created within an organization.
