@@ -78,15 +78,18 @@ run:
 # shapes covered, differences found (shrunk, ready to paste) and the highest
 # IAM calls per query against the full-scan bound. ORACLE_QUERIES,
 # ORACLE_SEED and ORACLE_ACCOUNTS change the campaign; ORACLE_REPORT writes
-# the report to a file too.
+# the report to a file too. ORACLE_ORG=1 runs it in org mode: each account
+# is then an emulated organization (three readable members, one whose role
+# cannot be assumed, one throttled, one suspended).
 ORACLE_QUERIES  ?= 100000
 ORACLE_SEED     ?= 1
 ORACLE_ACCOUNTS ?= 12
 ORACLE_REPORT   ?=
+ORACLE_ORG      ?=
 fuzz-sql:
 	$(GO) test -count=1 -timeout 0 -v -run '^TestDifferentialCampaign$$' ./internal/oracle \
 		-oracle.queries=$(ORACLE_QUERIES) -oracle.seed=$(ORACLE_SEED) \
-		-oracle.accounts=$(ORACLE_ACCOUNTS) -oracle.report=$(ORACLE_REPORT)
+		-oracle.accounts=$(ORACLE_ACCOUNTS) -oracle.report=$(ORACLE_REPORT) $(if $(ORACLE_ORG),-oracle.org)
 
 vet:
 	$(GO) vet $(PKGS)

@@ -51,6 +51,10 @@ const (
 	// NoteNoSuchValue: a lookup named a value no row can have (an invalid
 	// user name or key id), so it has no rows and made no call.
 	NoteNoSuchValue = 4105
+	// NoteAccountsLeftOut: org mode left accounts out of a read because
+	// the configuration's account lists (OrgConfig.Accounts,
+	// ExcludeAccounts) say so; the result is not partial.
+	NoteAccountsLeftOut = 4106
 )
 
 // iamCode is an error's IAM error code, "" when it has none.

@@ -207,6 +207,17 @@ func (h *holding) release() {
 	heldMemory.Add(-n)
 }
 
+// give gives back n of the bytes h holds (a part of what it holds that
+// its operator let go of).
+func (h *holding) give(n int64) {
+	if n == 0 {
+		return
+	}
+	h.n.Add(-n)
+	h.acct.held.Add(-n)
+	heldMemory.Add(-n)
+}
+
 // holds says how n holds its inputs' rows, if it does.
 type holds struct {
 	// what names n in an error.

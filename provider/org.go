@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"path"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/iamsql/iamsql/provider/awsiam"
@@ -31,7 +31,9 @@ import (
 // the rows of the full scan those accounts have. An account that cannot
 // be read (its role cannot be assumed, it is suspended, it refuses its
 // listing, it ran out of retries) has no rows and leaves a warning naming
-// it: the result is partial.
+// it: the result is partial. An account has all its rows or none: its
+// rows are held until it is read in full (accountRows), so one that fails
+// partway yields none.
 
 // DefaultOrgRole is the role org mode assumes in member accounts: the one
 // AWS creates in every account created within an organization.
@@ -59,6 +61,48 @@ type OrgConfig struct {
 	// MaxBackoff caps the jittered wait between two tries of a member
 	// account's call (DefaultAccountMaxBackoff when 0).
 	MaxBackoff time.Duration
+	// Accounts, when set, are the only accounts read; ExcludeAccounts
+	// are never read. Each entry is an account id or a pattern of
+	// account names (path.Match: "prod-*"); with Profiles, of profile
+	// names. Accounts left out have no rows and leave a note (they are
+	// not a partial result: the configuration asked for it).
+	Accounts, ExcludeAccounts []string
+}
+
+// CheckAccountPatterns refuses an entry of OrgConfig.Accounts or
+// ExcludeAccounts that is empty or not a valid pattern.
+func CheckAccountPatterns(entries []string) error {
+	for _, e := range entries {
+		if strings.TrimSpace(e) == "" {
+			return errors.New("an account entry is empty")
+		}
+		if _, err := path.Match(e, ""); err != nil {
+			return fmt.Errorf("%q is not an account id or a valid name pattern (%v)", e, err)
+		}
+	}
+	return nil
+}
+
+// matchesAccount reports whether an entry of the account lists names a.
+func matchesAccount(entries []string, a Account) bool {
+	for _, e := range entries {
+		if e == a.Id {
+			return true
+		}
+		if ok, _ := path.Match(e, a.Name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// inScope reports whether the configuration's account lists let org mode
+// read a.
+func (c *OrgConfig) inScope(a Account) bool {
+	if len(c.Accounts) > 0 && !matchesAccount(c.Accounts, a) {
+		return false
+	}
+	return !matchesAccount(c.ExcludeAccounts, a)
 }
 
 // DefaultAccountMaxBackoff caps the wait between two tries of a throttled
@@ -81,11 +125,6 @@ type orgMode struct {
 	// members are the clients of each account by id (assumed-role
 	// clients cache and refresh their credentials).
 	members map[string]*onceValue[*awsiam.Clients]
-	// profileIDs is each profile's account id, asked once.
-	profileIDs map[string]*onceValue[string]
-	// accountIDs is, per scope, the signer's account id (single-account
-	// mode's account_id), asked once.
-	accountIDs map[string]*onceValue[string]
 }
 
 // onceValue is a value computed once; a failure is not kept.
@@ -110,7 +149,7 @@ func (o *onceValue[T]) get(f func() (T, error)) (T, error) {
 }
 
 func newOrgMode(cfg *OrgConfig) *orgMode {
-	m := &orgMode{members: map[string]*onceValue[*awsiam.Clients]{}, profileIDs: map[string]*onceValue[string]{}, accountIDs: map[string]*onceValue[string]{}}
+	m := &orgMode{members: map[string]*onceValue[*awsiam.Clients]{}}
 	if cfg != nil {
 		m.cfg = *cfg
 	}
@@ -191,54 +230,38 @@ func (p *Provider) apiOf(ctx context.Context, scope string) (awsiam.API, error) 
 	return c.For(ctx, schema.SigningRegion[part])
 }
 
-// signerAccount is the account id of the credentials of a scope (STS
-// GetCallerIdentity, asked once per provider and scope).
+// signerAccount is the account id of the credentials of a scope: the
+// signer's (single-account mode, the management account) or the
+// account the scope names.
 func (p *Provider) signerAccount(ctx context.Context, scope string) (string, error) {
 	if _, account := splitScope(scope); account != "" {
 		return account, nil
 	}
-	o := p.org
-	o.mu.Lock()
-	v, ok := o.accountIDs[scope]
-	if !ok {
-		v = &onceValue[string]{}
-		o.accountIDs[scope] = v
-	}
-	o.mu.Unlock()
-	return v.get(func() (string, error) { return callerAccount(ctx, p, p.clients) })
+	return callerAccount(ctx, p, p.clients)
 }
 
 // profileAccount is the account id of a profile of --profiles.
 func (p *Provider) profileAccount(ctx context.Context, pa ProfileAccount) (string, error) {
-	o := p.org
-	o.mu.Lock()
-	v, ok := o.profileIDs[pa.Name]
-	if !ok {
-		v = &onceValue[string]{}
-		o.profileIDs[pa.Name] = v
+	id, err := callerAccount(ctx, p, pa.Clients)
+	if err != nil {
+		return "", fmt.Errorf("profile %s: %w", pa.Name, err)
 	}
-	o.mu.Unlock()
-	return v.get(func() (string, error) {
-		id, err := callerAccount(ctx, p, pa.Clients)
-		if err != nil {
-			return "", fmt.Errorf("profile %s: %w", pa.Name, err)
-		}
-		return id, nil
-	})
+	return id, nil
 }
 
+// callerAccount is the account id of clients' credentials: their
+// identity (awsiam.Clients.Identity), the one GetCallerIdentity a session
+// makes, kept for the life of the clients, which the shell's banner,
+// exec --verbose and AWS_ACCOUNT() share.
 func callerAccount(ctx context.Context, p *Provider, c *awsiam.Clients) (string, error) {
-	api, err := c.STS(ctx)
+	if id, ok := c.KnownIdentity(); ok {
+		return id.Account, nil
+	}
+	id, err := call(ctx, p, "GetCallerIdentity", func() (awsiam.Identity, error) { return c.Identity(ctx) })
 	if err != nil {
 		return "", err
 	}
-	out, err := call(ctx, p, "GetCallerIdentity", func() (*sts.GetCallerIdentityOutput, error) {
-		return api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	})
-	if err != nil {
-		return "", err
-	}
-	return aws.ToString(out.Account), nil
+	return id.Account, nil
 }
 
 // Account is one row of the accounts table.
@@ -398,9 +421,15 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 		want, pinned := prm[schema.AccountIDColumn]
 		var ids []string
 		found := false
+		leftOut := 0
 		for _, a := range accts {
 			switch {
 			case pinned && a.Id != want:
+				continue
+			case !t.p.org.cfg.inScope(a):
+				// The configuration leaves it out: no rows, no call.
+				found = true
+				leftOut++
 				continue
 			case a.Status != "ACTIVE":
 				// A suspended (or closing) account cannot be read: the
@@ -411,6 +440,10 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 			}
 			found = true
 			ids = append(ids, a.Id)
+		}
+		if leftOut > 0 {
+			st.note(ctx, &sql.Warning{Level: "Note", Code: NoteAccountsLeftOut,
+				Message: fmt.Sprintf("%s: %d account(s) left out by the configuration's account lists (org.accounts, org.exclude_accounts)", t.res.Name, leftOut)})
 		}
 		if pinned && !found {
 			st.note(ctx, &sql.Warning{Level: "Note", Code: NoteNoSuchValue,
@@ -425,23 +458,34 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 		}
 		stats := statsOf(ctx)
 		if stats != nil {
-			stats.accountsTotal.Add(int64(len(ids)))
+			stats.accountsToRead(ids)
 		}
 		runCtx, cancel := context.WithCancel(ctx)
-		defer cancel()
 		type item struct {
 			row sql.Row
 			err error
 		}
 		out := make(chan item, 256)
+		defer func() {
+			// The accounts' reads end before the read does: what they
+			// hold is given back before the statement releases the rest.
+			cancel()
+			for range out {
+			}
+		}()
 		slots := make(chan struct{}, t.p.accountsInFlight())
 		var wg sync.WaitGroup
 		go func() {
 			defer close(out)
-			for _, id := range ids {
+			for i, id := range ids {
 				select {
 				case slots <- struct{}{}:
 				case <-runCtx.Done():
+					if stats != nil {
+						for _, id := range ids[i:] {
+							stats.accountRead(id) // never started: not read here
+						}
+					}
 					wg.Wait()
 					return
 				}
@@ -450,7 +494,7 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 					defer wg.Done()
 					defer func() { <-slots }()
 					if stats != nil {
-						defer stats.accountsDone.Add(1)
+						defer stats.accountRead(id)
 					}
 					scope := scopeOf(part, id)
 					actx := ctx.WithContext(awsiam.WithAttemptLimit(context.WithValue(runCtx, accountKey{}, Account{Id: id, Name: names[id]}),
@@ -468,19 +512,48 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 							return false
 						}
 					}
+					if st.failedAccount(id) != nil {
+						// Failed earlier in this statement (its warning
+						// is given): it is not asked again (a lookup per
+						// outer row would ask it once per row), and has
+						// no rows here either.
+						return
+					}
+					if t.absentParent(st, scope, aprm) {
+						return // the user the lookup names is not in this account
+					}
 					if err := t.p.reachAccount(actx, scope); err != nil {
+						st.accountFails(id, err)
 						t.accountFailed(actx, st, id, names[id], err)
 						return
 					}
+					// The account's rows are held until it is read in
+					// full: one that fails partway yields none, never a
+					// part of its rows that looks complete.
+					held := st.accountRows()
+					var rows []sql.Row
+					var size int64
+					defer func() { held.give(size) }()
 					for row, err := range t.fetch(actx, st, b, scope, aprm) {
 						if err != nil {
 							if !accountLevel(err) {
 								send(item{err: err})
 								return
 							}
+							st.accountFails(id, err)
 							t.accountFailed(actx, st, id, names[id], err)
 							return
 						}
+						n := rowBytes(row)
+						if err := held.charge(n); err != nil {
+							send(item{err: err})
+							return
+						}
+						size += n
+						rows = append(rows, row)
+					}
+					for i, row := range rows {
+						rows[i] = nil // sent: the consumer holds it now
 						if !send(item{row: row}) {
 							return
 						}
@@ -499,6 +572,80 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 			}
 		}
 	}
+}
+
+// accountRows is the holding that pays, in org mode, for the rows of
+// the accounts being read: each account's rows are held until the
+// account is read in full (acrossAccounts), within the statement's
+// memory limit (memory.go). At most accountsInFlight accounts are read
+// at once, so a read holds about that many accounts' rows.
+func (st *statement) accountRows() *holding {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.heldAccounts == nil {
+		st.heldAccounts = st.mem.newHolding(holds{what: "org mode, holding each account's rows until the account is read in full,"})
+	}
+	return st.heldAccounts
+}
+
+// accountFails remembers that an account could not be read in this
+// statement.
+func (st *statement) accountFails(id string, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.failedAccounts == nil {
+		st.failedAccounts = map[string]error{}
+	}
+	if _, ok := st.failedAccounts[id]; !ok {
+		st.failedAccounts[id] = err
+	}
+}
+
+// failedAccount is why an account could not be read earlier in this
+// statement, or nil.
+func (st *statement) failedAccount(id string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.failedAccounts[id]
+}
+
+// absentParent reports whether a lookup of a child listing by its parent
+// (access_keys by UserName) can be answered with no rows and no call in
+// one account: the statement has that account's whole user listing
+// (read for another table of the statement, e.g. the users side of a
+// join) and no user of that name, in any case, is in it. A join on
+// UserName alone looks each user up in every account; without this
+// each account would be asked about users that are another's.
+func (t *table) absentParent(st *statement, scope string, prm params) bool {
+	l := t.res.List
+	if l == nil || l.Parent != schema.Users.Name {
+		return false
+	}
+	name, ok := prm[l.ParentKey]
+	if !ok || strings.EqualFold(name, rootUserName) {
+		return false
+	}
+	st.mu.Lock()
+	list := st.lists[memoKey{"ListUsers", scope, ""}]
+	st.mu.Unlock()
+	if list == nil {
+		return false
+	}
+	list.mu.Lock()
+	defer list.mu.Unlock()
+	if !list.done || list.err != nil || list.base != 0 {
+		return false
+	}
+	for _, item := range list.items {
+		v, err := fieldValue(item, l.ParentKey)
+		if err != nil || v == nil {
+			return false
+		}
+		if strings.EqualFold(fmt.Sprint(v), name) {
+			return false
+		}
+	}
+	return true
 }
 
 // reachAccount gets the credentials of a scope's account before its

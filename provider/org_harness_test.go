@@ -2,6 +2,7 @@ package provider
 
 import (
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -36,6 +37,11 @@ type orgWorldOptions struct {
 	accountConc int
 	maxAttempts int
 	latency     time.Duration
+	// transport, when set, wraps the HTTP transport every client uses
+	// (faults the emulator cannot make).
+	transport func(http.RoundTripper) http.RoundTripper
+	// accounts, exclude are OrgConfig.Accounts, ExcludeAccounts.
+	accounts, exclude []string
 }
 
 func newOrgWorld(t testing.TB, o orgWorldOptions) *orgWorld {
@@ -43,6 +49,10 @@ func newOrgWorld(t testing.TB, o orgWorldOptions) *orgWorld {
 	// The emulator's real clock: role credentials expire by it, and the
 	// SDK judges them by the real one.
 	org, url := emutest.StartOrg(t, emulator.OrgOptions{Seed: o.seed, RandSeed: 1, Latency: o.latency})
+	httpClient := emulator.NewHTTPClient()
+	if o.transport != nil {
+		httpClient.Transport = o.transport(httpClient.Transport)
+	}
 	clientsOf := func(e *emulator.Emulator) *awsiam.Clients {
 		id, secret := e.RootCredentials()
 		return awsiam.NewClients(awsiam.Options{
@@ -51,13 +61,13 @@ func newOrgWorld(t testing.TB, o orgWorldOptions) *orgWorld {
 			Config: &aws.Config{
 				Region:      "us-east-1",
 				Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
-				HTTPClient:  emulator.NewHTTPClient(),
+				HTTPClient:  httpClient,
 			},
 		})
 	}
 	cfg := Config{Clients: clientsOf(org.Management()), Concurrency: o.concurrency}
 	if !o.single {
-		cfg.Org = &OrgConfig{AccountConcurrency: o.accountConc, MaxAttempts: o.maxAttempts}
+		cfg.Org = &OrgConfig{AccountConcurrency: o.accountConc, MaxAttempts: o.maxAttempts, Accounts: o.accounts, ExcludeAccounts: o.exclude}
 		for _, id := range o.profiles {
 			cfg.Org.Profiles = append(cfg.Org.Profiles, ProfileAccount{Name: "profile-" + id, Clients: clientsOf(org.Account(id))})
 		}

@@ -1,7 +1,12 @@
 package provider
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -217,6 +222,19 @@ func TestOrgMutationsNameTheirAccount(t *testing.T) {
 	if n := len(w.org.Account(acct1).Snapshot().Keys); n != 4 {
 		t.Fatalf("account %s has %d keys, want 4 (root, two users', the new one)", acct1, n)
 	}
+	// DELETE in one account: the key named, there only.
+	r = w.exec("DELETE FROM access_keys WHERE AccessKeyId = '" + id + "' AND region = 'us-east-1' AND account_id = '" + acct2 + "'")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.calls[acct2+" DeleteAccessKey"] != 1 || r.calls[acct1+" DeleteAccessKey"] != 0 || r.calls[mgmtID+" DeleteAccessKey"] != 0 {
+		t.Fatalf("calls %v: want one DeleteAccessKey in %s", r.calls, acct2)
+	}
+	for _, k := range w.org.Account(acct2).Snapshot().Keys {
+		if k.AccessKeyID == id {
+			t.Fatalf("key %s still in %s", id, acct2)
+		}
+	}
 }
 
 func TestOrgCallBudgetCountsEveryAccount(t *testing.T) {
@@ -262,6 +280,40 @@ func TestSingleAccountRowsCarryTheSignersAccount(t *testing.T) {
 	r = w.exec("SELECT UserName FROM users WHERE region = 'us-east-1'")
 	wantRows(t, r, "user-00001")
 	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListUsers": 1})
+	// One identity serves account_id, AWS_ACCOUNT() and the shell's
+	// display (Engine.Identity): the session asked once.
+	r = w.exec("SELECT AWS_ACCOUNT(), AWS_PRINCIPAL()")
+	wantRows(t, r, mgmtID+" | arn:aws:iam::"+mgmtID+":root")
+	wantOrgCalls(t, r.calls, map[string]int{})
+	if id, err := w.eng.Identity(context.Background()); err != nil || id.Account != mgmtID {
+		t.Fatalf("identity %+v, %v", id, err)
+	}
+	if n := w.calls()[mgmtID+" GetCallerIdentity"]; n != 0 {
+		t.Fatalf("%d more GetCallerIdentity calls", n)
+	}
+}
+
+// The other way round: the identity the shell shows first, then
+// account_id and the org's management account need no call of their own.
+func TestOneGetCallerIdentityServesTheDisplayAndAccountID(t *testing.T) {
+	for _, single := range []bool{true, false} {
+		w := newOrgWorld(t, orgWorldOptions{seed: "org:2x1", single: single})
+		if id, err := w.eng.Identity(context.Background()); err != nil || id.Account != mgmtID {
+			t.Fatalf("identity %+v, %v", id, err)
+		}
+		r := w.exec("SELECT account_id, UserName FROM users WHERE region = 'us-east-1' ORDER BY 1, 2")
+		if single {
+			wantRows(t, r, mgmtID+" | user-00001")
+		} else {
+			wantRows(t, r, mgmtID+" | user-00001", acct1+" | user-00001")
+		}
+		if n := w.calls()[mgmtID+" GetCallerIdentity"]; n != 0 {
+			t.Fatalf("org %v: %d GetCallerIdentity calls after the identity was known, want 0", !single, n)
+		}
+		r = w.exec("SELECT AWS_ACCOUNT()")
+		wantRows(t, r, mgmtID)
+		wantOrgCalls(t, r.calls, map[string]int{})
+	}
 }
 
 func TestOrgDefaultCallBudgetGrowsWithTheAccountsRead(t *testing.T) {
@@ -295,6 +347,173 @@ func TestOrgJoinOnAccountAndUserLooksUpEachUserInItsAccount(t *testing.T) {
 	for _, id := range []string{mgmtID, acct1, acct2} {
 		if n := r.calls[id+" ListAccessKeys"]; n != 2 {
 			t.Errorf("account %s: %d ListAccessKeys, want 2 (one per user); calls %v", id, n, r.calls)
+		}
+	}
+}
+
+// throttleListUsersPages answers every ListUsers call that asks for a
+// page after the first (Marker set) with Throttling, as IAM answers a
+// caller past its rate.
+type throttleListUsersPages struct{ next http.RoundTripper }
+
+func (t throttleListUsersPages) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		if form.Get("Action") == "ListUsers" && form.Get("Marker") != "" {
+			const answer = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`
+			return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+				Header: http.Header{"Content-Type": {"text/xml"}}, Body: io.NopCloser(strings.NewReader(answer)),
+				ContentLength: int64(len(answer)), Request: r}, nil
+		}
+	}
+	return t.next.RoundTrip(r)
+}
+
+// An account whose read fails after some of its rows were read (its
+// second ListUsers page is throttled past its retries, while the keys of
+// its first page's users were already listed) yields none of them: the
+// result lacks the account, and a warning names it and the reason.
+func TestOrgAccountFailingPartwayYieldsNoRows(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2", maxAttempts: 2,
+		transport: func(next http.RoundTripper) http.RoundTripper { return throttleListUsersPages{next} }})
+	// Only acct2 has a second page of users: 150 more, with a key each.
+	big := w.org.Account(acct2)
+	for i := 0; i < 150; i++ {
+		name := fmt.Sprintf("big-%03d", i)
+		if err := big.AddUser(emulator.User{UserName: name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := big.AddAccessKey(emulator.AccessKey{AccessKeyID: fmt.Sprintf("AKIABIG0000000000%03d", i), UserName: name, Status: "Active"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		inventory + " ORDER BY account_id, UserName, AccessKeyId",
+		// Streamed as it comes, no operator holding the rows.
+		inventory,
+	} {
+		r := w.exec(q)
+		got := make([]string, len(r.rows))
+		for i, row := range r.rows {
+			got[i] = strings.Join(row, " | ")
+		}
+		slices.Sort(got)
+		r.rows = nil
+		for _, g := range got {
+			r.rows = append(r.rows, strings.Split(g, " | "))
+		}
+		wantRows(t, r, keyRows(w, mgmtID, acct1)...)
+		// The account was read partway: its first page's users' keys.
+		if n := r.calls[acct2+" ListAccessKeys"]; n == 0 {
+			t.Fatalf("%s: account %s listed no keys before failing (calls %v): the test does not fail partway", q, acct2, r.calls)
+		}
+		in := w.sess.Incomplete()
+		if len(in) != 1 || in[0].Account != acct2 || in[0].Code != "Throttling" ||
+			!strings.Contains(in[0].Reason, "account "+acct2+" (account-003) could not be read") {
+			t.Fatalf("%s: incomplete %+v, want account %s throttled", q, in, acct2)
+		}
+		warn := w.exec("SHOW WARNINGS")
+		if text := fmt.Sprint(warn.rows); !strings.Contains(text, "partial result: account "+acct2) {
+			t.Fatalf("SHOW WARNINGS lacks the account: %s", text)
+		}
+	}
+	// What the account held was given back.
+	if n := HeldMemory(); n != 0 {
+		t.Fatalf("held memory %d after the statements", n)
+	}
+}
+
+// The rows an account holds until it is read in full count against the
+// statement's memory limit: an organization whose accounts together
+// would hold more stops with a clear error, never unbounded memory.
+func TestOrgHeldAccountRowsCountAgainstTheStatementMemoryLimit(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x150"})
+	lowerMemoryLimits(t, 16<<10, MaxHeldMemory)
+	r := w.exec(inventory)
+	if r.errNum != ErrNumOutOfSortMemory || !strings.Contains(r.err.Error(), "org mode, holding each account's rows until the account is read in full") {
+		t.Fatalf("err %v (%d), want the statement memory limit naming org mode's held rows", r.err, r.errNum)
+	}
+	if n := HeldMemory(); n != 0 {
+		t.Fatalf("held memory %d after the statement", n)
+	}
+	// Within the limit, the same statement answers every row.
+	lowerMemoryLimits(t, MaxStatementMemory, MaxHeldMemory)
+	r = w.exec("SELECT COUNT(*) FROM access_keys WHERE region = 'us-east-1'")
+	wantRows(t, r, "451")
+}
+
+// The configuration's account lists leave accounts out of every read:
+// no call in them (not even AssumeRole), no rows, a note, and the result
+// is not partial. Ids match exactly, names by pattern.
+func TestOrgAccountListsLeaveAccountsOut(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2", exclude: []string{"account-00[3]"}})
+	r := w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, keyRows(w, mgmtID, acct1)...)
+	wantOrgCalls(t, r.calls, map[string]int{
+		mgmtID + " ListAccounts": 1, mgmtID + " GetCallerIdentity": 1, mgmtID + " AssumeRole": 1,
+		mgmtID + " ListUsers": 1, mgmtID + " ListAccessKeys": 3, mgmtID + " GetUser": 1,
+		acct1 + " ListUsers": 1, acct1 + " ListAccessKeys": 2, acct1 + " GetUser": 1,
+	})
+	if in := w.sess.Incomplete(); len(in) != 0 {
+		t.Fatalf("incomplete %+v: an account left out by configuration is no partial result", in)
+	}
+	if text := fmt.Sprint(w.exec("SHOW WARNINGS").rows); !strings.Contains(text, "1 account(s) left out by the configuration") {
+		t.Fatalf("SHOW WARNINGS: %s", text)
+	}
+	// Pinned, it has no rows either, and costs no call in it.
+	r = w.exec(inventory + " AND account_id = '" + acct2 + "'")
+	wantRows(t, r)
+	wantOrgCalls(t, r.calls, map[string]int{mgmtID + " ListAccounts": 1})
+	// The accounts table still lists the organization.
+	wantRows(t, w.exec("SELECT COUNT(*) FROM accounts"), "3")
+
+	// Only the accounts named: an id, and a name pattern.
+	w = newOrgWorld(t, orgWorldOptions{seed: "org:3x2", accounts: []string{acct2, "account-00[1]"}})
+	r = w.exec(inventory + " ORDER BY account_id, UserName, AccessKeyId")
+	wantRows(t, r, keyRows(w, mgmtID, acct2)...)
+	if n := r.calls[acct1+" ListUsers"]; n != 0 {
+		t.Fatalf("account %s read (%d ListUsers)", acct1, n)
+	}
+	// Both lists: exclusion wins.
+	w = newOrgWorld(t, orgWorldOptions{seed: "org:3x2", accounts: []string{"account-*"}, exclude: []string{mgmtID}})
+	wantRows(t, w.exec(inventory+" ORDER BY account_id, UserName, AccessKeyId"), keyRows(w, acct1, acct2)...)
+}
+
+// A join on UserName alone looks each user up in every account; an
+// account whose user listing the statement has already read, and that
+// has no user of that name, is answered without a call.
+func TestOrgJoinOnUserNameAloneAsksOnlyTheAccountsWithTheUser(t *testing.T) {
+	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2"})
+	for i := 0; i < 20; i++ {
+		name := fmt.Sprintf("only-%02d", i)
+		if err := w.org.Account(acct1).AddUser(emulator.User{UserName: name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.org.Account(acct1).AddAccessKey(emulator.AccessKey{AccessKeyID: fmt.Sprintf("AKIAONLY00000000%04d", i), UserName: name, Status: "Active"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := w.exec("SELECT u.account_id, u.UserName, k.account_id, k.AccessKeyId FROM users u JOIN access_keys k ON k.UserName = u.UserName " +
+		"WHERE u.region = 'us-east-1' AND k.region = 'us-east-1' ORDER BY 1, 2, 3, 4")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	// Every user of acct1 is matched with its keys, and the generated
+	// users with the keys of the same name in every account.
+	if n := len(r.rows); n != 20+3*3*2 {
+		t.Fatalf("%d rows, want %d", n, 20+3*3*2)
+	}
+	// No account but acct1 is asked for the only-* users: at most one
+	// ListAccessKeys per user of its own (and the root user's).
+	for id, own := range map[string]int{mgmtID: 3, acct2: 2, acct1: 22} {
+		if n := r.calls[id+" ListAccessKeys"]; n > own {
+			t.Errorf("account %s: %d ListAccessKeys, want at most %d (its own users); calls %v", id, n, own, r.calls)
 		}
 	}
 }

@@ -307,13 +307,42 @@ type CallStats struct {
 	mu    sync.Mutex
 	Calls map[string]int
 
-	accountsDone, accountsTotal atomic.Int64
+	// pending counts, per account the statement reads, its reads not
+	// yet ended: a statement may read an account several times (two
+	// tables, a lookup per row), and counts it once.
+	pending map[string]int
 }
 
-// Accounts is how many accounts the statement has read, of how many it
-// is reading (org mode; 0, 0 otherwise).
+// Accounts is how many accounts the statement has read (none of their
+// reads still to end), of how many it reads (org mode; 0, 0 otherwise).
 func (s *CallStats) Accounts() (done, total int) {
-	return int(s.accountsDone.Load()), int(s.accountsTotal.Load())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.pending {
+		if n == 0 {
+			done++
+		}
+	}
+	return done, len(s.pending)
+}
+
+// accountsToRead counts reads of accounts about to start.
+func (s *CallStats) accountsToRead(ids []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[string]int{}
+	}
+	for _, id := range ids {
+		s.pending[id]++
+	}
+}
+
+// accountRead counts a read of an account that ended.
+func (s *CallStats) accountRead(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending[id]--
 }
 
 func statsOf(ctx context.Context) *CallStats {

@@ -40,8 +40,9 @@ type statement struct {
 	prefetch map[*table][]childLookup
 	// noted de-duplicates the statement's notes.
 	noted map[string]bool
-	// usersDenied is set once a scan's ListUsers was refused.
-	usersDenied bool
+	// usersDenied are the scopes (partition, and account in org mode)
+	// whose ListUsers a scan was refused.
+	usersDenied map[string]bool
 	// fullScans are the partitions a child resource's full scan read.
 	fullScans map[string]bool
 	// session receives what the statement could not read.
@@ -57,6 +58,12 @@ type statement struct {
 	mem memAccount
 	// accountSems bound each account's calls in flight in org mode.
 	accountSems map[string]chan struct{}
+	// failedAccounts are the accounts that could not be read in this
+	// statement, and why (org mode).
+	failedAccounts map[string]error
+	// heldAccounts pays for the rows of the accounts being read in org
+	// mode (see accountRows).
+	heldAccounts *holding
 }
 
 // scanKey names one read of a table: its rows in one partition, with the
@@ -413,10 +420,13 @@ func (st *statement) hasScanned(part string) bool {
 	return st.fullScans[part]
 }
 
-func (st *statement) denyListing() {
+func (st *statement) denyListing(part string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.usersDenied = true
+	if st.usersDenied == nil {
+		st.usersDenied = map[string]bool{}
+	}
+	st.usersDenied[part] = true
 }
 
 // incomplete records a part of the account the statement could not read,

@@ -658,7 +658,7 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 		own := l.RootCaller
 		for rows, err := range perParent {
 			if err != nil {
-				if !t.parentDenied(ctx, st, l, err) {
+				if !t.parentDenied(ctx, st, part, l, err) {
 					yield(nil, err)
 					return
 				}
@@ -674,7 +674,7 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 		if !own {
 			return
 		}
-		if l.RootCaller && !t.listingDenied(st) {
+		if l.RootCaller && !t.listingDenied(st, part) {
 			root, err := t.p.callerIsRoot(ctx, part)
 			if err != nil {
 				yield(nil, err)
@@ -686,7 +686,7 @@ func (b rowBuilder) childScan(ctx *sql.Context, st *statement, part string, prm 
 		}
 		items, err := t.b.children(ctx, st, part, "")
 		if err != nil {
-			if t.listingDenied(st) && iamCode(err) == "ValidationError" {
+			if t.listingDenied(st, part) && iamCode(err) == "ValidationError" {
 				// A role has no keys of its own ("Must specify userName
 				// when calling with non-User credentials").
 				return
@@ -726,7 +726,7 @@ func childWhat(table string) string {
 
 // parentDenied reports whether a scan's parent listing was refused, and
 // records the partial result it leads to.
-func (t *table) parentDenied(ctx *sql.Context, st *statement, l *schema.Listing, err error) bool {
+func (t *table) parentDenied(ctx *sql.Context, st *statement, part string, l *schema.Listing, err error) bool {
 	var ie *IAMError
 	if !errors.As(err, &ie) || ie.Code != "AccessDenied" {
 		return false
@@ -734,16 +734,16 @@ func (t *table) parentDenied(ctx *sql.Context, st *statement, l *schema.Listing,
 	if pl := bindings[l.Parent]; pl == nil || ie.Operation != schema.Users.List.Operation {
 		return false
 	}
-	st.denyListing()
+	st.denyListing(part)
 	st.incomplete(ctx, Incomplete{Table: t.res.Name, Operation: ie.Operation, Code: ie.Code,
 		Reason: fmt.Sprintf("%s was denied (%s): only the caller's own access keys are listed", ie.Operation, ie.Message)})
 	return true
 }
 
-func (t *table) listingDenied(st *statement) bool {
+func (t *table) listingDenied(st *statement, part string) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.usersDenied
+	return st.usersDenied[part]
 }
 
 // materialize builds the rows of items, making the hydrate calls the

@@ -84,3 +84,35 @@ func TestConfigFileOrgSettings(t *testing.T) {
 		t.Errorf("with --org-role: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// The file's account lists limit what org mode reads; the flags override
+// them; an account left out has no rows and no call, and the result is
+// not partial (exit 0).
+func TestConfigFileOrgAccountLists(t *testing.T) {
+	p := writeConfig(t, "org:\n  enabled: true\n  exclude_accounts: [dev, '3456789*']\n")
+	count := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := reportCLI(t, append([]string{"--sandbox", "--config", p}, append(args, "exec", "-o", "csv",
+			"SELECT account_id, COUNT(*) FROM users WHERE region = 'us-east-1' GROUP BY account_id ORDER BY account_id")...)...)
+		if code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+		return strings.Join(strings.Split(strings.TrimSpace(out), "\n")[1:], " ")
+	}
+	// dev (210987654321) by name, prod (345678901234) by an id pattern…
+	// which is a name pattern only: ids match exactly. prod stays.
+	if got := count(); strings.Contains(got, "210987654321") || !strings.Contains(got, "345678901234") || !strings.Contains(got, "123456789012") {
+		t.Errorf("with exclude_accounts [dev, 3456789*]: %q", got)
+	}
+	// The flags win: only the accounts named.
+	if got := count("--org-accounts", "345678901234,sand*"); got != "345678901234,2 456789012345,1" {
+		t.Errorf("--org-accounts 345678901234,sand*: %q", got)
+	}
+	if got := count("--org-exclude-accounts", "nothing"); !strings.Contains(got, "210987654321") {
+		t.Errorf("--org-exclude-accounts overriding the file: %q", got)
+	}
+	_, errOut, code := reportCLI(t, "--sandbox", "--org", "--org-accounts", "prod-[", "exec", "SELECT 1")
+	if code != exitUsage || !strings.Contains(errOut, "--org-accounts") {
+		t.Errorf("a bad pattern: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -24,6 +24,8 @@ type orgFlags struct {
 	profiles           string
 	accountConcurrency int
 	accountMaxAttempts int
+	orgAccounts        string
+	orgExclude         string
 }
 
 func (o *orgFlags) declare(fs *pflag.FlagSet) {
@@ -35,6 +37,20 @@ func (o *orgFlags) declare(fs *pflag.FlagSet) {
 	fs.IntVar(&o.accountConcurrency, "account-concurrency", provider.DefaultAccountConcurrency,
 		"parallel IAM calls per account in org mode (--concurrency bounds all of them: default 16, 64 in org mode)")
 	fs.IntVar(&o.accountMaxAttempts, "account-max-attempts", 0, "tries of a throttled call in one account before the account is left out (0: 15)")
+	fs.StringVar(&o.orgAccounts, "org-accounts", "", "org mode reads only these accounts `ID,NAME-PATTERN,…` (ids, or account names such as prod-*)")
+	fs.StringVar(&o.orgExclude, "org-exclude-accounts", "", "org mode never reads these accounts `ID,NAME-PATTERN,…`")
+}
+
+// accountList splits a --org-accounts / --org-exclude-accounts value.
+func accountList(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	out := strings.Split(v, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
 }
 
 // check refuses org flags that cannot work, before any AWS call.
@@ -48,6 +64,14 @@ func (o *orgFlags) check() error {
 		return fmt.Errorf("--org and --profiles are two ways to name the accounts: use one")
 	case strings.TrimSpace(o.orgRole) == "":
 		return fmt.Errorf("--org-role must name a role")
+	}
+	for flag, v := range map[string]string{"--org-accounts": o.orgAccounts, "--org-exclude-accounts": o.orgExclude} {
+		if v == "" {
+			continue
+		}
+		if err := provider.CheckAccountPatterns(accountList(v)); err != nil {
+			return fmt.Errorf("%s %q: %v", flag, v, err)
+		}
 	}
 	if o.profiles != "" {
 		for _, p := range strings.Split(o.profiles, ",") {
@@ -70,7 +94,8 @@ func (e *environment) orgConfig() (*provider.OrgConfig, error) {
 		return nil, errUsage{"--sandbox cannot be combined with --profiles (use --sandbox --org for the demo organization)"}
 	}
 	cfg := &provider.OrgConfig{Role: e.orgRole, ExternalID: e.orgExternalID,
-		AccountConcurrency: e.accountConcurrency, MaxAttempts: e.accountMaxAttempts}
+		AccountConcurrency: e.accountConcurrency, MaxAttempts: e.accountMaxAttempts,
+		Accounts: accountList(e.orgAccounts), ExcludeAccounts: accountList(e.orgExclude)}
 	if e.profiles != "" {
 		if e.profile != "" {
 			return nil, errUsage{"--profile and --profiles cannot be combined"}
@@ -159,6 +184,12 @@ func (e *environment) loadConfig(cmd *cobra.Command) error {
 	}
 	if o.AccountMaxAttempts != 0 && !set("account-max-attempts") {
 		e.accountMaxAttempts = o.AccountMaxAttempts
+	}
+	if len(o.Accounts) > 0 && !set("org-accounts") {
+		e.orgAccounts = strings.Join(o.Accounts, ",")
+	}
+	if len(o.ExcludeAccounts) > 0 && !set("org-exclude-accounts") {
+		e.orgExclude = strings.Join(o.ExcludeAccounts, ",")
 	}
 	return nil
 }

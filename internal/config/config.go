@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,8 +35,9 @@ type File struct {
 	// Path is where the file was read from ("" when there is none).
 	Path string `yaml:"-"`
 	// Org is org mode's settings: the flags --org, --org-role,
-	// --org-external-id, --profiles, --account-concurrency and
-	// --account-max-attempts, which override it.
+	// --org-external-id, --profiles, --account-concurrency,
+	// --account-max-attempts, --org-accounts and --org-exclude-accounts,
+	// which override it.
 	Org Org `yaml:"org"`
 	// Report is the report policy.
 	Report Report `yaml:"report"`
@@ -56,6 +58,12 @@ type Org struct {
 	AccountConcurrency int `yaml:"account_concurrency"`
 	// AccountMaxAttempts bounds tries of a throttled call in one account.
 	AccountMaxAttempts int `yaml:"account_max_attempts"`
+	// Accounts, when set, are the only accounts org mode reads, and
+	// ExcludeAccounts are never read (--org-accounts,
+	// --org-exclude-accounts): account ids or patterns of account names
+	// ("prod-*"; with profiles, profile names).
+	Accounts        []string `yaml:"accounts"`
+	ExcludeAccounts []string `yaml:"exclude_accounts"`
 }
 
 // Report is the report section: the report policy.
@@ -326,6 +334,21 @@ func goType(t string) string {
 	return "value here"
 }
 
+// checkAccountEntry refuses an account list entry that can name no
+// account: empty, or a pattern path.Match cannot read.
+func checkAccountEntry(e string) error {
+	if strings.TrimSpace(e) == "" {
+		return errors.New("an empty entry (want an account id or a name pattern such as prod-*)")
+	}
+	if strings.Contains(e, ",") {
+		return fmt.Errorf("%q contains a comma (one account id or name pattern per entry)", e)
+	}
+	if _, err := path.Match(e, ""); err != nil {
+		return fmt.Errorf("%q is not a valid name pattern (%v)", e, err)
+	}
+	return nil
+}
+
 // check refuses values no run could use.
 func (f *File) check() error {
 	o := f.Org
@@ -338,6 +361,13 @@ func (f *File) check() error {
 	for i, p := range o.Profiles {
 		if strings.TrimSpace(p) == "" || strings.Contains(p, ",") {
 			return fmt.Errorf("org.profiles[%d]: %q is not a profile name", i, p)
+		}
+	}
+	for name, list := range map[string][]string{"accounts": o.Accounts, "exclude_accounts": o.ExcludeAccounts} {
+		for i, e := range list {
+			if err := checkAccountEntry(e); err != nil {
+				return fmt.Errorf("org.%s[%d]: %w", name, i, err)
+			}
 		}
 	}
 	if o.Enabled && len(o.Profiles) > 0 {

@@ -15,6 +15,8 @@ org:
   profiles: [prod, staging]
   account_concurrency: 4
   account_max_attempts: 9
+  accounts: ['123456789012', 'prod-*']
+  exclude_accounts: [prod-legacy]
 report:
   thresholds:
     max_key_age: 30
@@ -25,7 +27,8 @@ report:
 	}
 	o := f.Org
 	if o.Role != "AuditRole" || o.ExternalID != "x-123" || strings.Join(o.Profiles, ",") != "prod,staging" ||
-		o.AccountConcurrency != 4 || o.AccountMaxAttempts != 9 || o.Enabled {
+		o.AccountConcurrency != 4 || o.AccountMaxAttempts != 9 || o.Enabled ||
+		strings.Join(o.Accounts, ",") != "123456789012,prod-*" || strings.Join(o.ExcludeAccounts, ",") != "prod-legacy" {
 		t.Fatalf("org = %+v", o)
 	}
 	if th := f.Report.Thresholds; th != (Thresholds{MaxKeyAge: 30, MaxUnused: 45}) {
@@ -45,6 +48,10 @@ func TestParseRefusesWhatItCannotUse(t *testing.T) {
 		{"org:\n  profiles: [a, '']\n", `org.profiles[1]: "" is not a profile name`},
 		{"org:\n  account_concurrency: 5000\n", "org.account_concurrency must be between 1 and 1000"},
 		{"org: {}\n---\norg: {}\n", "more than one YAML document"},
+		{"org:\n  accounts: ['']\n", "org.accounts[0]: an empty entry"},
+		{"org:\n  exclude_accounts: [ok, 'prod-[']\n", `org.exclude_accounts[1]: "prod-[" is not a valid name pattern`},
+		{"org:\n  accounts: ['a,b']\n", `org.accounts[0]: "a,b" contains a comma`},
+		{"org:\n  accounts: prod\n", `line 2: "prod" is not a valid list`},
 		{"org: [\n", "line"},
 	} {
 		_, err := Parse([]byte(c.yaml))

@@ -34,11 +34,17 @@ type AccountSpec struct {
 	// keys are then not rows of access_keys. With an odd Seed the root user
 	// has no keys at all.
 	CallerUser bool
+	// Org runs the queries in org mode over an emulated organization of
+	// random accounts built from Seed (see newOrgTarget).
+	Org bool
 }
 
 // Name is how reports name the account (and reproduce it).
 func (a AccountSpec) Name() string {
 	var s string
+	if a.Org {
+		return fmt.Sprintf("org-%d", a.Seed)
+	}
 	if a.Demo {
 		s = "demo"
 	} else {

@@ -40,6 +40,13 @@
 // that: its queries answer alike on a second oracle with shuffled rows and
 // primary-key indexes.
 //
-// TestDifferentialFixedSeed runs 2,400 queries on four accounts in go test;
-// make fuzz-sql runs TestDifferentialCampaign (-oracle.queries=100000).
+// In org mode (AccountSpec.Org, make fuzz-sql ORACLE_ORG=1) the same
+// queries run against iamsql spanning an emulated organization (see
+// newOrgTarget): the oracle holds every readable account's rows with its
+// account_id, and the accounts iamsql cannot read (role refused,
+// throttled past its retries, suspended) must have no rows in any plan.
+//
+// TestDifferentialFixedSeed runs 3,000 queries on four accounts and one
+// organization in go test; make fuzz-sql runs TestDifferentialCampaign
+// (-oracle.queries=100000).
 package oracle

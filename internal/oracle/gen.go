@@ -67,6 +67,9 @@ type tableInfo struct {
 	cols    []colInfo
 	key     string // the column that identifies a row within one region
 	virtual bool
+	// accounts: its rows are several accounts' (org mode), and a row is
+	// its key's value in a region and an account.
+	accounts bool
 }
 
 func (t *tableInfo) col(name string) *colInfo {
@@ -104,6 +107,9 @@ func (r *tref) keys() []string {
 	var k []string
 	if r.t.key != "" {
 		k = append(k, r.col(r.t.key))
+	}
+	if r.t.accounts {
+		k = append(k, r.col(schema.AccountIDColumn))
 	}
 	if !r.t.virtual && len(r.regions) > 1 {
 		k = append(k, r.col("region"))
@@ -175,6 +181,10 @@ func NewGenerator(o *Oracle, seed uint64, universe []string) *Generator {
 				ci.kind = kStr
 			}
 			ci.values = o.distinctValues(r.Name, c.Name)
+			if c.Name == schema.AccountIDColumn && len(ci.values) > 1 {
+				t.accounts = true
+			}
+			ci.values = append(ci.values, o.Extra[c.Name]...)
 			t.cols = append(t.cols, ci)
 			g.pool[c.Name] = append(g.pool[c.Name], ci.values...)
 		}

@@ -39,6 +39,9 @@ type Oracle struct {
 	Rows map[string][]sql.Row
 	// Schemas are the loaded tables' schemas by table.
 	Schemas map[string]sql.Schema
+	// Extra are constants the generator draws for a column besides its
+	// loaded values (in org mode, the ids of accounts with no rows).
+	Extra map[string][]any
 }
 
 // Snapshot is what the oracle is loaded from: the emulator's account, the
@@ -92,14 +95,14 @@ func columnType(c schema.Column) (sql.Type, error) {
 
 // NewOracle builds the memory database for a snapshot: plain tables
 // without indexes, so every query is answered by full scans.
-func NewOracle(snap Snapshot) (*Oracle, error) { return buildOracle(snap, 0, false) }
+func NewOracle(snap Snapshot) (*Oracle, error) { return buildOracle([]Snapshot{snap}, 0, false) }
 
 // buildOracle builds the memory database. For the generator's self-test, a
 // non-zero shuffle inserts each table's rows in an order drawn from it, and
 // indexed gives every table a primary key (region plus the row's identity)
 // with an index, so that the oracle's own plans use index lookups and
 // lookup joins as iamsql's do: no generated query may depend on either.
-func buildOracle(snap Snapshot, shuffle uint64, indexed bool) (*Oracle, error) {
+func buildOracle(snaps []Snapshot, shuffle uint64, indexed bool) (*Oracle, error) {
 	db := memory.NewDatabase("iam")
 	if indexed {
 		db.EnablePrimaryKeyIndexes()
@@ -117,13 +120,18 @@ func buildOracle(snap Snapshot, shuffle uint64, indexed bool) (*Oracle, error) {
 				return nil, err
 			}
 			sch[i] = &sql.Column{Name: c.Name, Type: t, Nullable: true, Source: r.Name, DatabaseSource: "iam"}
-			if indexed && (c.Name == "region" || c.Name == "AccessKeyId" || (r.Name == schema.Users.Name && c.Name == "UserName")) {
+			if indexed && (c.Name == "region" || c.Name == "AccessKeyId" || (r.Name == schema.Users.Name && c.Name == "UserName") ||
+				(c.Name == schema.AccountIDColumn && len(snaps) > 1)) {
 				sch[i].PrimaryKey, sch[i].Nullable = true, false
 			}
 		}
-		rows, err := tableRows(r, snap)
-		if err != nil {
-			return nil, err
+		var rows []sql.Row
+		for _, snap := range snaps {
+			more, err := tableRows(r, snap)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, more...)
 		}
 		if shuffle != 0 {
 			rng := mrand.New(mrand.NewPCG(shuffle, uint64(len(rows))))

@@ -19,21 +19,24 @@ var (
 	flagShrink   = flag.Bool("oracle.shrink", true, "TestDifferentialCampaign: shrink the differences it prints")
 	flagKeep     = flag.Int("oracle.keep", 3, "TestDifferentialCampaign: differences printed in full per category")
 	flagReport   = flag.String("oracle.report", "", "TestDifferentialCampaign: also write the report to this file")
+	flagOrg      = flag.Bool("oracle.org", false, "TestDifferentialCampaign: run in org mode, each account an emulated organization (see newOrgTarget)")
 )
 
 // fixedAccounts are the accounts of the fixed-seed test: the demo account,
-// a random account, one whose listings all paginate, and one whose caller
-// is an IAM user (no root keys among the rows) reached over HTTP.
+// a random account, one whose listings all paginate, one whose caller
+// is an IAM user (no root keys among the rows) reached over HTTP, and an
+// organization in org mode (newOrgTarget).
 func fixedAccounts() []AccountSpec {
 	return []AccountSpec{
 		{Demo: true},
 		{Seed: 7},
 		{Seed: 12, PageSize: 2},
 		{Seed: 23, CallerUser: true},
+		{Org: true, Seed: 5},
 	}
 }
 
-// TestDifferentialFixedSeed runs 2,400 generated queries through iamsql
+// TestDifferentialFixedSeed runs 3,000 generated queries through iamsql
 // and the oracle and fails listing every kind of difference found.
 func TestDifferentialFixedSeed(t *testing.T) {
 	if testing.Short() {
@@ -55,8 +58,16 @@ func TestDifferentialFixedSeed(t *testing.T) {
 }
 
 // campaignAccounts are the demo account and random accounts with varied
-// page sizes, one in six signed as an IAM user.
+// page sizes, one in six signed as an IAM user; with -oracle.org, n
+// organizations of random accounts, each with three unreadable members.
 func campaignAccounts(n int, seed uint64) []AccountSpec {
+	if *flagOrg {
+		out := make([]AccountSpec, n)
+		for i := range out {
+			out[i] = AccountSpec{Org: true, Seed: seed*1000 + uint64(i)}
+		}
+		return out
+	}
 	out := []AccountSpec{{Demo: true}}
 	for i := 1; i < n; i++ {
 		s := AccountSpec{Seed: seed*1000 + uint64(i)}
@@ -109,12 +120,12 @@ func TestDifferentialCampaign(t *testing.T) {
 // and would make iamsql look wrong where it is not. No generated query may
 // fail on the oracle either.
 func TestGeneratedQueriesDoNotDependOnRowOrderOrPlan(t *testing.T) {
-	for _, spec := range []AccountSpec{{Demo: true}, {Seed: 3}, {Seed: 13}} {
+	for _, spec := range []AccountSpec{{Demo: true}, {Seed: 3}, {Seed: 13}, {Org: true, Seed: 7}} {
 		tg, err := NewTarget(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		shuffled, err := buildOracle(tg.Snapshot, 99, true)
+		shuffled, err := buildOracle(tg.snapshots, 99, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,9 @@ var ErrNoIdentity = errors.New("who the caller is cannot be asked of these clien
 // Identity asks STS who the caller is (GetCallerIdentity), once: the
 // answer is kept for the life of the clients; a failure is not, so the
 // next asking tries again. The call is made only when asked for (the
-// shell's banner and status, exec --verbose, AWS_ACCOUNT()).
+// shell's banner and status, exec --verbose, AWS_ACCOUNT(), the
+// account_id column, org mode's management and profile accounts): one
+// answer serves them all.
 func (c *Clients) Identity(ctx context.Context) (Identity, error) {
 	c.idMu.Lock()
 	defer c.idMu.Unlock()
@@ -63,6 +65,16 @@ func (c *Clients) Identity(ctx context.Context) (Identity, error) {
 	}
 	c.id = &Identity{Account: aws.ToString(out.Account), Arn: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}
 	return *c.id, nil
+}
+
+// KnownIdentity is the identity Identity already had, without asking.
+func (c *Clients) KnownIdentity() (Identity, bool) {
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	if c.id == nil {
+		return Identity{}, false
+	}
+	return *c.id, true
 }
 
 func (c *Clients) identityAPI(ctx context.Context) (IdentityAPI, error) {
