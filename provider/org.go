@@ -522,9 +522,18 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 					if t.absentParent(st, scope, aprm) {
 						return // the user the lookup names is not in this account
 					}
-					if err := t.p.reachAccount(actx, scope); err != nil {
-						st.accountFails(id, err)
+					// fail leaves the account out with a warning; once
+					// this statement has returned rows of the account
+					// (an earlier lookup), it fails the statement instead.
+					fail := func(err error) {
+						if st.accountFails(id, err) {
+							send(item{err: failedAfterRows(actx, Account{Id: id, Name: names[id]}, err)})
+							return
+						}
 						t.accountFailed(actx, st, id, names[id], err)
+					}
+					if err := t.p.reachAccount(actx, scope); err != nil {
+						fail(err)
 						return
 					}
 					// The account's rows are held until it is read in
@@ -540,8 +549,7 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 								send(item{err: err})
 								return
 							}
-							st.accountFails(id, err)
-							t.accountFailed(actx, st, id, names[id], err)
+							fail(err)
 							return
 						}
 						n := rowBytes(row)
@@ -551,6 +559,9 @@ func (t *table) acrossAccounts(ctx *sql.Context, st *statement, b rowBuilder, pa
 						}
 						size += n
 						rows = append(rows, row)
+					}
+					if len(rows) > 0 && !st.accountDelivers(id) {
+						return // failed in another read of this statement meanwhile
 					}
 					for i, row := range rows {
 						rows[i] = nil // sent: the consumer holds it now
@@ -589,8 +600,9 @@ func (st *statement) accountRows() *holding {
 }
 
 // accountFails remembers that an account could not be read in this
-// statement.
-func (st *statement) accountFails(id string, err error) {
+// statement, and reports whether the statement had already returned rows
+// of it (accountDelivers).
+func (st *statement) accountFails(id string, err error) (delivered bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.failedAccounts == nil {
@@ -599,6 +611,35 @@ func (st *statement) accountFails(id string, err error) {
 	if _, ok := st.failedAccounts[id]; !ok {
 		st.failedAccounts[id] = err
 	}
+	return st.deliveredAccounts[id]
+}
+
+// accountDelivers records that a read of the statement returns rows of an
+// account, unless the account failed in this statement already (then the
+// rows are dropped: it has none). Together with accountFails, under one
+// lock, an account's rows either all come before its failure, which then
+// fails the statement, or none are returned.
+func (st *statement) accountDelivers(id string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.failedAccounts[id] != nil {
+		return false
+	}
+	if st.deliveredAccounts == nil {
+		st.deliveredAccounts = map[string]bool{}
+	}
+	st.deliveredAccounts[id] = true
+	return true
+}
+
+// failedAfterRows is the error of a statement that had returned rows of an
+// account before a later read of the same account failed: leaving the
+// account out with a warning would keep a part of its rows that looks
+// whole, so the statement fails.
+func failedAfterRows(ctx *sql.Context, a Account, err error) error {
+	return fmt.Errorf("account %s could not be read after this statement had returned some of its rows "+
+		"(an account has all its rows in a result or none): %v; run the statement again, or leave the account out with account_id",
+		a.label(), scrubSecrets(ctx, err))
 }
 
 // failedAccount is why an account could not be read earlier in this

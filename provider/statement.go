@@ -61,6 +61,9 @@ type statement struct {
 	// failedAccounts are the accounts that could not be read in this
 	// statement, and why (org mode).
 	failedAccounts map[string]error
+	// deliveredAccounts are the accounts some of whose rows a read of
+	// this statement returned (org mode).
+	deliveredAccounts map[string]bool
 	// heldAccounts pays for the rows of the accounts being read in org
 	// mode (see accountRows).
 	heldAccounts *holding
