@@ -195,3 +195,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The README's example configuration is a valid file.
+func TestREADMEExampleParses(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "### The configuration file")
+	if i < 0 {
+		t.Fatal("README has no configuration section")
+	}
+	j := strings.Index(s[i:], "```yaml\n")
+	if j < 0 {
+		t.Fatal("README's configuration section has no YAML example")
+	}
+	body := s[i+j+len("```yaml\n"):]
+	body = body[:strings.Index(body, "```")]
+	f, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatalf("README's example: %v\n%s", err, body)
+	}
+	if f.Org.Role == "" || len(f.Report.Exemptions) == 0 {
+		t.Errorf("README's example read as %+v", f)
+	}
+}
