@@ -64,8 +64,9 @@ type outcome struct {
 }
 
 // exec runs a statement to completion.
-func (w *world) exec(ctx context.Context, query string) (outcome, error) {
-	var o outcome
+func (w *world) exec(ctx context.Context, query string) (o outcome, err error) {
+	// Named results: the deferred snapshot of the engine's counts must
+	// reach the caller (it is taken once the result is closed).
 	res, err := w.eng.Query(ctx, w.sess, query)
 	if res != nil && res.Stats != nil {
 		defer func() { o.engine = res.Stats.Snapshot() }()
