@@ -1,9 +1,7 @@
 package provider
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,31 +10,6 @@ import (
 	"github.com/iamsql/iamsql/internal/emulator"
 )
 
-// throttleKeysOf throttles every ListAccessKeys of one user name.
-type throttleKeysOf struct {
-	next http.RoundTripper
-	user string
-}
-
-func (t throttleKeysOf) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		body, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		if form.Get("Action") == "ListAccessKeys" && form.Get("UserName") == t.user {
-			const answer = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`
-			return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-				Header: http.Header{"Content-Type": {"text/xml"}}, Body: io.NopCloser(strings.NewReader(answer)),
-				ContentLength: int64(len(answer)), Request: r}, nil
-		}
-	}
-	return t.next.RoundTrip(r)
-}
-
 // An account has all its rows in a statement or none, across the
 // statement's lookups too: when a later lookup of an account fails after
 // an earlier one returned its rows, the statement fails with a clear
@@ -44,7 +17,9 @@ func (t throttleKeysOf) RoundTrip(r *http.Request) (*http.Response, error) {
 // when the failure comes first, the later rows are not returned.
 func TestOrgAccountFailingInALaterLookup(t *testing.T) {
 	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2", maxAttempts: 2,
-		transport: func(next http.RoundTripper) http.RoundTripper { return throttleKeysOf{next, "zz-late"} }})
+		transport: func(next http.RoundTripper) http.RoundTripper {
+			return throttleWhen{next, func(f url.Values) bool { return f.Get("Action") == "ListAccessKeys" && f.Get("UserName") == "zz-late" }}
+		}})
 	a := w.org.Account(acct2)
 	for _, u := range []string{"aa-early", "zz-late"} {
 		if err := a.AddUser(emulator.User{UserName: u}); err != nil {

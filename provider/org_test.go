@@ -351,12 +351,14 @@ func TestOrgJoinOnAccountAndUserLooksUpEachUserInItsAccount(t *testing.T) {
 	}
 }
 
-// throttleListUsersPages answers every ListUsers call that asks for a
-// page after the first (Marker set) with Throttling, as IAM answers a
-// caller past its rate.
-type throttleListUsersPages struct{ next http.RoundTripper }
+// throttleWhen answers Throttling to every IAM call whose form match
+// accepts, past any retry (the test sets a low attempt limit).
+type throttleWhen struct {
+	next  http.RoundTripper
+	match func(form url.Values) bool
+}
 
-func (t throttleListUsersPages) RoundTrip(r *http.Request) (*http.Response, error) {
+func (t throttleWhen) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
 		body, err := io.ReadAll(r.Body)
 		r.Body.Close()
@@ -364,8 +366,7 @@ func (t throttleListUsersPages) RoundTrip(r *http.Request) (*http.Response, erro
 			return nil, err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		if form.Get("Action") == "ListUsers" && form.Get("Marker") != "" {
+		if form, _ := url.ParseQuery(string(body)); t.match(form) {
 			const answer = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`
 			return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 				Header: http.Header{"Content-Type": {"text/xml"}}, Body: io.NopCloser(strings.NewReader(answer)),
@@ -375,13 +376,19 @@ func (t throttleListUsersPages) RoundTrip(r *http.Request) (*http.Response, erro
 	return t.next.RoundTrip(r)
 }
 
+// throttleListUsersPages throttles every ListUsers call that asks for a
+// page after the first.
+func throttleListUsersPages(next http.RoundTripper) http.RoundTripper {
+	return throttleWhen{next, func(f url.Values) bool { return f.Get("Action") == "ListUsers" && f.Get("Marker") != "" }}
+}
+
 // An account whose read fails after some of its rows were read (its
 // second ListUsers page is throttled past its retries, while the keys of
 // its first page's users were already listed) yields none of them: the
 // result lacks the account, and a warning names it and the reason.
 func TestOrgAccountFailingPartwayYieldsNoRows(t *testing.T) {
 	w := newOrgWorld(t, orgWorldOptions{seed: "org:3x2", maxAttempts: 2,
-		transport: func(next http.RoundTripper) http.RoundTripper { return throttleListUsersPages{next} }})
+		transport: throttleListUsersPages})
 	// Only acct2 has a second page of users: 150 more, with a key each.
 	big := w.org.Account(acct2)
 	for i := 0; i < 150; i++ {
