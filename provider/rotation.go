@@ -431,6 +431,8 @@ func (p *Provider) rotator(ctx *sql.Context, scope, region, account string, ledg
 		DeleteAfter:     w.deleteAfter,
 		PropagationWait: rc.PropagationWait,
 		RetryInterval:   rc.RetryInterval,
+		CustodyWait:     p.custodyWait,
+		HardStop:        p.hardStopOf(ctx),
 	}
 	return rotate.New(o)
 }

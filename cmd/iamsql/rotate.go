@@ -324,6 +324,8 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 		MakeRoom: f.makeRoom.set, MakeRoomAfter: f.makeRoom.d,
 		PropagationWait: f.propagation.d,
 		CallerIsRoot:    root, AllowRootKeys: env.allowRootKeys,
+		// A second signal cuts the custody wait (signals.go).
+		HardStop: provider.HardStop(ctx),
 	})
 	if err != nil {
 		return errUsage{"rotate: " + err.Error()}
@@ -395,6 +397,10 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 		}
 		if f.limit > 0 && done >= f.limit {
 			fmt.Fprintf(env.stdout, "%s %s: not rotated (--limit %d)\n", p.User, p.OldKeyID, f.limit)
+			continue
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintf(env.stdout, "%s %s: not rotated (interrupted)\n", p.User, p.OldKeyID)
 			continue
 		}
 		done++

@@ -27,6 +27,10 @@ func (r *Rotator) Continue(ctx context.Context, limit int) ([]Record, error) {
 		if limit > 0 && len(out) >= limit {
 			break
 		}
+		if ctx.Err() != nil {
+			errs = append(errs, errors.New("interrupted: the remaining rotations were not looked at; --continue goes on"))
+			break
+		}
 		got, err := r.claimed(rec.ID, func(rec Record) (Record, error) { return r.settle(ctx, rec, false) })
 		if got.ID == "" {
 			got = rec
@@ -157,7 +161,9 @@ func (r *Rotator) settle(ctx context.Context, rec Record, force bool) (Record, e
 	if err != nil {
 		return rec, err
 	}
-	bg := context.WithoutCancel(ctx)
+	// Undoing (deleting a new key nobody holds, rolling back) runs under
+	// its own bound even when ctx has ended (see undoContext).
+	bg := ctx
 	switch rec.Step {
 	case StepMakingRoom:
 		err = x.fail(fmt.Errorf("interrupted while deleting the inactive key %s to make room; no new key was created: rotate again", rec.RemovedKeyID))
