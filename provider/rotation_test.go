@@ -190,7 +190,10 @@ func TestRotationProcedureParametersAreCheckedBeforeAnyIAMCall(t *testing.T) {
 		{"bad apply", "CALL rotate_access_key('bob', 'us-east-1', NULL, 'maybe')", `invalid Apply "maybe"`, false},
 		{"bad grace", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', 'soon')", `invalid Grace "soon"`, false},
 		{"bad delete-after", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '-1d')", `invalid DeleteAfter "-1d"`, false},
-		{"bad account", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '12')", `invalid account_id "12"`, false},
+		{"bad make-room", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', 'soon')", `invalid MakeRoom "soon"`, false},
+		{"zero make-room", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '0')", `invalid MakeRoom "0"`, false},
+		{"account_id where MakeRoom goes", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '123456789012')", `invalid MakeRoom "123456789012"`, false},
+		{"bad account", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', NULL, '12')", `invalid account_id "12"`, false},
 		{"unknown sink", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'ftp:x')", `invalid Sink "ftp:x"`, false},
 		{"huge sink", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'secretsmanager:" + strings.Repeat("x", 5000) + "')", "at most 1024 characters", false},
 		{"sink with a newline", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'secretsmanager:a\nb')", "no control characters", false},
@@ -198,7 +201,7 @@ func TestRotationProcedureParametersAreCheckedBeforeAnyIAMCall(t *testing.T) {
 		{"existing file", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'file:" + os.Args[0] + "')", "the file exists; name a new file", false},
 		{"file over the protocol", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'file:/tmp/k.csv')", "never to a file on the server's host", true},
 		{"profile over the protocol", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'profile:bob')", "never to a file on the server's host", true},
-		{"too many arguments", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '123456789012', 'x')", "expected rotate_access_key(", false},
+		{"too many arguments", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', NULL, '123456789012', 'x')", "expected rotate_access_key(", false},
 		{"bad rotation id", "CALL finish_rotation('nope')", `invalid RotationId "nope"`, false},
 		{"unknown rotation", "CALL rollback_rotation('rot-AKIABOB0000000000001-1')", "no rotation rot-AKIABOB0000000000001-1 in the ledger", false},
 		{"no rotation id", "CALL finish_rotation(NULL)", "finish_rotation requires RotationId", false},
@@ -337,11 +340,11 @@ func TestOrgModeProceduresActOnTheNamedAccountOnly(t *testing.T) {
 
 	// rotate_access_key plans and rotates in that account, and the ledger
 	// records it.
-	r = w.exec("CALL rotate_access_key('" + user + "', 'us-east-1', NULL, NULL, NULL, NULL, NULL, '" + account + "')")
+	r = w.exec("CALL rotate_access_key('" + user + "', 'us-east-1', NULL, NULL, NULL, NULL, NULL, NULL, '" + account + "')")
 	if r.err != nil || r.rows[0][1] != account || r.rows[0][5] != "plan" || r.rows[0][3] != key {
 		t.Fatalf("%q %v", r.rows, r.err)
 	}
-	stmt := "CALL rotate_access_key('" + user + "', 'us-east-1', NULL, 1, 'result', '0', '0', '" + account + "')"
+	stmt := "CALL rotate_access_key('" + user + "', 'us-east-1', NULL, 1, 'result', '0', '0', NULL, '" + account + "')"
 	r = w.exec(stmt)
 	if r.err != nil {
 		t.Fatal(r.err)

@@ -15,6 +15,9 @@ const (
 	DeleteAfterParam = "DeleteAfter"
 	// RotationIDParam names a rotation of the ledger.
 	RotationIDParam = "RotationId"
+	// MakeRoomParam allows deleting a user's inactive second key unused
+	// for at least this long ('30d') when the user has two keys.
+	MakeRoomParam = "MakeRoom"
 )
 
 // RotationSinkKinds are the sinks a CALL may name.
@@ -55,16 +58,20 @@ var Rotations = Resource{
 		{
 			Name: "rotations_Rotate", Verb: Exec, Operation: "CreateAccessKey", Procedure: "rotate_access_key",
 			Required: []string{"UserName", "region"},
-			Optional: []string{"AccessKeyId", ApplyParam, SinkParam, GraceParam, DeleteAfterParam, AccountIDColumn},
+			Optional: []string{"AccessKeyId", ApplyParam, SinkParam, GraceParam, DeleteAfterParam, MakeRoomParam, AccountIDColumn},
+			Defaults: map[string]string{"UserName": CallerDefault},
 			Mutating: true,
 			Arguments: []Column{
 				{Name: "AccessKeyId", Type: Varchar, Size: 128, Doc: "The key to rotate; NULL when the user has one key."},
 				{Name: ApplyParam, Type: Varchar, Size: 8, Doc: "1 (or 'apply') carries the rotation out; NULL, 0 or 'plan' returns the plan and changes nothing."},
+				{Name: MakeRoomParam, Type: Varchar, Size: 16, Doc: "When the user has two keys: allow deleting the inactive one if it has not been used (or, never used, was created) for at least this long ('30d'); " +
+					"an active second key is never touched. NULL: a user with two keys is blocked."},
 			},
 			Returns: []string{"RotationId", AccountIDColumn, "UserName", "OldKeyId", "NewKeyId", "Step", "Sink", "SecretAccessKey", "NextStepDue", "Note"},
 			Permissions: []string{"iam:ListAccessKeys", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed",
 				"sts:GetCallerIdentity (signed by the new key)", "secretsmanager:PutSecretValue, secretsmanager:CreateSecret (sink secretsmanager:NAME)"},
-			Doc: "Rotates a user's access key (AccessKeyId when the user has two). Without Apply it returns the plan, one row per key " +
+			Doc: "Rotates a user's access key (AccessKeyId when the user has two); UserName DEFAULT (or left out of EXEC) rotates the caller's own key " +
+				"(the root user's only with SET iamsql_allow_root_keys = 1 or --allow-root-keys), while NULL or '' is an error. Without Apply it returns the plan, one row per key " +
 				"(Step plan or blocked, the steps or what blocks it in Note), and changes nothing. With Apply = 1 it creates the new key, " +
 				"verifies it signs as the user, and delivers it to Sink: 'result' (the default) returns the secret once in the result row " +
 				"(SecretAccessKey), which counts as delivered once the row was sent without error, else the new key is deleted again; " +
@@ -90,6 +97,9 @@ var Rotations = Resource{
 	},
 	Examples: []Example{
 		{"Plan rotating a user's key (changes nothing)", "CALL rotate_access_key('ci-deploy', 'us-east-1');"},
+		{"Plan rotating your own key", "CALL rotate_access_key(DEFAULT, 'us-east-1');"},
+		{"Plan it for a user with two keys, allowing an inactive key unused for 30 days to be deleted to make room",
+			"CALL rotate_access_key('alice', 'us-east-1', 'AKIAALICE00000000001', NULL, NULL, NULL, NULL, '30d');"},
 		{"Rotate it: the new secret is returned once, as the result row",
 			"CALL rotate_access_key('bob', 'us-east-1', 'AKIABOB0000000000001', 1, 'result', '0', '7d');"},
 		{"The same in StackQL's EXEC form, into Secrets Manager",

@@ -557,16 +557,22 @@ func TestRotationGuideExamplesRun(t *testing.T) {
 			}
 		},
 		"From SQL: the shell, exec and serve": func(t *testing.T, outs []string) {
-			if !strings.Contains(outs[0], "| plan ") || !strings.Contains(outs[2], "| verified ") {
-				t.Fatalf("outputs:\n%s\n%s", outs[0], outs[2])
+			if !strings.Contains(outs[0], "| plan ") || !strings.Contains(outs[4], "| verified ") {
+				t.Fatalf("outputs:\n%s\n%s", outs[0], outs[4])
 			}
-			if k := statusOf(emu, "bob"); len(k) != 1 || !strings.Contains(outs[1], func() string {
+			// The caller's own key (root: blocked), and MakeRoom refusing
+			// carol's active second key.
+			if !strings.Contains(outs[1], "| blocked ") || !strings.Contains(outs[1], "this is the root user's key") ||
+				!strings.Contains(outs[2], "| blocked ") || !strings.Contains(outs[2], "is active: an active second key is never touched") {
+				t.Fatalf("outputs:\n%s\n%s", outs[1], outs[2])
+			}
+			if k := statusOf(emu, "bob"); len(k) != 1 || !strings.Contains(outs[3], func() string {
 				for id := range k {
 					return id
 				}
 				return "?"
 			}()) {
-				t.Fatalf("bob %v\n%s", k, outs[1])
+				t.Fatalf("bob %v\n%s", k, outs[3])
 			}
 		},
 	}

@@ -245,7 +245,7 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 	}
 	p.OldKeyID = aws.ToString(old.AccessKeyId)
 	if t.UserName == "" && r.o.CallerIsRoot && !r.o.AllowRootKeys {
-		p.Blocked = "this is the root user's key: rotating it creates a root access key, which AWS advises against (use an IAM user or role); --allow-root-keys to do it anyway"
+		p.Blocked = "this is the root user's key: rotating it creates a root access key, which AWS advises against (use an IAM user or role); --allow-root-keys (in SQL: SET iamsql_allow_root_keys = 1) to do it anyway"
 		return p, nil
 	}
 	if rec, ok := r.o.Ledger.open(p.OldKeyID); ok {
@@ -263,7 +263,7 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 			return p, nil
 		}
 		if !r.o.MakeRoom {
-			p.Blocked = fmt.Sprintf("%s already has two keys (IAM allows two): allow deleting the inactive key %s with --make-room DAYS", p.User, id)
+			p.Blocked = fmt.Sprintf("%s already has two keys (IAM allows two): allow deleting the inactive key %s with --make-room DAYS (in SQL: MakeRoom, e.g. '30d')", p.User, id)
 			return p, nil
 		}
 		lu, err := r.o.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: other.AccessKeyId})

@@ -239,7 +239,7 @@ func TestPlanSaysWhatBlocksARotationAndChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.calls()
-	if p = plan1(t, r, Target{UserName: "alice", AccessKeyID: oldID}); p.Blocked != "alice already has two keys (IAM allows two): allow deleting the inactive key AKIAALICESECOND00001 with --make-room DAYS" {
+	if p = plan1(t, r, Target{UserName: "alice", AccessKeyID: oldID}); p.Blocked != "alice already has two keys (IAM allows two): allow deleting the inactive key AKIAALICESECOND00001 with --make-room DAYS (in SQL: MakeRoom, e.g. '30d')" {
 		t.Fatalf("blocked %q", p.Blocked)
 	}
 	o.MakeRoom, o.MakeRoomAfter = true, 180*day
