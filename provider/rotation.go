@@ -197,6 +197,14 @@ func (p *Provider) rotationCall(ctx *sql.Context, ref schema.ProcedureRef, prm m
 	if !validRotationID(id) {
 		return nil, paramError(&schema.InvalidParam{Param: schema.RotationIDParam, Value: id, Reason: "a rotation id looks like rot-AKIA…-20260101T120000Z-abcdef (SELECT RotationId FROM rotations)"})
 	}
+	force := false
+	switch strings.ToLower(strings.TrimSpace(prm[schema.ForceParam])) {
+	case "", "0", "false":
+	case "1", "true", "force":
+		force = true
+	default:
+		return nil, paramError(&schema.InvalidParam{Param: schema.ForceParam, Value: prm[schema.ForceParam], Reason: "1 deletes the old key without waiting for the last-used lag; NULL or 0 waits"})
+	}
 	ledger, err := p.openLedger()
 	if err != nil {
 		return nil, err
@@ -223,7 +231,7 @@ func (p *Provider) rotationCall(ctx *sql.Context, ref schema.ProcedureRef, prm m
 		return nil, err
 	}
 	if m.Procedure == "finish_rotation" {
-		rec, err = r.Finish(ctx, id)
+		rec, err = r.Finish(ctx, id, force)
 	} else {
 		rec, err = r.Rollback(ctx, id)
 	}

@@ -134,12 +134,21 @@ func TestRotateAccessKeyIntoTheResultRowThenFinish(t *testing.T) {
 	r = w.exec("SELECT RotationId, UserName, OldKeyId, NewKeyId, Step, Sink, Grace, DeleteAfter, Delivered IS NOT NULL, NextStepDue FROM rotations")
 	wantRows(t, r, row[0]+" | bob | AKIABOB0000000000001 | "+newID+" | verified | result | 0 | 0 | true | NULL")
 	wantCallsOf(t, r, "none")
-	// The old key is deactivated and deleted by finish_rotation.
+	// finish_rotation deactivates the old key at once; its delete waits
+	// for the last-used lag, unless Force = 1.
 	r = w.exec("CALL finish_rotation('" + row[0] + "')")
+	if r.err != nil || r.rows[0][5] != "deactivated" || r.rows[0][7] == "NULL" || !strings.Contains(r.rows[0][8], "deleting it is possible from") {
+		t.Fatalf("%q %v", r.rows, r.err)
+	}
+	wantCallsOf(t, r, "UpdateAccessKey×1")
+	if k := keysOf(w, "bob"); len(k) != 2 || k["AKIABOB0000000000001"] != "Inactive" {
+		t.Fatalf("keys %v", k)
+	}
+	r = w.exec("CALL finish_rotation('" + row[0] + "', 1)")
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	wantCallsOf(t, r, "DeleteAccessKey×1, GetAccessKeyLastUsed×1, UpdateAccessKey×1")
+	wantCallsOf(t, r, "DeleteAccessKey×1, GetAccessKeyLastUsed×1")
 	if r.rows[0][5] != "finished" || r.rows[0][4] != newID {
 		t.Fatalf("row %q", r.rows)
 	}
@@ -205,6 +214,7 @@ func TestRotationProcedureParametersAreCheckedBeforeAnyIAMCall(t *testing.T) {
 		{"bad rotation id", "CALL finish_rotation('nope')", `invalid RotationId "nope"`, false},
 		{"unknown rotation", "CALL rollback_rotation('rot-AKIABOB0000000000001-1')", "no rotation rot-AKIABOB0000000000001-1 in the ledger", false},
 		{"no rotation id", "CALL finish_rotation(NULL)", "finish_rotation requires RotationId", false},
+		{"bad force", "CALL finish_rotation('rot-AKIABOB0000000000001-1', 'maybe')", `invalid Force "maybe"`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sess := w.sess
@@ -360,7 +370,7 @@ func TestOrgModeProceduresActOnTheNamedAccountOnly(t *testing.T) {
 	}
 	w.eng.Delivered(context.Background(), w.sess, stmt, newID)
 	wantRows(t, w.exec("SELECT account_id, UserName, OldKeyId, NewKeyId, Step FROM rotations"), account+" | "+user+" | "+key+" | "+newID+" | verified")
-	r = w.exec("CALL finish_rotation('" + id + "')")
+	r = w.exec("CALL finish_rotation('" + id + "', 1)")
 	if r.err != nil || r.rows[0][5] != "finished" {
 		t.Fatalf("%q %v", r.rows, r.err)
 	}

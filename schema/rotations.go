@@ -18,6 +18,9 @@ const (
 	// MakeRoomParam allows deleting a user's inactive second key unused
 	// for at least this long ('30d') when the user has two keys.
 	MakeRoomParam = "MakeRoom"
+	// ForceParam lets finish_rotation delete the old key before the
+	// last-used lag has passed since its deactivation.
+	ForceParam = "Force"
 )
 
 // RotationSinkKinds are the sinks a CALL may name.
@@ -81,11 +84,15 @@ var Rotations = Resource{
 		},
 		{
 			Name: "rotations_Finish", Verb: Exec, Operation: "UpdateAccessKey", Procedure: "finish_rotation",
-			Required: []string{RotationIDParam}, Mutating: true,
+			Required: []string{RotationIDParam}, Optional: []string{ForceParam}, Mutating: true,
+			Arguments: []Column{
+				{Name: ForceParam, Type: Varchar, Size: 8, Doc: "1 deletes the old key at once after deactivating it; NULL or 0 waits until GetAccessKeyLastUsed's lag (about 4 hours) has passed since the deactivation, so that the delete check sees every use."},
+			},
 			Returns:     []string{"RotationId", AccountIDColumn, "UserName", "OldKeyId", "NewKeyId", "Step", "Sink", "NextStepDue", "Note"},
 			Permissions: []string{"iam:UpdateAccessKey", "iam:GetAccessKeyLastUsed", "iam:DeleteAccessKey", "sts:GetCallerIdentity (when the new key is still to be verified)"},
 			Doc: "Runs the rest of a rotation now, without waiting for its grace period: deactivates the old key, then deletes it unless it was used " +
-				"after the new key's verification (then it is left inactive: step kept). The rotation's account is the one its ledger entry names.",
+				"after the new key's verification (then it is left inactive: step kept) — once GetAccessKeyLastUsed's lag (about 4 hours) has passed since the deactivation " +
+				"(until then the rotation stays deactivated, NextStepDue saying when), or at once with Force = 1. The rotation's account is the one its ledger entry names.",
 		},
 		{
 			Name: "rotations_Rollback", Verb: Exec, Operation: "DeleteAccessKey", Procedure: "rollback_rotation",

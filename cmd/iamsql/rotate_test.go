@@ -103,6 +103,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 		{"--user", "carol", "--continue"},
 		{},
 		{"--user", "carol", "--apply", "--sink", "printer"},
+		{"--user", "carol", "--force"},
 	} {
 		_, errOut, code := cli(t, "", append(g, args...)...)
 		if code != 2 || !strings.HasPrefix(errOut, "iamsql: rotate: ") {
@@ -179,7 +180,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 		t.Fatalf("apply again %d %q", code, out)
 	}
 	opsOf(emu)
-	out, errOut, code = cli(t, "", append(g, "--finish", id2)...)
+	out, errOut, code = cli(t, "", append(g, "--finish", id2, "--force")...)
 	if code != 0 || !strings.Contains(out, " finished ") {
 		t.Fatalf("finish %d %q %q", code, out, errOut)
 	}
@@ -212,7 +213,7 @@ func TestRotateCLISelectWithLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	sel := "SELECT UserName, AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName IN ('carol', 'erin') AND CreateDate < NOW() - INTERVAL 90 DAY ORDER BY UserName"
-	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger, "--select", sel, "--sink", "stdout", "--grace", "0", "--delete-after", "0", "--apply"}
+	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger, "--select", sel, "--sink", "stdout", "--grace", "0", "--delete-after", "0", "--force", "--apply"}
 	out, errOut, code := cli(t, "", append(g, "--limit", "1")...)
 	if code != 0 || !strings.Contains(out, "carol  "+carolOld+" -> ") || !strings.Contains(out, "erin AKIAERINKEY000000001: not rotated (--limit 1)") {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
@@ -243,7 +244,7 @@ func TestRotateOwnKeyInProfileThenTheAWSCLIUsesIt(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	out, errOut, code := cli(t, "", "--profile", "carol", "--endpoint-url", url, "rotate", "--ledger", ledger, "--self", "--sink", "profile:carol", "--grace", "0", "--delete-after", "0", "--apply")
+	out, errOut, code := cli(t, "", "--profile", "carol", "--endpoint-url", url, "rotate", "--ledger", ledger, "--self", "--sink", "profile:carol", "--grace", "0", "--delete-after", "0", "--force", "--apply")
 	if code != 0 || !strings.Contains(out, " finished ") {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
 	}
@@ -445,7 +446,7 @@ func TestRotateKilledAtEachStepThenContinueFinishes(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "carol",
-				"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--apply")
+				"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--force", "--apply")
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -529,8 +530,13 @@ func TestRotationGuideExamplesRun(t *testing.T) {
 		"Rotate another user's key": func(t *testing.T, outs []string) {
 			k := statusOf(emu, "bob")
 			v, _ := emu.Secret("us-east-1", "iam/bob")
-			if len(k) != 1 || k["AKIABOB0000000000001"] != "" || !strings.Contains(outs[3], " finished ") {
-				t.Fatalf("bob %v\n%s", k, outs[3])
+			// --finish deactivates and leaves the delete for after the
+			// last-used lag; --force deletes now.
+			if !strings.Contains(outs[3], " deactivated ") || !strings.Contains(outs[3], "deleting it is possible from ") || !strings.Contains(outs[3], "next step due ") {
+				t.Fatalf("finish without --force:\n%s", outs[3])
+			}
+			if len(k) != 1 || k["AKIABOB0000000000001"] != "" || !strings.Contains(outs[4], " finished ") {
+				t.Fatalf("bob %v\n%s", k, outs[4])
 			}
 			for id := range k {
 				if !strings.Contains(v, id) {
@@ -673,7 +679,7 @@ func pendingCustody(t *testing.T) []custody.Pending {
 func startRotation(t *testing.T, url, ledger string) (*exec.Cmd, *strings.Builder, *strings.Builder) {
 	t.Helper()
 	return startBinary(t, "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "carol",
-		"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--apply")
+		"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--force", "--apply")
 }
 
 // waitExit waits for cmd and returns its exit status and how long it took

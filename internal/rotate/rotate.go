@@ -96,8 +96,10 @@ type Options struct {
 	// the account id recorded in the ledger when known.
 	Region, Account string
 	// Grace is the wait between verification and deactivating the old key,
-	// DeleteAfter between deactivation and deleting it.
+	// DeleteAfter between deactivation and deleting it. The delete waits
+	// for LastUsedLag after deactivation at least, unless ForceDelete.
 	Grace, DeleteAfter time.Duration
+	ForceDelete        bool
 	// MakeRoom allows deleting a user's inactive second key that has not
 	// been used (or, never used, was created) for at least MakeRoomAfter.
 	MakeRoom      bool
@@ -287,9 +289,12 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 		"verify it with sts:GetCallerIdentity signed by the new key",
 		"deactivate "+p.OldKeyID+" "+after(r.o.Grace, "after verification"),
 		"delete "+p.OldKeyID+" "+after(r.o.DeleteAfter, "after deactivation")+" if nothing used it after verification")
-	if r.o.DeleteAfter < LastUsedLag {
-		p.Steps[len(p.Steps)-1] += fmt.Sprintf(" (GetAccessKeyLastUsed lags up to about %d hours: a use just before deactivation may not show yet; "+
-			"delete this soon only a key nothing else uses)", LastUsedLag/time.Hour)
+	switch {
+	case r.o.DeleteAfter < LastUsedLag && r.o.ForceDelete:
+		p.Steps[len(p.Steps)-1] += fmt.Sprintf(" (--force: GetAccessKeyLastUsed lags up to about %d hours, so a use just before deactivation may not show yet)", LastUsedLag/time.Hour)
+	case r.o.DeleteAfter < LastUsedLag:
+		p.Steps[len(p.Steps)-1] = fmt.Sprintf("delete %s %d hours after deactivation at the earliest, if nothing used it after verification "+
+			"(GetAccessKeyLastUsed lags up to about %d hours: only then does it show every use; --force deletes sooner)", p.OldKeyID, LastUsedLag/time.Hour, LastUsedLag/time.Hour)
 	}
 	return p, nil
 }
@@ -377,7 +382,7 @@ func (r *Rotator) Apply(ctx context.Context, p Plan, sink Sink) (Record, error) 
 		ID:      "rot-" + p.OldKeyID + "-" + now.Format("20060102T150405Z") + "-" + randomHex(3),
 		Account: r.o.Account, Region: r.o.Region, UserName: p.User, Self: p.Self,
 		OldKeyID: p.OldKeyID, Sink: sink.Spec(),
-		Grace: Duration(r.o.Grace), DeleteAfter: Duration(r.o.DeleteAfter),
+		Grace: Duration(r.o.Grace), DeleteAfter: Duration(r.o.DeleteAfter), ForceDelete: r.o.ForceDelete,
 		Started: now,
 	}}
 	if p.RemoveKeyID != "" {
@@ -808,8 +813,19 @@ func (x *run) advance(ctx context.Context, force bool) error {
 		}
 	}
 	if x.rec.Step == StepDeactivated || x.rec.Step == StepDeleting {
-		if !force && x.r.o.Now().Before(x.rec.DeleteAt()) {
-			return nil
+		due := x.rec.DeleteAt()
+		if force {
+			due = x.rec.DeleteNotBefore()
+		}
+		if x.r.o.Now().Before(due) {
+			if !force && !x.rec.Deactivated.Add(time.Duration(x.rec.DeleteAfter)).Before(due) {
+				return nil // the wait the user chose
+			}
+			// Held back by the last-used lag: the ledger says until when.
+			x.rec.Note = fmt.Sprintf("the old key %s is inactive; deleting it is possible from %s, once GetAccessKeyLastUsed shows every use made before its deactivation (it lags up to about %d hours): "+
+				"--continue then, or --finish %s --force to delete it now", x.rec.OldKeyID, due.UTC().Format(time.RFC3339), LastUsedLag/time.Hour, x.rec.ID)
+			x.rec.Updated = x.r.o.Now().UTC()
+			return x.r.o.Ledger.Put(x.rec)
 		}
 		if ctx.Err() != nil {
 			return x.interrupted("before deleting the old key " + x.rec.OldKeyID)
