@@ -24,6 +24,7 @@ func Rotation() string {
 		"PropagationWait":  rotate.DefaultPropagationWait,
 		"LastUsedLag":      fmt.Sprintf("%d hours", rotate.LastUsedLag/time.Hour),
 		"LastUsedLagShort": fmt.Sprintf("%dh", rotate.LastUsedLag/time.Hour),
+		"CustodyWait":      rotate.DefaultCustodyWait,
 	}
 	var b strings.Builder
 	if err := rotationTemplate.Execute(&b, data); err != nil {
