@@ -1,6 +1,9 @@
 package provider
 
 import (
+	"context"
+	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,5 +169,40 @@ func TestRotateAccessKeyMakeRoom(t *testing.T) {
 	}
 	if k := keysOf(w, "carol"); len(k) != 2 {
 		t.Fatalf("carol %v", k)
+	}
+}
+
+// A statement cancelled while its rotation's CreateAccessKey is in flight
+// waits for the answer, then deletes the new key again: the rotation ends
+// rolled_back, the old key untouched.
+func TestRotateAccessKeyCancelledDuringTheCreate(t *testing.T) {
+	w, ledger := rotationWorld(t, worldOptions{})
+	w.emu.SetAnswerDelay("CreateAccessKey", time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for len(keysOf(w, "bob")) < 2 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	res, err := w.eng.Query(ctx, w.sess, "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'secretsmanager:iam/bob')")
+	if err == nil {
+		for err == nil {
+			_, err = res.Next()
+		}
+		_ = res.Close()
+	}
+	if err == nil || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "interrupted while creating the new key") || !strings.Contains(err.Error(), "was deleted again") {
+		t.Fatalf("err %v", err)
+	}
+	if k := keysOf(w, "bob"); len(k) != 1 || k["AKIABOB0000000000001"] != "Active" {
+		t.Fatalf("keys %v", k)
+	}
+	if recs := ledgerOf(t, ledger); len(recs) != 1 || recs[0].Step != rotate.StepRolledBack || recs[0].NewKeyID == "" {
+		t.Fatalf("ledger %+v", recs)
+	}
+	if _, ok := w.emu.Secret("us-east-1", "iam/bob"); ok {
+		t.Fatal("the sink was written after the cancel")
 	}
 }
