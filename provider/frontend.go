@@ -233,6 +233,7 @@ func rewriteStatement(toks []token) (string, error) {
 		if err := checkCall(toks, sig); err != nil {
 			return "", err
 		}
+		toks = callDefaults(toks, sig)
 	}
 	if q, ok := rewriteShowProcedures(toks, sig); ok {
 		return q, nil
@@ -476,7 +477,7 @@ func rewriteExec(toks []token, sig []int) (string, error) {
 		values[param] = v.String()
 	}
 	for _, req := range m.Required {
-		if _, ok := values[req]; !ok {
+		if _, ok := values[req]; !ok && m.Defaults[req] == "" {
 			return "", paramError(&schema.MissingParam{Resource: ref.Resource.Name, Param: req, Method: m})
 		}
 	}
@@ -492,9 +493,13 @@ func rewriteExec(toks []token, sig []int) (string, error) {
 		v, ok := values[n]
 		if !ok {
 			v = "''"
+			if d, ok := m.Defaults[n]; ok {
+				v = sqlQuote(d)
+			}
 		}
 		args = append(args, v)
 	}
+
 	return "CALL " + m.Procedure + "(" + strings.Join(args, ", ") + ")", nil
 }
 
@@ -636,4 +641,67 @@ func (f frontEnd) ParseOneWithOptions(ctx context.Context, query string, opts as
 		err = checkLimits(stmt)
 	}
 	return stmt, next, err
+}
+
+// callDefaults rewrites an argument written DEFAULT in a CALL of one of
+// iamsql's procedures (go-mysql-server cannot resolve it) into the value
+// the method declares for it (schema.Method.Defaults), else NULL.
+func callDefaults(toks []token, sig []int) []token {
+	parts, k := qualifiedName(toks, sig, 1)
+	if len(parts) == 0 || len(parts) > 2 || k >= len(sig) || toks[sig[k]].text != "(" {
+		return toks
+	}
+	var m schema.Method
+	found := false
+	for _, ref := range schema.Procedures() {
+		if strings.EqualFold(ref.Method.Procedure, parts[len(parts)-1]) {
+			m, found = ref.Method, true
+		}
+	}
+	if !found {
+		return toks
+	}
+	names := m.Params()
+	var out []token
+	arg, depth, start := 0, 0, k+1
+	for j := k + 1; j < len(sig); j++ {
+		t := toks[sig[j]]
+		if t.kind != tokPunct {
+			continue
+		}
+		switch {
+		case t.text == "(":
+			depth++
+		case t.text == ")" && depth > 0:
+			depth--
+		case (t.text == "," || t.text == ")") && depth == 0:
+			if j == start+1 && isWords(toks, sig, start, "DEFAULT") {
+				if out == nil {
+					out = append([]token(nil), toks...)
+				}
+				v := "NULL"
+				if arg < len(names) {
+					if d, ok := m.Defaults[names[arg]]; ok {
+						v = sqlQuote(d)
+					}
+				}
+				out[sig[start]] = token{kind: tokString, text: v, pos: toks[sig[start]].pos, exec: toks[sig[start]].exec}
+			}
+			if t.text == ")" {
+				j = len(sig)
+				break
+			}
+			arg++
+			start = j + 1
+		}
+	}
+	if out == nil {
+		return toks
+	}
+	return out
+}
+
+// sqlQuote is s as a SQL string literal.
+func sqlQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

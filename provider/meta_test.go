@@ -39,9 +39,9 @@ func TestDiscoveryStatementsMakeNoIAMCalls(t *testing.T) {
 			want: [][]string{
 				{"create_access_key", "create_access_key(region[, UserName[, account_id]])", "region", "UserName, account_id", "CreateAccessKey", "access_keys"},
 				{"delete_access_key", "delete_access_key(AccessKeyId, region[, UserName[, account_id]])", "AccessKeyId, region", "UserName, account_id", "DeleteAccessKey", "access_keys"},
-				{"finish_rotation", "finish_rotation(RotationId)", "RotationId", "", "UpdateAccessKey", "rotations"},
+				{"finish_rotation", "finish_rotation(RotationId[, Force])", "RotationId", "Force", "UpdateAccessKey", "rotations"},
 				{"rollback_rotation", "rollback_rotation(RotationId)", "RotationId", "", "DeleteAccessKey", "rotations"},
-				{"rotate_access_key", "rotate_access_key(UserName, region[, AccessKeyId[, Apply[, Sink[, Grace[, DeleteAfter[, account_id]]]]]])", "UserName, region", "AccessKeyId, Apply, Sink, Grace, DeleteAfter, account_id", "CreateAccessKey", "rotations"},
+				{"rotate_access_key", "rotate_access_key(UserName, region[, AccessKeyId[, Apply[, Sink[, Grace[, DeleteAfter[, MakeRoom[, account_id]]]]]]])", "UserName, region", "AccessKeyId, Apply, Sink, Grace, DeleteAfter, MakeRoom, account_id", "CreateAccessKey", "rotations"},
 				{"update_access_key", "update_access_key(AccessKeyId, Status, region[, UserName[, account_id]])", "AccessKeyId, Status, region", "UserName, account_id", "UpdateAccessKey", "access_keys"},
 			}},
 		{name: "SHOW PROCEDURE STATUS lists the procedures with MySQL's columns", query: "show procedure status",

@@ -197,6 +197,14 @@ func (p *Provider) rotationCall(ctx *sql.Context, ref schema.ProcedureRef, prm m
 	if !validRotationID(id) {
 		return nil, paramError(&schema.InvalidParam{Param: schema.RotationIDParam, Value: id, Reason: "a rotation id looks like rot-AKIA…-20260101T120000Z-abcdef (SELECT RotationId FROM rotations)"})
 	}
+	force := false
+	switch strings.ToLower(strings.TrimSpace(prm[schema.ForceParam])) {
+	case "", "0", "false":
+	case "1", "true", "force":
+		force = true
+	default:
+		return nil, paramError(&schema.InvalidParam{Param: schema.ForceParam, Value: prm[schema.ForceParam], Reason: "1 deletes the old key without waiting for the last-used lag; NULL or 0 waits"})
+	}
 	ledger, err := p.openLedger()
 	if err != nil {
 		return nil, err
@@ -223,7 +231,7 @@ func (p *Provider) rotationCall(ctx *sql.Context, ref schema.ProcedureRef, prm m
 		return nil, err
 	}
 	if m.Procedure == "finish_rotation" {
-		rec, err = r.Finish(ctx, id)
+		rec, err = r.Finish(ctx, id, force)
 	} else {
 		rec, err = r.Rollback(ctx, id)
 	}
@@ -239,8 +247,36 @@ func rotationResultRow(r rotate.Record, now time.Time) sql.Row {
 	return append(row[:7:7], row[8:]...) // without SecretAccessKey
 }
 
+// rotateWaits are a rotation's waits and what its plan is allowed.
 type rotateWaits struct {
-	grace, deleteAfter time.Duration
+	grace, deleteAfter, makeRoom time.Duration
+	// callerIsRoot: the caller's own key is the root user's, rotated only
+	// with allowRoot (iamsql_allow_root_keys).
+	callerIsRoot, allowRoot bool
+}
+
+// callerOwnsKeys checks, from the one cached GetCallerIdentity of the
+// scope's credentials, that the caller is a principal with access keys of
+// its own (an IAM user or the root user), and says whether it is root.
+func (p *Provider) callerOwnsKeys(ctx context.Context, scope string) (root bool, err error) {
+	c, err := p.clientsOf(ctx, scope)
+	if err != nil {
+		return false, err
+	}
+	id, ok := c.KnownIdentity()
+	if !ok {
+		if id, err = call(ctx, p, "GetCallerIdentity", func() (awsiam.Identity, error) { return c.Identity(ctx) }); err != nil {
+			return false, err
+		}
+	}
+	_, res, _ := strings.Cut(id.Arn, ":"+id.Account+":")
+	switch {
+	case res == "root":
+		return true, nil
+	case strings.HasPrefix(res, "user/"):
+		return false, nil
+	}
+	return false, paramError(fmt.Errorf("rotate_access_key: UserName DEFAULT rotates the caller's own key, and the caller %s is not an IAM user: it has no access key of its own; name the user whose key to rotate", id.Arn))
 }
 
 // rotateAccessKey is CALL rotate_access_key: the plan, or with Apply the
@@ -248,7 +284,12 @@ type rotateWaits struct {
 func (p *Provider) rotateAccessKey(ctx *sql.Context, ref schema.ProcedureRef, prm map[string]string) (sql.RowIter, error) {
 	m := ref.Method
 	user, region, keyID, account := prm["UserName"], prm["region"], prm["AccessKeyId"], prm[schema.AccountIDColumn]
-	check := map[string]string{"UserName": user, "region": region}
+	// UserName DEFAULT (or left out of EXEC): the caller's own key.
+	self := user == m.Defaults["UserName"]
+	check := map[string]string{"region": region}
+	if !self {
+		check["UserName"] = user
+	}
 	if keyID != "" {
 		check["AccessKeyId"] = keyID
 	}
@@ -278,11 +319,14 @@ func (p *Provider) rotateAccessKey(ctx *sql.Context, ref schema.ProcedureRef, pr
 	for _, w := range []struct {
 		name string
 		to   *time.Duration
-	}{{schema.GraceParam, &waits.grace}, {schema.DeleteAfterParam, &waits.deleteAfter}} {
+	}{{schema.GraceParam, &waits.grace}, {schema.DeleteAfterParam, &waits.deleteAfter}, {schema.MakeRoomParam, &waits.makeRoom}} {
 		if v := strings.TrimSpace(prm[w.name]); v != "" {
 			d, err := rotate.ParseDuration(v)
 			if err != nil {
 				return nil, paramError(&schema.InvalidParam{Param: w.name, Value: v, Reason: "a wait like 7d, 36h or 0"})
+			}
+			if w.name == schema.MakeRoomParam && d == 0 {
+				return nil, paramError(&schema.InvalidParam{Param: w.name, Value: v, Reason: "how long the inactive second key must be unused, e.g. '30d'"})
 			}
 			*w.to = d
 		}
@@ -320,6 +364,14 @@ func (p *Provider) rotateAccessKey(ctx *sql.Context, ref schema.ProcedureRef, pr
 	if err != nil {
 		return nil, err
 	}
+	target := rotate.Target{UserName: user, AccessKeyID: keyID}
+	if self {
+		target.UserName = ""
+		if waits.callerIsRoot, err = p.callerOwnsKeys(ctx, scope); err != nil {
+			return nil, err
+		}
+		waits.allowRoot = p.allowRootKeys(ctx)
+	}
 	ledger, err := p.openLedger()
 	if err != nil {
 		return nil, err
@@ -333,7 +385,7 @@ func (p *Provider) rotateAccessKey(ctx *sql.Context, ref schema.ProcedureRef, pr
 			return nil, paramError(err)
 		}
 	}
-	plans, err := r.Plan(ctx, []rotate.Target{{UserName: user, AccessKeyID: keyID}})
+	plans, err := r.Plan(ctx, []rotate.Target{target})
 	if err != nil {
 		return nil, err
 	}
@@ -429,8 +481,14 @@ func (p *Provider) rotator(ctx *sql.Context, scope, region, account string, ledg
 		Account:         account,
 		Grace:           w.grace,
 		DeleteAfter:     w.deleteAfter,
+		MakeRoom:        w.makeRoom > 0,
+		MakeRoomAfter:   w.makeRoom,
+		CallerIsRoot:    w.callerIsRoot,
+		AllowRootKeys:   w.allowRoot,
 		PropagationWait: rc.PropagationWait,
 		RetryInterval:   rc.RetryInterval,
+		CustodyWait:     p.custodyWait,
+		HardStop:        p.hardStopOf(ctx),
 	}
 	return rotate.New(o)
 }

@@ -134,12 +134,21 @@ func TestRotateAccessKeyIntoTheResultRowThenFinish(t *testing.T) {
 	r = w.exec("SELECT RotationId, UserName, OldKeyId, NewKeyId, Step, Sink, Grace, DeleteAfter, Delivered IS NOT NULL, NextStepDue FROM rotations")
 	wantRows(t, r, row[0]+" | bob | AKIABOB0000000000001 | "+newID+" | verified | result | 0 | 0 | true | NULL")
 	wantCallsOf(t, r, "none")
-	// The old key is deactivated and deleted by finish_rotation.
+	// finish_rotation deactivates the old key at once; its delete waits
+	// for the last-used lag, unless Force = 1.
 	r = w.exec("CALL finish_rotation('" + row[0] + "')")
+	if r.err != nil || r.rows[0][5] != "deactivated" || r.rows[0][7] == "NULL" || !strings.Contains(r.rows[0][8], "deleting it is possible from") {
+		t.Fatalf("%q %v", r.rows, r.err)
+	}
+	wantCallsOf(t, r, "UpdateAccessKey×1")
+	if k := keysOf(w, "bob"); len(k) != 2 || k["AKIABOB0000000000001"] != "Inactive" {
+		t.Fatalf("keys %v", k)
+	}
+	r = w.exec("CALL finish_rotation('" + row[0] + "', 1)")
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	wantCallsOf(t, r, "DeleteAccessKey×1, GetAccessKeyLastUsed×1, UpdateAccessKey×1")
+	wantCallsOf(t, r, "DeleteAccessKey×1, GetAccessKeyLastUsed×1")
 	if r.rows[0][5] != "finished" || r.rows[0][4] != newID {
 		t.Fatalf("row %q", r.rows)
 	}
@@ -190,7 +199,10 @@ func TestRotationProcedureParametersAreCheckedBeforeAnyIAMCall(t *testing.T) {
 		{"bad apply", "CALL rotate_access_key('bob', 'us-east-1', NULL, 'maybe')", `invalid Apply "maybe"`, false},
 		{"bad grace", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', 'soon')", `invalid Grace "soon"`, false},
 		{"bad delete-after", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '-1d')", `invalid DeleteAfter "-1d"`, false},
-		{"bad account", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '12')", `invalid account_id "12"`, false},
+		{"bad make-room", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', 'soon')", `invalid MakeRoom "soon"`, false},
+		{"zero make-room", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '0')", `invalid MakeRoom "0"`, false},
+		{"account_id where MakeRoom goes", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '123456789012')", `invalid MakeRoom "123456789012"`, false},
+		{"bad account", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', NULL, '12')", `invalid account_id "12"`, false},
 		{"unknown sink", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'ftp:x')", `invalid Sink "ftp:x"`, false},
 		{"huge sink", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'secretsmanager:" + strings.Repeat("x", 5000) + "')", "at most 1024 characters", false},
 		{"sink with a newline", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'secretsmanager:a\nb')", "no control characters", false},
@@ -198,10 +210,11 @@ func TestRotationProcedureParametersAreCheckedBeforeAnyIAMCall(t *testing.T) {
 		{"existing file", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'file:" + os.Args[0] + "')", "the file exists; name a new file", false},
 		{"file over the protocol", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'file:/tmp/k.csv')", "never to a file on the server's host", true},
 		{"profile over the protocol", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'profile:bob')", "never to a file on the server's host", true},
-		{"too many arguments", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', '123456789012', 'x')", "expected rotate_access_key(", false},
+		{"too many arguments", "CALL rotate_access_key('bob', 'us-east-1', NULL, 1, 'result', '0', '0', NULL, '123456789012', 'x')", "expected rotate_access_key(", false},
 		{"bad rotation id", "CALL finish_rotation('nope')", `invalid RotationId "nope"`, false},
 		{"unknown rotation", "CALL rollback_rotation('rot-AKIABOB0000000000001-1')", "no rotation rot-AKIABOB0000000000001-1 in the ledger", false},
 		{"no rotation id", "CALL finish_rotation(NULL)", "finish_rotation requires RotationId", false},
+		{"bad force", "CALL finish_rotation('rot-AKIABOB0000000000001-1', 'maybe')", `invalid Force "maybe"`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sess := w.sess
@@ -337,11 +350,11 @@ func TestOrgModeProceduresActOnTheNamedAccountOnly(t *testing.T) {
 
 	// rotate_access_key plans and rotates in that account, and the ledger
 	// records it.
-	r = w.exec("CALL rotate_access_key('" + user + "', 'us-east-1', NULL, NULL, NULL, NULL, NULL, '" + account + "')")
+	r = w.exec("CALL rotate_access_key('" + user + "', 'us-east-1', NULL, NULL, NULL, NULL, NULL, NULL, '" + account + "')")
 	if r.err != nil || r.rows[0][1] != account || r.rows[0][5] != "plan" || r.rows[0][3] != key {
 		t.Fatalf("%q %v", r.rows, r.err)
 	}
-	stmt := "CALL rotate_access_key('" + user + "', 'us-east-1', NULL, 1, 'result', '0', '0', '" + account + "')"
+	stmt := "CALL rotate_access_key('" + user + "', 'us-east-1', NULL, 1, 'result', '0', '0', NULL, '" + account + "')"
 	r = w.exec(stmt)
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -357,7 +370,7 @@ func TestOrgModeProceduresActOnTheNamedAccountOnly(t *testing.T) {
 	}
 	w.eng.Delivered(context.Background(), w.sess, stmt, newID)
 	wantRows(t, w.exec("SELECT account_id, UserName, OldKeyId, NewKeyId, Step FROM rotations"), account+" | "+user+" | "+key+" | "+newID+" | verified")
-	r = w.exec("CALL finish_rotation('" + id + "')")
+	r = w.exec("CALL finish_rotation('" + id + "', 1)")
 	if r.err != nil || r.rows[0][5] != "finished" {
 		t.Fatalf("%q %v", r.rows, r.err)
 	}

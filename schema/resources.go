@@ -69,6 +69,7 @@ var AccessKeys = Resource{
 		{
 			Name: "access_keys_Create", Verb: Insert, Operation: "CreateAccessKey", Procedure: "create_access_key",
 			Required: []string{"region"}, Optional: []string{"UserName", AccountIDColumn}, Mutating: true,
+			Defaults:    map[string]string{"UserName": CallerDefault},
 			Returns:     []string{"AccessKeyId", "UserName", "Status", "CreateDate", "SecretAccessKey", "region"},
 			Permissions: []string{"iam:CreateAccessKey"},
 			Doc: "Creates a new secret access key and access key ID for the specified user; new keys are Active." + implicitUser +

@@ -15,6 +15,12 @@ const (
 	DeleteAfterParam = "DeleteAfter"
 	// RotationIDParam names a rotation of the ledger.
 	RotationIDParam = "RotationId"
+	// MakeRoomParam allows deleting a user's inactive second key unused
+	// for at least this long ('30d') when the user has two keys.
+	MakeRoomParam = "MakeRoom"
+	// ForceParam lets finish_rotation delete the old key before the
+	// last-used lag has passed since its deactivation.
+	ForceParam = "Force"
 )
 
 // RotationSinkKinds are the sinks a CALL may name.
@@ -55,16 +61,20 @@ var Rotations = Resource{
 		{
 			Name: "rotations_Rotate", Verb: Exec, Operation: "CreateAccessKey", Procedure: "rotate_access_key",
 			Required: []string{"UserName", "region"},
-			Optional: []string{"AccessKeyId", ApplyParam, SinkParam, GraceParam, DeleteAfterParam, AccountIDColumn},
+			Optional: []string{"AccessKeyId", ApplyParam, SinkParam, GraceParam, DeleteAfterParam, MakeRoomParam, AccountIDColumn},
+			Defaults: map[string]string{"UserName": CallerDefault},
 			Mutating: true,
 			Arguments: []Column{
 				{Name: "AccessKeyId", Type: Varchar, Size: 128, Doc: "The key to rotate; NULL when the user has one key."},
 				{Name: ApplyParam, Type: Varchar, Size: 8, Doc: "1 (or 'apply') carries the rotation out; NULL, 0 or 'plan' returns the plan and changes nothing."},
+				{Name: MakeRoomParam, Type: Varchar, Size: 16, Doc: "When the user has two keys: allow deleting the inactive one if it has not been used (or, never used, was created) for at least this long ('30d'); " +
+					"an active second key is never touched. NULL: a user with two keys is blocked."},
 			},
 			Returns: []string{"RotationId", AccountIDColumn, "UserName", "OldKeyId", "NewKeyId", "Step", "Sink", "SecretAccessKey", "NextStepDue", "Note"},
 			Permissions: []string{"iam:ListAccessKeys", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed",
 				"sts:GetCallerIdentity (signed by the new key)", "secretsmanager:PutSecretValue, secretsmanager:CreateSecret (sink secretsmanager:NAME)"},
-			Doc: "Rotates a user's access key (AccessKeyId when the user has two). Without Apply it returns the plan, one row per key " +
+			Doc: "Rotates a user's access key (AccessKeyId when the user has two); UserName DEFAULT (or left out of EXEC) rotates the caller's own key " +
+				"(the root user's only with SET iamsql_allow_root_keys = 1 or --allow-root-keys), while NULL or '' is an error. Without Apply it returns the plan, one row per key " +
 				"(Step plan or blocked, the steps or what blocks it in Note), and changes nothing. With Apply = 1 it creates the new key, " +
 				"verifies it signs as the user, and delivers it to Sink: 'result' (the default) returns the secret once in the result row " +
 				"(SecretAccessKey), which counts as delivered once the row was sent without error, else the new key is deleted again; " +
@@ -74,11 +84,15 @@ var Rotations = Resource{
 		},
 		{
 			Name: "rotations_Finish", Verb: Exec, Operation: "UpdateAccessKey", Procedure: "finish_rotation",
-			Required: []string{RotationIDParam}, Mutating: true,
+			Required: []string{RotationIDParam}, Optional: []string{ForceParam}, Mutating: true,
+			Arguments: []Column{
+				{Name: ForceParam, Type: Varchar, Size: 8, Doc: "1 deletes the old key at once after deactivating it; NULL or 0 waits until GetAccessKeyLastUsed's lag (about 4 hours) has passed since the deactivation, so that the delete check sees every use."},
+			},
 			Returns:     []string{"RotationId", AccountIDColumn, "UserName", "OldKeyId", "NewKeyId", "Step", "Sink", "NextStepDue", "Note"},
 			Permissions: []string{"iam:UpdateAccessKey", "iam:GetAccessKeyLastUsed", "iam:DeleteAccessKey", "sts:GetCallerIdentity (when the new key is still to be verified)"},
 			Doc: "Runs the rest of a rotation now, without waiting for its grace period: deactivates the old key, then deletes it unless it was used " +
-				"after the new key's verification (then it is left inactive: step kept). The rotation's account is the one its ledger entry names.",
+				"after the new key's verification (then it is left inactive: step kept) — once GetAccessKeyLastUsed's lag (about 4 hours) has passed since the deactivation " +
+				"(until then the rotation stays deactivated, NextStepDue saying when), or at once with Force = 1. The rotation's account is the one its ledger entry names.",
 		},
 		{
 			Name: "rotations_Rollback", Verb: Exec, Operation: "DeleteAccessKey", Procedure: "rollback_rotation",
@@ -90,6 +104,9 @@ var Rotations = Resource{
 	},
 	Examples: []Example{
 		{"Plan rotating a user's key (changes nothing)", "CALL rotate_access_key('ci-deploy', 'us-east-1');"},
+		{"Plan rotating your own key", "CALL rotate_access_key(DEFAULT, 'us-east-1');"},
+		{"Plan it for a user with two keys, allowing an inactive key unused for 30 days to be deleted to make room",
+			"CALL rotate_access_key('alice', 'us-east-1', 'AKIAALICE00000000001', NULL, NULL, NULL, NULL, '30d');"},
 		{"Rotate it: the new secret is returned once, as the result row",
 			"CALL rotate_access_key('bob', 'us-east-1', 'AKIABOB0000000000001', 1, 'result', '0', '7d');"},
 		{"The same in StackQL's EXEC form, into Secrets Manager",

@@ -105,6 +105,11 @@ type Method struct {
 	// Arguments documents the parameters of a procedure that are not
 	// columns of its resource (rotate_access_key's Apply).
 	Arguments []Column
+	// Defaults are the values parameters take when written DEFAULT in a
+	// CALL or left out of an EXEC (rotate_access_key's UserName is the
+	// caller, CallerDefault); an explicit NULL or '' stays what it is.
+	// Other parameters written DEFAULT are NULL.
+	Defaults map[string]string
 }
 
 // Params returns the method's parameters in positional order.

@@ -66,7 +66,8 @@ func newRotateCommand(env *environment) *cobra.Command {
 	fs.BoolVar(&f.list, "list", false, "the ledger's rotations")
 	fs.StringVar(&f.sink, "sink", "", "where the new secret goes (required to apply): stdout, file:PATH, profile:NAME, secretsmanager:NAME; {user} in it stands for each key's user")
 	fs.Var(&f.grace, "grace", "wait before deactivating the old key (0 = at once)")
-	fs.Var(&f.deleteAfter, "delete-after", "wait after deactivating before deleting (GetAccessKeyLastUsed lags up to about 4h: under 4h a use just before deactivation may not show yet)")
+	fs.Var(&f.deleteAfter, "delete-after", "wait after deactivating before deleting; at least 4h (GetAccessKeyLastUsed's lag) unless --force")
+	fs.BoolVar(&f.force, "force", false, "with --apply or --finish: delete the old key without waiting for GetAccessKeyLastUsed's lag (about 4h after deactivation), which may miss a use made just before deactivation")
 	fs.Var(&f.makeRoom, "make-room", "allow deleting a user's inactive second key unused for at least this long")
 	fs.IntVar(&f.limit, "limit", 0, "rotate (or continue) at most `N` keys")
 	fs.StringVar(&f.region, "region", "us-east-1", "region parameter of the IAM calls, and Secrets Manager's `region`")
@@ -96,6 +97,7 @@ func (f *durationFlag) Set(s string) error {
 type rotateFlags struct {
 	users, keys                  []string
 	self, apply, cont, list      bool
+	force                        bool
 	sel, sink, finish, rollback  string
 	region, ledger, account      string
 	grace, deleteAfter, makeRoom durationFlag
@@ -122,6 +124,8 @@ func (f *rotateFlags) check() error {
 		return errUsage{"rotate: one --key per rotation; use --select for several"}
 	case f.apply && f.sink == "":
 		return errUsage{"rotate: --apply needs --sink (" + rotate.SinkKinds + ")"}
+	case f.force && !f.apply && f.finish == "":
+		return errUsage{"rotate: --force goes with --apply or --finish"}
 	case f.limit < 0:
 		return errUsage{"rotate: --limit must not be negative"}
 	case f.makeRoom.set && f.makeRoom.d == 0:
@@ -320,10 +324,12 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 		IAM: a.iam, IAMWith: a.iamWith, CallerKeyID: a.callerKeyID,
 		Verify: rotate.STSVerifier(a.cfg, a.endpoint), Ledger: ledger, Journal: journal, CustodyDir: custodyDir,
 		Sinks: sinks, Audit: audit, Region: f.region, Account: account,
-		Grace: f.grace.d, DeleteAfter: f.deleteAfter.d,
+		Grace: f.grace.d, DeleteAfter: f.deleteAfter.d, ForceDelete: f.force,
 		MakeRoom: f.makeRoom.set, MakeRoomAfter: f.makeRoom.d,
 		PropagationWait: f.propagation.d,
 		CallerIsRoot:    root, AllowRootKeys: env.allowRootKeys,
+		// A second signal cuts the custody wait (signals.go).
+		HardStop: provider.HardStop(ctx),
 	})
 	if err != nil {
 		return errUsage{"rotate: " + err.Error()}
@@ -334,7 +340,7 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 		_ = printRotations(env.stdout, recs, time.Now())
 		return err
 	case f.finish != "":
-		rec, err := r.Finish(ctx, f.finish)
+		rec, err := r.Finish(ctx, f.finish, f.force)
 		_ = printRotations(env.stdout, []rotate.Record{rec}, time.Now())
 		return err
 	case f.rollback != "":
@@ -395,6 +401,10 @@ func cmdRotate(ctx context.Context, env *environment, f *rotateFlags) error {
 		}
 		if f.limit > 0 && done >= f.limit {
 			fmt.Fprintf(env.stdout, "%s %s: not rotated (--limit %d)\n", p.User, p.OldKeyID, f.limit)
+			continue
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintf(env.stdout, "%s %s: not rotated (interrupted)\n", p.User, p.OldKeyID)
 			continue
 		}
 		done++

@@ -87,7 +87,7 @@ func TestRotateOverServeAgainstTheCLIInAnotherProcess(t *testing.T) {
 	if err := conn.QueryRowContext(ctx, "SELECT Step FROM rotations WHERE RotationId = ?", id).Scan(&step); err != nil || step != string(rotate.StepVerified) {
 		t.Fatalf("step %q %v", step, err)
 	}
-	out, code := cliRun("--finish", id)
+	out, code := cliRun("--finish", id, "--force")
 	if code != 0 || !strings.Contains(out, " finished") {
 		t.Fatalf("finish: exit %d\n%s", code, out)
 	}
@@ -167,7 +167,7 @@ func TestRotateCLIInOrgModeActsInTheNamedAccount(t *testing.T) {
 	}
 	org.ResetCalls()
 	out, errOut, code = cli(t, "", "--endpoint-url", url, "--org", "rotate", "--ledger", ledger, "--account", member, "--user", "ada",
-		"--sink", "secretsmanager:iam/ada", "--grace", "0", "--delete-after", "0", "--apply")
+		"--sink", "secretsmanager:iam/ada", "--grace", "0", "--delete-after", "0", "--force", "--apply")
 	if code != 0 || !strings.Contains(out, " finished ") {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,6 +103,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 		{"--user", "carol", "--continue"},
 		{},
 		{"--user", "carol", "--apply", "--sink", "printer"},
+		{"--user", "carol", "--force"},
 	} {
 		_, errOut, code := cli(t, "", append(g, args...)...)
 		if code != 2 || !strings.HasPrefix(errOut, "iamsql: rotate: ") {
@@ -178,7 +180,7 @@ func TestRotateCLIPlansAppliesListsRollsBackAndFinishes(t *testing.T) {
 		t.Fatalf("apply again %d %q", code, out)
 	}
 	opsOf(emu)
-	out, errOut, code = cli(t, "", append(g, "--finish", id2)...)
+	out, errOut, code = cli(t, "", append(g, "--finish", id2, "--force")...)
 	if code != 0 || !strings.Contains(out, " finished ") {
 		t.Fatalf("finish %d %q %q", code, out, errOut)
 	}
@@ -211,7 +213,7 @@ func TestRotateCLISelectWithLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	sel := "SELECT UserName, AccessKeyId FROM access_keys WHERE region = 'us-east-1' AND UserName IN ('carol', 'erin') AND CreateDate < NOW() - INTERVAL 90 DAY ORDER BY UserName"
-	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger, "--select", sel, "--sink", "stdout", "--grace", "0", "--delete-after", "0", "--apply"}
+	g := []string{"--endpoint-url", url, "rotate", "--ledger", ledger, "--select", sel, "--sink", "stdout", "--grace", "0", "--delete-after", "0", "--force", "--apply"}
 	out, errOut, code := cli(t, "", append(g, "--limit", "1")...)
 	if code != 0 || !strings.Contains(out, "carol  "+carolOld+" -> ") || !strings.Contains(out, "erin AKIAERINKEY000000001: not rotated (--limit 1)") {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
@@ -242,7 +244,7 @@ func TestRotateOwnKeyInProfileThenTheAWSCLIUsesIt(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	out, errOut, code := cli(t, "", "--profile", "carol", "--endpoint-url", url, "rotate", "--ledger", ledger, "--self", "--sink", "profile:carol", "--grace", "0", "--delete-after", "0", "--apply")
+	out, errOut, code := cli(t, "", "--profile", "carol", "--endpoint-url", url, "rotate", "--ledger", ledger, "--self", "--sink", "profile:carol", "--grace", "0", "--delete-after", "0", "--force", "--apply")
 	if code != 0 || !strings.Contains(out, " finished ") {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
 	}
@@ -444,7 +446,7 @@ func TestRotateKilledAtEachStepThenContinueFinishes(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "carol",
-				"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--apply")
+				"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--force", "--apply")
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -528,8 +530,13 @@ func TestRotationGuideExamplesRun(t *testing.T) {
 		"Rotate another user's key": func(t *testing.T, outs []string) {
 			k := statusOf(emu, "bob")
 			v, _ := emu.Secret("us-east-1", "iam/bob")
-			if len(k) != 1 || k["AKIABOB0000000000001"] != "" || !strings.Contains(outs[3], " finished ") {
-				t.Fatalf("bob %v\n%s", k, outs[3])
+			// --finish deactivates and leaves the delete for after the
+			// last-used lag; --force deletes now.
+			if !strings.Contains(outs[3], " deactivated ") || !strings.Contains(outs[3], "deleting it is possible from ") || !strings.Contains(outs[3], "next step due ") {
+				t.Fatalf("finish without --force:\n%s", outs[3])
+			}
+			if len(k) != 1 || k["AKIABOB0000000000001"] != "" || !strings.Contains(outs[4], " finished ") {
+				t.Fatalf("bob %v\n%s", k, outs[4])
 			}
 			for id := range k {
 				if !strings.Contains(v, id) {
@@ -556,16 +563,22 @@ func TestRotationGuideExamplesRun(t *testing.T) {
 			}
 		},
 		"From SQL: the shell, exec and serve": func(t *testing.T, outs []string) {
-			if !strings.Contains(outs[0], "| plan ") || !strings.Contains(outs[2], "| verified ") {
-				t.Fatalf("outputs:\n%s\n%s", outs[0], outs[2])
+			if !strings.Contains(outs[0], "| plan ") || !strings.Contains(outs[4], "| verified ") {
+				t.Fatalf("outputs:\n%s\n%s", outs[0], outs[4])
 			}
-			if k := statusOf(emu, "bob"); len(k) != 1 || !strings.Contains(outs[1], func() string {
+			// The caller's own key (root: blocked), and MakeRoom refusing
+			// carol's active second key.
+			if !strings.Contains(outs[1], "| blocked ") || !strings.Contains(outs[1], "this is the root user's key") ||
+				!strings.Contains(outs[2], "| blocked ") || !strings.Contains(outs[2], "is active: an active second key is never touched") {
+				t.Fatalf("outputs:\n%s\n%s", outs[1], outs[2])
+			}
+			if k := statusOf(emu, "bob"); len(k) != 1 || !strings.Contains(outs[3], func() string {
 				for id := range k {
 					return id
 				}
 				return "?"
 			}()) {
-				t.Fatalf("bob %v\n%s", k, outs[1])
+				t.Fatalf("bob %v\n%s", k, outs[3])
 			}
 		},
 	}
@@ -634,5 +647,254 @@ func TestRotationGuideExamplesRun(t *testing.T) {
 	}
 	if ran != len(checks) {
 		t.Fatalf("ran %d sections, want %d", ran, len(checks))
+	}
+}
+
+// ledgerRecords is the ledger file's rotations.
+func ledgerRecords(t *testing.T, path string) []rotate.Record {
+	t.Helper()
+	l, err := rotate.OpenLedger(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Records()
+}
+
+// pendingCustody are the custody journal's pending creates.
+func pendingCustody(t *testing.T) []custody.Pending {
+	t.Helper()
+	dir, err := custody.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := custody.ListPending(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startRotation starts `iamsql rotate --apply` of carol's key into
+// Secrets Manager as a process of its own.
+func startRotation(t *testing.T, url, ledger string) (*exec.Cmd, *strings.Builder, *strings.Builder) {
+	t.Helper()
+	return startBinary(t, "--endpoint-url", url, "rotate", "--ledger", ledger, "--user", "carol",
+		"--sink", "secretsmanager:carol/key", "--grace", "0", "--delete-after", "0", "--force", "--apply")
+}
+
+// waitExit waits for cmd and returns its exit status and how long it took
+// from since.
+func waitExit(t *testing.T, cmd *exec.Cmd, since time.Time) (int, time.Duration) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return exitCodeOf(err), time.Since(since)
+	case <-time.After(40 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("iamsql rotate still runs 40s after the signal")
+	}
+	return 0, 0
+}
+
+// SIGINT or SIGTERM while a step of `iamsql rotate --apply` is in flight:
+// before the new key is verified the rotation is undone (an in-flight
+// CreateAccessKey's or sink write's answer is waited for first, so
+// nothing is left unknown), after it the rotation stops where the ledger
+// says; either way the process exits 1 saying so, no secret is lost, the
+// ledger says what IAM holds, and --continue ends the rotation.
+func TestRotateInterruptedAtEachStep(t *testing.T) {
+	cases := []struct {
+		op      string
+		reached func(emu *emulator.Emulator) bool
+		// want is the step the interrupted run leaves, then the one
+		// --continue leaves.
+		want, afterContinue rotate.Step
+		stderr              string
+	}{
+		{"CreateAccessKey", func(emu *emulator.Emulator) bool { return len(statusOf(emu, "carol")) == 2 },
+			rotate.StepRolledBack, rotate.StepRolledBack, "interrupted while creating the new key; the new key AKIA"},
+		{"CreateSecret", func(emu *emulator.Emulator) bool { _, ok := emu.Secret("us-east-1", "carol/key"); return ok },
+			rotate.StepRolledBack, rotate.StepRolledBack, "after delivering to secretsmanager:carol/key, before verification; the new key AKIA"},
+		{"propagation", func(emu *emulator.Emulator) bool { _, ok := emu.Secret("us-east-1", "carol/key"); return ok },
+			rotate.StepRolledBack, rotate.StepRolledBack, "interrupted"},
+		{"UpdateAccessKey", func(emu *emulator.Emulator) bool { return statusOf(emu, "carol")[carolOld] == "Inactive" },
+			rotate.StepDeactivating, rotate.StepFinished, "interrupted while deactivating the old key " + carolOld},
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		for _, c := range cases {
+			t.Run(sig.String()+"/"+c.op, func(t *testing.T) {
+				emu, url, ledger := rotationWorld(t)
+				if c.op == "propagation" {
+					emu.SetPropagationDelay(time.Hour)
+				} else {
+					// Short enough to arrive within the custody wait.
+					emu.SetAnswerDelay(c.op, 2*time.Second)
+				}
+				if c.op == "UpdateAccessKey" {
+					emu.SetAnswerDelay(c.op, time.Hour) // not a custody wait: abandoned at once
+				}
+				cmd, out, errOut := startRotation(t, url, ledger)
+				waitFor(t, c.op, func() bool { return c.reached(emu) })
+				sent := time.Now()
+				if err := cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				code, took := waitExit(t, cmd, sent)
+				if code != 1 || !strings.Contains(errOut.String(), c.stderr) || took > 8*time.Second {
+					t.Fatalf("exit %d after %s\nstdout %s\nstderr %s", code, took, out, errOut)
+				}
+				emu.SetAnswerDelay(c.op, 0)
+				emu.SetPropagationDelay(0)
+				recs := ledgerRecords(t, ledger)
+				if len(recs) != 1 || recs[0].Step != c.want {
+					t.Fatalf("ledger %+v", recs)
+				}
+				keys := statusOf(emu, "carol")
+				switch c.want {
+				case rotate.StepRolledBack:
+					if len(keys) != 1 || keys[carolOld] != "Active" {
+						t.Fatalf("keys %v", keys)
+					}
+				case rotate.StepDeactivating:
+					// Both keys exist; the new one is in the sink.
+					v, _ := emu.Secret("us-east-1", "carol/key")
+					if len(keys) != 2 || keys[recs[0].NewKeyID] != "Active" || !strings.Contains(v, recs[0].NewKeyID) {
+						t.Fatalf("keys %v, secret holds the new key: %v", keys, strings.Contains(v, recs[0].NewKeyID))
+					}
+				}
+				if p := pendingCustody(t); len(p) != 0 {
+					t.Fatalf("custody journal pending: %+v", p)
+				}
+				outC, errC, codeC := cli(t, "", "--endpoint-url", url, "rotate", "--ledger", ledger, "--continue")
+				recs = ledgerRecords(t, ledger)
+				if codeC != 0 || len(recs) != 1 || recs[0].Step != c.afterContinue {
+					t.Fatalf("continue exit %d %q %q: ledger %+v", codeC, outC, errC, recs)
+				}
+				if c.afterContinue == rotate.StepFinished {
+					if k := statusOf(emu, "carol"); len(k) != 1 || k[recs[0].NewKeyID] != "Active" {
+						t.Fatalf("keys after continue %v", k)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A second signal cuts the custody wait: an answer IAM holds is not waited
+// for any longer, nor are the deletes that undo the rotation. What is
+// left is named on stderr, kept in the ledger and the custody journal,
+// and --continue settles it.
+func TestRotateSecondSignalCutsTheCustodyWait(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		setup   func(emu *emulator.Emulator)
+		reached func(emu *emulator.Emulator) bool
+		want    rotate.Step
+		stderr  string
+		pending int
+	}{
+		{"CreateAccessKey answer held", func(emu *emulator.Emulator) { emu.SetAnswerDelay("CreateAccessKey", time.Hour) },
+			func(emu *emulator.Emulator) bool { return len(statusOf(emu, "carol")) == 2 },
+			rotate.StepCreating, "did not answer within the custody wait (a second interrupt cut the wait short)", 1},
+		{"rollback delete held", func(emu *emulator.Emulator) {
+			emu.SetPropagationDelay(time.Hour)
+			emu.SetAnswerDelay("DeleteAccessKey", time.Hour)
+		}, func(emu *emulator.Emulator) bool { _, ok := emu.Secret("us-east-1", "carol/key"); return ok },
+			rotate.StepRollingBack, "still exists: --continue or --rollback finishes the rollback", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			emu, url, ledger := rotationWorld(t)
+			c.setup(emu)
+			cmd, out, errOut := startRotation(t, url, ledger)
+			waitFor(t, "the step", func() bool { return c.reached(emu) })
+			if c.want == rotate.StepRollingBack {
+				time.Sleep(1500 * time.Millisecond) // into verification's retries
+			}
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			if c.name == "rollback delete held" {
+				t.Cleanup(func() {
+					if t.Failed() {
+						t.Logf("stdout %s\nstderr %s\nledger %+v", out, errOut, ledgerRecords(t, ledger))
+					}
+				})
+				waitFor(t, "the rollback", func() bool {
+					l, err := rotate.OpenLedger(ledger)
+					if err != nil {
+						return false
+					}
+					recs := l.Records()
+					return len(recs) == 1 && recs[0].Step == rotate.StepRollingBack
+				})
+			}
+			time.Sleep(300 * time.Millisecond)
+			sent := time.Now()
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			code, took := waitExit(t, cmd, sent)
+			if code != 1 || took > 3*time.Second || !strings.Contains(errOut.String(), c.stderr) {
+				t.Fatalf("exit %d after %s\nstdout %s\nstderr %s", code, took, out, errOut)
+			}
+			recs := ledgerRecords(t, ledger)
+			if len(recs) != 1 || recs[0].Step != c.want {
+				t.Fatalf("ledger %+v", recs)
+			}
+			if recs[0].NewKeyID != "" && !strings.Contains(errOut.String(), recs[0].NewKeyID) {
+				t.Fatalf("stderr does not name the new key %s: %s", recs[0].NewKeyID, errOut)
+			}
+			if p := pendingCustody(t); len(p) != c.pending {
+				t.Fatalf("custody journal pending %+v, want %d", p, c.pending)
+			}
+			emu.SetAnswerDelay("CreateAccessKey", 0)
+			emu.SetAnswerDelay("DeleteAccessKey", 0)
+			emu.SetPropagationDelay(0)
+			// --continue rolls it back, and says so (exit 1: the key was
+			// not rotated).
+			began := time.Now()
+			outC, errC, codeC := cli(t, "", "--endpoint-url", url, "rotate", "--ledger", ledger, "--continue")
+			t.Logf("--continue took %s", time.Since(began))
+			recs = ledgerRecords(t, ledger)
+			if (codeC != 0 && !strings.Contains(errC, "was deleted again")) || len(recs) != 1 || recs[0].Step != rotate.StepRolledBack {
+				t.Fatalf("continue exit %d %q %q: ledger %+v", codeC, outC, errC, recs)
+			}
+			if k := statusOf(emu, "carol"); len(k) != 1 || k[carolOld] != "Active" {
+				t.Fatalf("keys %v", k)
+			}
+			if p := pendingCustody(t); len(p) != 0 {
+				t.Fatalf("custody journal pending after continue: %+v", p)
+			}
+		})
+	}
+}
+
+// One signal and an answer that never comes: the wait for it ends after
+// the documented custody bound (about 10 s), then the key IAM made is
+// found and deleted again.
+func TestRotateCustodyWaitIsBounded(t *testing.T) {
+	emu, url, ledger := rotationWorld(t)
+	emu.SetAnswerDelay("CreateAccessKey", time.Hour)
+	cmd, out, errOut := startRotation(t, url, ledger)
+	waitFor(t, "the create", func() bool { return len(statusOf(emu, "carol")) == 2 })
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	code, took := waitExit(t, cmd, sent)
+	if code != 1 || took < rotate.DefaultCustodyWait-time.Second || took > rotate.DefaultCustodyWait+8*time.Second ||
+		!strings.Contains(errOut.String(), "did not answer within the custody wait (10s)") || !strings.Contains(errOut.String(), "was deleted again") {
+		t.Fatalf("exit %d after %s\nstdout %s\nstderr %s", code, took, out, errOut)
+	}
+	if recs := ledgerRecords(t, ledger); len(recs) != 1 || recs[0].Step != rotate.StepRolledBack {
+		t.Fatalf("ledger %+v", recs)
+	}
+	if k := statusOf(emu, "carol"); len(k) != 1 || k[carolOld] != "Active" {
+		t.Fatalf("keys %v", k)
+	}
+	if p := pendingCustody(t); len(p) != 0 {
+		t.Fatalf("custody journal pending: %+v", p)
 	}
 }

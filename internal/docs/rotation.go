@@ -21,8 +21,10 @@ var rotationTemplate = template.Must(template.New("rotation.md").Parse(rotationP
 // Rotation renders docs/rotation.md.
 func Rotation() string {
 	data := map[string]any{
-		"PropagationWait": rotate.DefaultPropagationWait,
-		"LastUsedLag":     fmt.Sprintf("%d hours", rotate.LastUsedLag/time.Hour),
+		"PropagationWait":  rotate.DefaultPropagationWait,
+		"LastUsedLag":      fmt.Sprintf("%d hours", rotate.LastUsedLag/time.Hour),
+		"LastUsedLagShort": fmt.Sprintf("%dh", rotate.LastUsedLag/time.Hour),
+		"CustodyWait":      rotate.DefaultCustodyWait,
 	}
 	var b strings.Builder
 	if err := rotationTemplate.Execute(&b, data); err != nil {

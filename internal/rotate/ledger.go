@@ -62,8 +62,11 @@ type Record struct {
 	Sink         string `json:"sink"`
 	// Grace and DeleteAfter are the waits before deactivating the old key
 	// (after verification) and before deleting it (after deactivation).
-	Grace       Duration   `json:"grace"`
-	DeleteAfter Duration   `json:"delete_after"`
+	Grace       Duration `json:"grace"`
+	DeleteAfter Duration `json:"delete_after"`
+	// ForceDelete: the old key may be deleted before the last-used lag
+	// has passed since its deactivation (--force).
+	ForceDelete bool       `json:"force_delete,omitempty"`
 	Started     time.Time  `json:"started"`
 	Created     *time.Time `json:"created,omitempty"`
 	Delivered   *time.Time `json:"delivered,omitempty"`
@@ -85,12 +88,31 @@ func (r *Record) DeactivateAt() time.Time {
 }
 
 // DeleteAt is when the old key is due to be deleted (zero before
-// deactivation).
+// deactivation): DeleteAfter after deactivation, and not before the
+// last-used lag has passed (DeleteNotBefore).
 func (r *Record) DeleteAt() time.Time {
 	if r.Deactivated == nil {
 		return time.Time{}
 	}
-	return r.Deactivated.Add(time.Duration(r.DeleteAfter))
+	t := r.Deactivated.Add(time.Duration(r.DeleteAfter))
+	if nb := r.DeleteNotBefore(); t.Before(nb) {
+		return nb
+	}
+	return t
+}
+
+// DeleteNotBefore is the earliest the old key may be deleted (zero before
+// deactivation): once LastUsedLag has passed since its deactivation,
+// GetAccessKeyLastUsed shows every use made while it was active, so the
+// delete check cannot miss one; at deactivation with ForceDelete.
+func (r *Record) DeleteNotBefore() time.Time {
+	if r.Deactivated == nil {
+		return time.Time{}
+	}
+	if r.ForceDelete {
+		return *r.Deactivated
+	}
+	return r.Deactivated.Add(LastUsedLag)
 }
 
 // Duration is a time.Duration written as Go writes one ("168h0m0s").

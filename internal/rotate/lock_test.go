@@ -75,7 +75,7 @@ func TestTwoProcessesCannotAdvanceOneRotation(t *testing.T) {
 	if _, err := r2.Continue(context.Background(), 0); !errors.As(err, &busy) || busy.KeyID != oldID {
 		t.Fatalf("continue: %v", err)
 	}
-	if _, err := r2.Finish(context.Background(), rec.ID); !errors.As(err, &busy) {
+	if _, err := r2.Finish(context.Background(), rec.ID, false); !errors.As(err, &busy) {
 		t.Fatalf("finish: %v", err)
 	}
 	if _, err := r2.Rollback(context.Background(), rec.ID); !errors.As(err, &busy) {

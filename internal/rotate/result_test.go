@@ -53,7 +53,7 @@ func TestResultSinkWaitsForTheReceipt(t *testing.T) {
 				t.Fatalf("ledger %+v", got)
 			}
 			// While the row is out, the rotation is held by this process.
-			if _, err := w.rotator(w.optionsWith(o)).Finish(context.Background(), rec.ID); err == nil || !strings.Contains(err.Error(), "another iamsql process") {
+			if _, err := w.rotator(w.optionsWith(o)).Finish(context.Background(), rec.ID, false); err == nil || !strings.Contains(err.Error(), "another iamsql process") {
 				t.Fatalf("finish while held: %v", err)
 			}
 			switch rc {

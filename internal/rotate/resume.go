@@ -27,6 +27,10 @@ func (r *Rotator) Continue(ctx context.Context, limit int) ([]Record, error) {
 		if limit > 0 && len(out) >= limit {
 			break
 		}
+		if ctx.Err() != nil {
+			errs = append(errs, errors.New("interrupted: the remaining rotations were not looked at; --continue goes on"))
+			break
+		}
 		got, err := r.claimed(rec.ID, func(rec Record) (Record, error) { return r.settle(ctx, rec, false) })
 		if got.ID == "" {
 			got = rec
@@ -66,8 +70,10 @@ func (r *Rotator) claimed(id string, f func(Record) (Record, error)) (Record, er
 
 // Finish runs the remaining steps of a rotation now, without waiting for
 // its grace period or delete-after: the old key is deactivated, then
-// deleted unless it was used after the new key's verification.
-func (r *Rotator) Finish(ctx context.Context, id string) (Record, error) {
+// deleted unless it was used after the new key's verification — once the
+// last-used lag has passed since the deactivation, or at once with
+// forceDelete (recorded in the ledger).
+func (r *Rotator) Finish(ctx context.Context, id string, forceDelete bool) (Record, error) {
 	if err := r.o.Ledger.Reload(); err != nil {
 		return Record{}, err
 	}
@@ -75,7 +81,13 @@ func (r *Rotator) Finish(ctx context.Context, id string) (Record, error) {
 	if err != nil {
 		return rec, err
 	}
-	return r.claimed(id, func(rec Record) (Record, error) { return r.settle(ctx, rec, true) })
+	return r.claimed(id, func(rec Record) (Record, error) {
+		rec.ForceDelete = rec.ForceDelete || forceDelete
+		// Finishing drops the waits chosen at the start: a delete the
+		// last-used lag holds back is due as soon as the lag has passed.
+		rec.Grace, rec.DeleteAfter = 0, 0
+		return r.settle(ctx, rec, true)
+	})
 }
 
 // Rollback undoes a rotation while both keys exist: the old key is made
@@ -157,7 +169,9 @@ func (r *Rotator) settle(ctx context.Context, rec Record, force bool) (Record, e
 	if err != nil {
 		return rec, err
 	}
-	bg := context.WithoutCancel(ctx)
+	// Undoing (deleting a new key nobody holds, rolling back) runs under
+	// its own bound even when ctx has ended (see undoContext).
+	bg := ctx
 	switch rec.Step {
 	case StepMakingRoom:
 		err = x.fail(fmt.Errorf("interrupted while deleting the inactive key %s to make room; no new key was created: rotate again", rec.RemovedKeyID))

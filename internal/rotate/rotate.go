@@ -44,6 +44,15 @@ const DefaultPropagationWait = 30 * time.Second
 // a use made just before it (docs/rotation.md).
 const LastUsedLag = 4 * time.Hour
 
+// DefaultCustodyWait bounds custody work once a rotation is interrupted
+// (DESIGN "Custody waits vs timeouts"; provider.DefaultCustodyWait is the
+// same bound for statements): waiting for the answer of an in-flight
+// CreateAccessKey or sink write, and the calls that undo a rotation
+// (deleting the new key, reactivating the old one). Options.HardStop (a
+// second signal) cuts it; what is left is named in the error and the
+// ledger, and stays pending in the custody journal.
+const DefaultCustodyWait = 10 * time.Second
+
 // Verifier signs sts:GetCallerIdentity with a key and returns the ARN it
 // signed as.
 type Verifier func(ctx context.Context, keyID, secret string) (arn string, err error)
@@ -87,8 +96,10 @@ type Options struct {
 	// the account id recorded in the ledger when known.
 	Region, Account string
 	// Grace is the wait between verification and deactivating the old key,
-	// DeleteAfter between deactivation and deleting it.
+	// DeleteAfter between deactivation and deleting it. The delete waits
+	// for LastUsedLag after deactivation at least, unless ForceDelete.
 	Grace, DeleteAfter time.Duration
+	ForceDelete        bool
 	// MakeRoom allows deleting a user's inactive second key that has not
 	// been used (or, never used, was created) for at least MakeRoomAfter.
 	MakeRoom      bool
@@ -99,6 +110,11 @@ type Options struct {
 	// PropagationWait and RetryInterval bound verification (defaults
 	// DefaultPropagationWait and 1s).
 	PropagationWait, RetryInterval time.Duration
+	// CustodyWait bounds custody work after an interrupt (default
+	// DefaultCustodyWait); HardStop, once done (a second signal), ends it
+	// at once (nil: never).
+	CustodyWait time.Duration
+	HardStop    context.Context
 }
 
 // Rotator runs rotations.
@@ -133,6 +149,12 @@ func New(o Options) (*Rotator, error) {
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = time.Second
+	}
+	if o.CustodyWait <= 0 {
+		o.CustodyWait = DefaultCustodyWait
+	}
+	if o.HardStop == nil {
+		o.HardStop = context.Background()
 	}
 	return &Rotator{o: o}, nil
 }
@@ -225,7 +247,7 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 	}
 	p.OldKeyID = aws.ToString(old.AccessKeyId)
 	if t.UserName == "" && r.o.CallerIsRoot && !r.o.AllowRootKeys {
-		p.Blocked = "this is the root user's key: rotating it creates a root access key, which AWS advises against (use an IAM user or role); --allow-root-keys to do it anyway"
+		p.Blocked = "this is the root user's key: rotating it creates a root access key, which AWS advises against (use an IAM user or role); --allow-root-keys (in SQL: SET iamsql_allow_root_keys = 1) to do it anyway"
 		return p, nil
 	}
 	if rec, ok := r.o.Ledger.open(p.OldKeyID); ok {
@@ -243,7 +265,7 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 			return p, nil
 		}
 		if !r.o.MakeRoom {
-			p.Blocked = fmt.Sprintf("%s already has two keys (IAM allows two): allow deleting the inactive key %s with --make-room DAYS", p.User, id)
+			p.Blocked = fmt.Sprintf("%s already has two keys (IAM allows two): allow deleting the inactive key %s with --make-room DAYS (in SQL: MakeRoom, e.g. '30d')", p.User, id)
 			return p, nil
 		}
 		lu, err := r.o.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: other.AccessKeyId})
@@ -267,9 +289,12 @@ func (r *Rotator) plan(ctx context.Context, t Target) (Plan, error) {
 		"verify it with sts:GetCallerIdentity signed by the new key",
 		"deactivate "+p.OldKeyID+" "+after(r.o.Grace, "after verification"),
 		"delete "+p.OldKeyID+" "+after(r.o.DeleteAfter, "after deactivation")+" if nothing used it after verification")
-	if r.o.DeleteAfter < LastUsedLag {
-		p.Steps[len(p.Steps)-1] += fmt.Sprintf(" (GetAccessKeyLastUsed lags up to about %d hours: a use just before deactivation may not show yet; "+
-			"delete this soon only a key nothing else uses)", LastUsedLag/time.Hour)
+	switch {
+	case r.o.DeleteAfter < LastUsedLag && r.o.ForceDelete:
+		p.Steps[len(p.Steps)-1] += fmt.Sprintf(" (--force: GetAccessKeyLastUsed lags up to about %d hours, so a use just before deactivation may not show yet)", LastUsedLag/time.Hour)
+	case r.o.DeleteAfter < LastUsedLag:
+		p.Steps[len(p.Steps)-1] = fmt.Sprintf("delete %s %d hours after deactivation at the earliest, if nothing used it after verification "+
+			"(GetAccessKeyLastUsed lags up to about %d hours: only then does it show every use; --force deletes sooner)", p.OldKeyID, LastUsedLag/time.Hour, LastUsedLag/time.Hour)
 	}
 	return p, nil
 }
@@ -324,6 +349,9 @@ func (r *Rotator) Apply(ctx context.Context, p Plan, sink Sink) (Record, error) 
 	if p.Blocked != "" {
 		return Record{}, errors.New(p.Blocked)
 	}
+	if ctx.Err() != nil {
+		return Record{}, errors.New("interrupted before the rotation started: nothing was changed")
+	}
 	if err := sink.Check(ctx); err != nil {
 		return Record{}, err
 	}
@@ -354,7 +382,7 @@ func (r *Rotator) Apply(ctx context.Context, p Plan, sink Sink) (Record, error) 
 		ID:      "rot-" + p.OldKeyID + "-" + now.Format("20060102T150405Z") + "-" + randomHex(3),
 		Account: r.o.Account, Region: r.o.Region, UserName: p.User, Self: p.Self,
 		OldKeyID: p.OldKeyID, Sink: sink.Spec(),
-		Grace: Duration(r.o.Grace), DeleteAfter: Duration(r.o.DeleteAfter),
+		Grace: Duration(r.o.Grace), DeleteAfter: Duration(r.o.DeleteAfter), ForceDelete: r.o.ForceDelete,
 		Started: now,
 	}}
 	if p.RemoveKeyID != "" {
@@ -435,9 +463,12 @@ func (x *run) create(ctx context.Context) error {
 		return x.fail(fmt.Errorf("custody journal: %w; no key was created", err))
 	}
 	x.entry = entry
+	// An interrupt does not abandon the call: its answer may carry a new
+	// key, and is waited for within the custody bound.
+	cctx, done := x.r.custodyContext(ctx)
 	var out *iam.CreateAccessKeyOutput
 	for attempt := 1; ; attempt++ {
-		out, err = x.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: x.user()}, awsiam.NoRetry)
+		out, err = x.iam.CreateAccessKey(cctx, &iam.CreateAccessKeyInput{UserName: x.user()}, awsiam.NoRetry)
 		if err == nil || !awsiam.IsThrottle(err) || attempt >= 5 || ctx.Err() != nil {
 			break
 		}
@@ -446,6 +477,7 @@ func (x *run) create(ctx context.Context) error {
 			break
 		}
 	}
+	done()
 	x.audit("CreateAccessKey", "", err)
 	if err != nil {
 		if !ambiguous(err) {
@@ -455,7 +487,10 @@ func (x *run) create(ctx context.Context) error {
 		// No answer: a key may exist whose secret nobody has. It is
 		// not retried; reconcile finds and deletes it.
 		cause := fmt.Errorf("CreateAccessKey for %s: %w; the outcome is unknown and it was not retried", x.rec.UserName, err)
-		return x.reconcileCreating(context.WithoutCancel(ctx), cause)
+		if ctx.Err() != nil {
+			cause = fmt.Errorf("interrupted while creating the new key: CreateAccessKey for %s did not answer within the custody wait%s; the outcome is unknown and it was not retried", x.rec.UserName, x.r.cutBy())
+		}
+		return x.reconcileCreating(ctx, cause)
 	}
 	x.rec.NewKeyID = aws.ToString(out.AccessKey.AccessKeyId)
 	x.secret = aws.ToString(out.AccessKey.SecretAccessKey)
@@ -463,9 +498,50 @@ func (x *run) create(ctx context.Context) error {
 	x.rec.Created = &t
 	_ = entry.Created(x.rec.NewKeyID)
 	if err := x.step(StepCreated, ""); err != nil {
-		return x.discard(context.WithoutCancel(ctx), fmt.Errorf("%w after creating %s", err, x.rec.NewKeyID))
+		return x.discard(ctx, fmt.Errorf("%w after creating %s", err, x.rec.NewKeyID))
+	}
+	if ctx.Err() != nil {
+		return x.discard(ctx, errors.New("interrupted while creating the new key"))
 	}
 	return nil
+}
+
+// custodyContext is what a call whose answer carries custody (a create,
+// a sink write) runs under: not cancelled with ctx, but once ctx ends it
+// has the custody wait left, and the hard stop ends it at once.
+func (r *Rotator) custodyContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopTimer := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(r.o.CustodyWait, cancel)
+		context.AfterFunc(cctx, func() { t.Stop() })
+	})
+	stopHard := context.AfterFunc(r.o.HardStop, cancel)
+	return cctx, func() {
+		stopTimer()
+		stopHard()
+		cancel()
+	}
+}
+
+// undoContext is what undoing runs under (deleting a new key, the sink's
+// undo, reactivating the old key): whatever happened to ctx, the custody
+// wait from now, ended at once by the hard stop.
+func (r *Rotator) undoContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.o.CustodyWait)
+	stop := context.AfterFunc(r.o.HardStop, cancel)
+	return uctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// cutBy says what ended custody work early: the hard stop (a second
+// interrupt), or else the custody bound.
+func (r *Rotator) cutBy() string {
+	if r.o.HardStop.Err() != nil {
+		return " (a second interrupt cut the wait short)"
+	}
+	return fmt.Sprintf(" (%s)", r.o.CustodyWait)
 }
 
 // createStatement is what the custody journal records a rotation's
@@ -486,9 +562,12 @@ func ambiguous(err error) bool {
 // since the rotation started, is the one IAM made; nobody has its secret,
 // so it is deleted.
 func (x *run) reconcileCreating(ctx context.Context, cause error) error {
+	ctx, done := x.r.undoContext(ctx)
+	defer done()
 	keys, err := x.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: x.user()})
 	if err != nil {
-		x.rec.Note = fmt.Sprintf("%v; listing the keys to find it failed: %v; --continue tries again", cause, err)
+		err = x.undoErr(err)
+		x.rec.Note = fmt.Sprintf("%v; listing the keys to find it failed: %v; a key IAM may have made is not known: --continue finds and deletes it", cause, err)
 		_ = x.r.o.Ledger.Put(x.rec)
 		return errors.New(x.rec.Note)
 	}
@@ -499,7 +578,10 @@ func (x *run) reconcileCreating(ctx context.Context, cause error) error {
 			continue
 		}
 		x.rec.NewKeyID = id
-		return x.discard(ctx, cause)
+		if x.entry != nil {
+			_ = x.entry.Created(id)
+		}
+		return x.discardWithin(ctx, cause)
 	}
 	if x.entry != nil {
 		_ = x.entry.Resolve(custody.Failed)
@@ -510,12 +592,20 @@ func (x *run) reconcileCreating(ctx context.Context, cause error) error {
 // discard deletes a new key whose secret is not (or no longer) held and
 // ends the rotation before it touched the old key.
 func (x *run) discard(ctx context.Context, cause error) error {
+	ctx, done := x.r.undoContext(ctx)
+	defer done()
+	return x.discardWithin(ctx, cause)
+}
+
+// discardWithin is discard under a context undoContext made.
+func (x *run) discardWithin(ctx context.Context, cause error) error {
 	id := x.rec.NewKeyID
 	_, err := x.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(id), UserName: x.user()})
 	x.audit("DeleteAccessKey", id, err)
 	if err != nil && errorCode(err) != "NoSuchEntity" {
 		_ = x.entry.Resolve(custody.Orphaned)
-		x.rec.Note = fmt.Sprintf("%v; the new key %s could not be deleted again (%v): --continue or rollback tries again", cause, id, err)
+		err = x.undoErr(err)
+		x.rec.Note = fmt.Sprintf("%v; the new key %s exists and could not be deleted again (%v): --continue or --rollback deletes it", cause, id, err)
 		_ = x.r.o.Ledger.Put(x.rec)
 		return errors.New(x.rec.Note)
 	}
@@ -529,12 +619,20 @@ func (x *run) discard(ctx context.Context, cause error) error {
 
 func (x *run) deliver(ctx context.Context) error {
 	if err := x.step(StepDelivering, ""); err != nil {
-		return x.discard(context.WithoutCancel(ctx), err)
+		return x.discard(ctx, err)
 	}
-	err := x.sink.Deliver(ctx, Credentials{AccessKeyID: x.rec.NewKeyID, SecretAccessKey: x.secret, UserName: x.rec.UserName})
+	// Like a create, a sink write in flight is waited for after an
+	// interrupt (within the custody bound): the sink's state is then known
+	// and can be undone.
+	cctx, done := x.r.custodyContext(ctx)
+	err := x.sink.Deliver(cctx, Credentials{AccessKeyID: x.rec.NewKeyID, SecretAccessKey: x.secret, UserName: x.rec.UserName})
+	done()
 	x.audit("Deliver", x.rec.NewKeyID, err)
 	if err != nil {
-		return x.discard(context.WithoutCancel(ctx), fmt.Errorf("delivering to %s failed: %w", x.rec.Sink, err))
+		if ctx.Err() != nil {
+			return x.discard(ctx, fmt.Errorf("interrupted while delivering to %s: %w", x.rec.Sink, err))
+		}
+		return x.discard(ctx, fmt.Errorf("delivering to %s failed: %w", x.rec.Sink, err))
 	}
 	_ = x.entry.Resolve(custody.Delivered)
 	t := x.r.o.Now().UTC()
@@ -543,6 +641,10 @@ func (x *run) deliver(ctx context.Context) error {
 		// The sink holds the key: the ledger stays at delivering, which
 		// --continue settles by reading the sink back.
 		return fmt.Errorf("%w; the new key %s was delivered to %s: run --continue", err, x.rec.NewKeyID, x.rec.Sink)
+	}
+	if ctx.Err() != nil {
+		// Not verified yet, the old key untouched: undone.
+		return x.discard(ctx, fmt.Errorf("interrupted after delivering to %s, before verification", x.rec.Sink))
 	}
 	return nil
 }
@@ -553,7 +655,7 @@ func (x *run) deliver(ctx context.Context) error {
 // the claim held — until the receipt says whether the row arrived.
 func (x *run) handOver(ctx context.Context, rs *ResultSink, release func()) error {
 	if err := x.step(StepDelivering, "verifying the new key before its result row is sent"); err != nil {
-		return x.discard(context.WithoutCancel(ctx), err)
+		return x.discard(ctx, err)
 	}
 	if err := x.check(ctx, x.discard); err != nil {
 		return err
@@ -561,7 +663,7 @@ func (x *run) handOver(ctx context.Context, rs *ResultSink, release func()) erro
 	x.rec.Note = "verified; waiting for the result row carrying the secret to be received"
 	x.rec.Updated = x.r.o.Now().UTC()
 	if err := x.r.o.Ledger.Put(x.rec); err != nil {
-		return x.discard(context.WithoutCancel(ctx), err)
+		return x.discard(ctx, err)
 	}
 	var once sync.Once
 	receipt := func(rc Receipt) {
@@ -573,7 +675,7 @@ func (x *run) handOver(ctx context.Context, rs *ResultSink, release func()) erro
 	err := rs.Hand(Credentials{AccessKeyID: x.rec.NewKeyID, SecretAccessKey: x.secret, UserName: x.rec.UserName}, receipt)
 	x.audit("Deliver", x.rec.NewKeyID, err)
 	if err != nil {
-		return x.discard(context.WithoutCancel(ctx), fmt.Errorf("handing the new key over: %w", err))
+		return x.discard(ctx, fmt.Errorf("handing the new key over: %w", err))
 	}
 	return nil
 }
@@ -615,6 +717,9 @@ func (x *run) verify(ctx context.Context) error {
 // rotation with undo.
 func (x *run) check(ctx context.Context, undo func(context.Context, error) error) error {
 	o := x.r.o
+	if ctx.Err() != nil {
+		return undo(ctx, fmt.Errorf("interrupted before the new key %s was verified", x.rec.NewKeyID))
+	}
 	attempts := int(o.PropagationWait/o.RetryInterval) + 1
 	var last error
 	for attempt := 1; ; attempt++ {
@@ -625,13 +730,16 @@ func (x *run) check(ctx context.Context, undo func(context.Context, error) error
 		x.audit("GetCallerIdentity", x.rec.NewKeyID, err)
 		if err == nil {
 			if !x.arnIsUser(arn) {
-				return undo(context.WithoutCancel(ctx), fmt.Errorf("the new key %s signs as %s, not as %s", x.rec.NewKeyID, arn, x.rec.UserName))
+				return undo(ctx, fmt.Errorf("the new key %s signs as %s, not as %s", x.rec.NewKeyID, arn, x.rec.UserName))
 			}
 			break
 		}
 		last = err
-		if ctx.Err() != nil || attempt >= attempts || !sleep(ctx, o.RetryInterval) {
-			return undo(context.WithoutCancel(ctx), fmt.Errorf("the new key %s did not verify within %s: %w", x.rec.NewKeyID, o.PropagationWait, last))
+		if ctx.Err() != nil || (attempt < attempts && !sleep(ctx, o.RetryInterval)) {
+			return undo(ctx, fmt.Errorf("interrupted while verifying the new key %s", x.rec.NewKeyID))
+		}
+		if attempt >= attempts {
+			return undo(ctx, fmt.Errorf("the new key %s did not verify within %s: %w", x.rec.NewKeyID, o.PropagationWait, last))
 		}
 	}
 	t := o.Now().UTC()
@@ -684,12 +792,18 @@ func (x *run) advance(ctx context.Context, force bool) error {
 		if !force && now.Before(x.rec.DeactivateAt()) {
 			return nil
 		}
+		if ctx.Err() != nil {
+			return x.interrupted("before deactivating the old key " + x.rec.OldKeyID)
+		}
 		if err := x.step(StepDeactivating, ""); err != nil {
 			return err
 		}
 		_, err := x.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(x.rec.OldKeyID), UserName: x.user(), Status: iamtypes.StatusTypeInactive})
 		x.audit("UpdateAccessKey", x.rec.OldKeyID, err)
 		if err != nil {
+			if ctx.Err() != nil {
+				return x.interrupted("while deactivating the old key " + x.rec.OldKeyID + " (IAM may or may not have made it inactive; --continue sends it again)")
+			}
 			return fmt.Errorf("deactivating %s: %w; --continue tries again", x.rec.OldKeyID, err)
 		}
 		t := x.r.o.Now().UTC()
@@ -699,8 +813,22 @@ func (x *run) advance(ctx context.Context, force bool) error {
 		}
 	}
 	if x.rec.Step == StepDeactivated || x.rec.Step == StepDeleting {
-		if !force && x.r.o.Now().Before(x.rec.DeleteAt()) {
-			return nil
+		due := x.rec.DeleteAt()
+		if force {
+			due = x.rec.DeleteNotBefore()
+		}
+		if x.r.o.Now().Before(due) {
+			if !force && !x.rec.Deactivated.Add(time.Duration(x.rec.DeleteAfter)).Before(due) {
+				return nil // the wait the user chose
+			}
+			// Held back by the last-used lag: the ledger says until when.
+			x.rec.Note = fmt.Sprintf("the old key %s is inactive; deleting it is possible from %s, once GetAccessKeyLastUsed shows every use made before its deactivation (it lags up to about %d hours): "+
+				"--continue then, or --finish %s --force to delete it now", x.rec.OldKeyID, due.UTC().Format(time.RFC3339), LastUsedLag/time.Hour, x.rec.ID)
+			x.rec.Updated = x.r.o.Now().UTC()
+			return x.r.o.Ledger.Put(x.rec)
+		}
+		if ctx.Err() != nil {
+			return x.interrupted("before deleting the old key " + x.rec.OldKeyID)
 		}
 		if x.rec.Step == StepDeactivated {
 			lu, err := x.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(x.rec.OldKeyID)})
@@ -721,6 +849,9 @@ func (x *run) advance(ctx context.Context, force bool) error {
 		_, err := x.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(x.rec.OldKeyID), UserName: x.user()})
 		x.audit("DeleteAccessKey", x.rec.OldKeyID, err)
 		if err != nil && errorCode(err) != "NoSuchEntity" {
+			if ctx.Err() != nil {
+				return x.interrupted("while deleting the old key " + x.rec.OldKeyID + " (--continue sends it again)")
+			}
 			return fmt.Errorf("deleting %s: %w; --continue tries again", x.rec.OldKeyID, err)
 		}
 		if err := x.sink.Finish(ctx, x.rec.NewKeyID); err != nil {
@@ -734,6 +865,8 @@ func (x *run) advance(ctx context.Context, force bool) error {
 // rollback reactivates the old key and deletes the new one (both exist),
 // and takes the new key out of the sink.
 func (x *run) rollback(ctx context.Context, cause error) error {
+	ctx, done := x.r.undoContext(ctx)
+	defer done()
 	if err := x.step(StepRollingBack, ""); err != nil {
 		return fmt.Errorf("%v; %w", cause, err)
 	}
@@ -742,12 +875,12 @@ func (x *run) rollback(ctx context.Context, cause error) error {
 	_, err := x.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(x.rec.OldKeyID), UserName: x.user(), Status: iamtypes.StatusTypeActive})
 	x.audit("UpdateAccessKey", x.rec.OldKeyID, err)
 	if err != nil && errorCode(err) != "NoSuchEntity" {
-		return fmt.Errorf("%v; rolling back: reactivating %s failed: %w; rollback tries again", cause, x.rec.OldKeyID, err)
+		return x.rollbackLeft(cause, fmt.Sprintf("reactivating %s failed: %v", x.rec.OldKeyID, x.undoErr(err)))
 	}
 	_, err = x.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(x.rec.NewKeyID), UserName: x.user()})
 	x.audit("DeleteAccessKey", x.rec.NewKeyID, err)
 	if err != nil && errorCode(err) != "NoSuchEntity" {
-		return fmt.Errorf("%v; rolling back: deleting the new key %s failed: %w; rollback tries again", cause, x.rec.NewKeyID, err)
+		return x.rollbackLeft(cause, fmt.Sprintf("deleting the new key %s failed: %v", x.rec.NewKeyID, x.undoErr(err)))
 	}
 	_ = x.sink.Undo(ctx, x.rec.NewKeyID)
 	note := "rolled back: " + x.rec.OldKeyID + " is active, the new key " + x.rec.NewKeyID + " was deleted"
@@ -761,4 +894,40 @@ func (x *run) rollback(ctx context.Context, cause error) error {
 		return errors.New(note)
 	}
 	return nil
+}
+
+// interrupted ends a run that an interrupt stopped after verification:
+// the ledger stays where it is (both keys work, or the old one is
+// inactive), and --continue goes on.
+func (x *run) interrupted(where string) error {
+	x.rec.Note = fmt.Sprintf("interrupted %s: the new key %s is delivered and verified; --continue goes on, --rollback undoes it", where, x.rec.NewKeyID)
+	x.rec.Updated = x.r.o.Now().UTC()
+	if err := x.r.o.Ledger.Put(x.rec); err != nil {
+		return fmt.Errorf("%s (the ledger could not record it: %v)", x.rec.Note, err)
+	}
+	return errors.New(x.rec.Note)
+}
+
+// undoErr is err, or that a second interrupt cut the undo short.
+func (x *run) undoErr(err error) error {
+	switch {
+	case x.r.o.HardStop.Err() != nil:
+		return errors.New("a second interrupt cut it short")
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("no answer within the custody wait (%s)", x.r.o.CustodyWait)
+	}
+	return err
+}
+
+// rollbackLeft records a rollback that stopped part way: the ledger stays
+// at rolling_back and names what is left.
+func (x *run) rollbackLeft(cause error, what string) error {
+	note := "rolling back: " + what + "; the new key " + x.rec.NewKeyID + " still exists: --continue or --rollback finishes the rollback"
+	if cause != nil {
+		note = cause.Error() + "; " + note
+	}
+	x.rec.Note = note
+	x.rec.Updated = x.r.o.Now().UTC()
+	_ = x.r.o.Ledger.Put(x.rec)
+	return errors.New(note)
 }

@@ -95,6 +95,9 @@ func (w *world) options() Options {
 		Account:         emulator.DefaultAccountID,
 		PropagationWait: time.Second,
 		RetryInterval:   100 * time.Millisecond,
+		// Most tests delete at once; TestDeleteWaitsForTheLastUsedLag
+		// tests the default.
+		ForceDelete: true,
 	}
 }
 
@@ -239,7 +242,7 @@ func TestPlanSaysWhatBlocksARotationAndChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.calls()
-	if p = plan1(t, r, Target{UserName: "alice", AccessKeyID: oldID}); p.Blocked != "alice already has two keys (IAM allows two): allow deleting the inactive key AKIAALICESECOND00001 with --make-room DAYS" {
+	if p = plan1(t, r, Target{UserName: "alice", AccessKeyID: oldID}); p.Blocked != "alice already has two keys (IAM allows two): allow deleting the inactive key AKIAALICESECOND00001 with --make-room DAYS (in SQL: MakeRoom, e.g. '30d')" {
 		t.Fatalf("blocked %q", p.Blocked)
 	}
 	o.MakeRoom, o.MakeRoomAfter = true, 180*day
@@ -500,4 +503,64 @@ func TestRollbackReactivatesTheOldKeyAndRestoresTheSecret(t *testing.T) {
 	if _, err := w.rotator(w.optionsWith(o)).Rollback(ctx, rec.ID); err == nil || !strings.Contains(err.Error(), "nothing to roll back") {
 		t.Fatalf("second rollback: %v", err)
 	}
+}
+
+// The old key is deleted no sooner than LastUsedLag after its
+// deactivation, whatever DeleteAfter and --finish say: only then does
+// GetAccessKeyLastUsed show every use made while it was active. The plan
+// and the ledger say from when; --force (ForceDelete) deletes sooner.
+func TestDeleteWaitsForTheLastUsedLag(t *testing.T) {
+	w := newWorld(t)
+	o := w.options()
+	o.ForceDelete = false
+	r := w.rotator(o)
+	p := plan1(t, r, Target{UserName: "alice"})
+	if want := "delete " + oldID + " 4 hours after deactivation at the earliest, if nothing used it after verification " +
+		"(GetAccessKeyLastUsed lags up to about 4 hours: only then does it show every use; --force deletes sooner)"; p.Steps[4] != want {
+		t.Fatalf("step %q", p.Steps[4])
+	}
+	ctx := context.Background()
+	rec, err := r.Apply(ctx, p, sink(t, "file:"+filepath.Join(w.dir, "k.csv"), o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, w.calls(), "ListAccessKeys", "CreateAccessKey", "GetCallerIdentity", "UpdateAccessKey "+oldID)
+	got := w.checkLedger(StepDeactivated)
+	if due := got.Due(w.clk.Now()); !due.Equal(t0.Add(LastUsedLag)) || !strings.Contains(got.Note, "deleting it is possible from 2026-03-01T16:00:00Z") {
+		t.Fatalf("due %v, note %q", due, got.Note)
+	}
+	// Neither --continue nor --finish deletes it before the lag.
+	w.clk.Advance(3 * time.Hour)
+	if _, err := w.rotator(w.optionsWith(o)).Continue(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err = w.rotator(w.optionsWith(o)).Finish(ctx, rec.ID, false); err != nil || rec.Step != StepDeactivated {
+		t.Fatalf("finish: %s %v", rec.Step, err)
+	}
+	wantCalls(t, w.calls())
+	if k := w.keys(); k[oldID] != "Inactive" {
+		t.Fatalf("keys %v", k)
+	}
+	w.clk.Advance(time.Hour)
+	if _, err := w.rotator(w.optionsWith(o)).Continue(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, w.calls(), "GetAccessKeyLastUsed "+oldID, "DeleteAccessKey "+oldID)
+	w.checkLedger(StepFinished)
+
+	// --finish --force deletes right after deactivating, and the ledger
+	// records it.
+	w2 := newWorld(t)
+	o2 := w2.options()
+	o2.ForceDelete, o2.Grace = false, 7*day
+	r2 := w2.rotator(o2)
+	rec2, err := r2.Apply(ctx, plan1(t, r2, Target{UserName: "alice"}), sink(t, "file:"+filepath.Join(w2.dir, "k.csv"), o2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2.calls()
+	if rec2, err = w2.rotator(w2.optionsWith(o2)).Finish(ctx, rec2.ID, true); err != nil || rec2.Step != StepFinished || !rec2.ForceDelete {
+		t.Fatalf("finish --force: %+v %v", rec2, err)
+	}
+	wantCalls(t, w2.calls(), "UpdateAccessKey "+oldID, "GetAccessKeyLastUsed "+oldID, "DeleteAccessKey "+oldID)
 }
