@@ -265,8 +265,10 @@ func (g *Generator) crossPred(a, b *tref) string {
 // joinTwo joins two references with a random kind of join, placing each
 // pin where it belongs: WHERE for the preserved and inner sides, the ON
 // clause for the nullable side of an outer join.
-func (g *Generator) joinTwo(s *Select, a, b *tref) {
-	on := g.joinCond(a, b)
+func (g *Generator) joinTwo(s *Select, a, b *tref) { g.joinTwoOn(s, a, b, g.joinCond(a, b)) }
+
+// joinTwoOn is joinTwo with the ON condition given.
+func (g *Generator) joinTwoOn(s *Select, a, b *tref, on []Cond) {
 	kinds := []string{"JOIN", "INNER JOIN", "LEFT JOIN", "LEFT OUTER JOIN", "RIGHT JOIN", "CROSS JOIN", ",", "STRAIGHT_JOIN"}
 	kw := pickOf(g, kinds)
 	s.From = []FromItem{{Source: a.source()}}
@@ -494,7 +496,7 @@ func (g *Generator) subSelect(table string, what func(r *tref) string, corr func
 		}
 	}
 	for i, n := 0, g.n(maxPreds+1); i < n; i++ {
-		if table == schema.AccessKeys.Name && g.chance(0.3) {
+		if (table == schema.AccessKeys.Name || isContextTable(table)) && g.chance(0.3) {
 			s.Where = append(s.Where, Cond{SQL: g.pushdown(r)})
 		} else {
 			s.Where = append(s.Where, Cond{SQL: g.pred(r, 1)})
