@@ -330,6 +330,7 @@ func (t *table) partitions(ctx *sql.Context, idx *paramIndex, lookup sql.IndexLo
 		seen[string(p.key)] = true
 		parts = append(parts, p)
 	}
+	parts = disjointParts(parts, idx.cols)
 	slices.SortStableFunc(parts, func(a, b *partition) int {
 		for _, c := range idx.cols {
 			va, oka := a.prm[c]
@@ -344,6 +345,48 @@ func (t *table) partitions(ctx *sql.Context, idx *paramIndex, lookup sql.IndexLo
 		return 0
 	})
 	return parts, nil
+}
+
+// disjointParts merges fetches whose rows overlap, so that no row is
+// returned twice: a range that pins a column (account_id = X) and one that
+// does not (account_id <> X OR …, which spans the column) make fetches of
+// the same rows. Two fetches overlap when no column pins them to
+// different values; they are replaced by one that pins only what they
+// both pin alike (every row of both, and the filter above the lookup
+// keeps the rows the ranges select), until no two overlap.
+func disjointParts(parts []*partition, cols []string) []*partition {
+	overlap := func(a, b *partition) bool {
+		for _, c := range cols {
+			va, oka := a.prm[c]
+			vb, okb := b.prm[c]
+			if oka && okb && va != vb {
+				return false
+			}
+		}
+		return true
+	}
+	for merged := true; merged; {
+		merged = false
+		for i := 0; i < len(parts) && !merged; i++ {
+			for j := i + 1; j < len(parts) && !merged; j++ {
+				a, b := parts[i], parts[j]
+				if !overlap(a, b) {
+					continue
+				}
+				m := &partition{prm: params{}, sorted: a.sorted}
+				for c, v := range a.prm {
+					if w, ok := b.prm[c]; ok && w == v {
+						m.prm[c] = v
+					}
+				}
+				m.key = []byte(m.prm.String())
+				parts[i] = m
+				parts = slices.Delete(parts, j, j+1)
+				merged = true
+			}
+		}
+	}
+	return parts
 }
 
 func boolInt(b bool) int {

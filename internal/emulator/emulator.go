@@ -142,8 +142,11 @@ type LastUsed struct {
 // State is a copy of the emulator's account.
 type State struct {
 	AccountID string
-	Users     []User      // sorted by name
-	Keys      []AccessKey // sorted by user, create date, id
+	// RootCreated is when the account's root user was created (GetUser
+	// of the root user, the credential report's <root_account> line).
+	RootCreated time.Time
+	Users       []User      // sorted by name
+	Keys        []AccessKey // sorted by user, create date, id
 }
 
 // Call records one counted request (see Calls).
@@ -676,7 +679,7 @@ func (e *Emulator) Snapshot() State {
 }
 
 func (e *Emulator) snapshotLocked() State {
-	s := State{AccountID: e.accountID}
+	s := State{AccountID: e.accountID, RootCreated: e.rootCreated}
 	for _, u := range e.sortedUsers() {
 		s.Users = append(s.Users, u.clone())
 	}

@@ -233,9 +233,84 @@ func RandomAccount(seed uint64) Account {
 			acc.Keys = append(acc.Keys, newKey(u.UserName, u.CreateDate))
 		}
 	}
+	addContext(seed, acc.Users, acc.Keys)
 	// The root user signs with its default key; sometimes it has a second.
 	if rng.IntN(3) == 0 {
 		acc.Keys = append(acc.Keys, newKey(emulator.RootUserName, Now.Add(-800*day)))
 	}
 	return acc
+}
+
+// Context pools: tag keys, groups and policies that differ only by case,
+// managed policies of the same name under different ARNs, empty values
+// and LIKE's wildcards in names.
+var (
+	tagKeys      = []string{"owner", "Owner", "team", "cost-center", "env", "aws:x", "a_b", "Name"}
+	tagValues    = []string{"alice", "bob", "Bob", "", "platform", "team-a", "Team-A", "x y", "ops@example.com", "a_b"}
+	groupNames   = []string{"Admins", "admins", "Developers", "ReadOnly", "ops", "Ops-2", "billing", "g_1"}
+	policyArns   = []string{"arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess", "arn:aws:iam::123456789012:policy/custom/AdministratorAccess", "arn:aws:iam::aws:policy/IAMUserChangePassword", "arn:aws:iam::123456789012:policy/readonlyaccess"}
+	inlineNames  = []string{"inline-s3", "Inline-S3", "deny-all", "p1", "allow_x_y", "KeyRotation"}
+	mfaSerialFmt = "GAHT%08d"
+)
+
+// addContext gives the users of a random account their context (tags,
+// console password, MFA devices, groups, policies): some none, some
+// several of each, and sometimes a tag whose key is one of the user's
+// access key ids (the console's key description). It draws from its own
+// generator, so an account's users and keys are those of the same seed
+// before the context tables existed.
+func addContext(seed uint64, users []emulator.User, keys []emulator.AccessKey) {
+	rng := mrand.New(mrand.NewPCG(seed^0xc0, seed+0x7e57))
+	// pickSome picks up to n distinct values of pool, distinct by fold
+	// when fold is set (IAM's rule for tag keys and group names).
+	pickSome := func(pool []string, n int, fold bool) []string {
+		var out []string
+		seen := map[string]bool{}
+		for _, i := range rng.Perm(len(pool))[:min(n, len(pool))] {
+			k := pool[i]
+			if fold {
+				k = strings.ToLower(k)
+			}
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, pool[i])
+			}
+		}
+		return out
+	}
+	count := func() int { return []int{0, 0, 0, 1, 1, 2, 3, 4}[rng.IntN(8)] }
+	for i := range users {
+		u := &users[i]
+		if rng.IntN(6) == 0 {
+			continue // a user with no context at all
+		}
+		for _, k := range pickSome(tagKeys, count(), true) {
+			u.Tags = append(u.Tags, emulator.Tag{Key: k, Value: tagValues[rng.IntN(len(tagValues))]})
+		}
+		for _, k := range keys {
+			if k.UserName == u.UserName && rng.IntN(3) == 0 {
+				u.Tags = append(u.Tags, emulator.Tag{Key: k.AccessKeyID, Value: "rotated by ci"})
+			}
+		}
+		if rng.IntN(2) == 0 {
+			span := int(Now.Sub(u.CreateDate)/time.Second) + 1
+			u.LoginProfile = &emulator.LoginProfile{
+				CreateDate:            u.CreateDate.Add(time.Duration(rng.IntN(span)) * time.Second),
+				PasswordResetRequired: rng.IntN(4) == 0,
+			}
+		}
+		for j, n := 0, []int{0, 0, 1, 1, 2}[rng.IntN(5)]; j < n; j++ {
+			d := emulator.MFADevice{EnableDate: u.CreateDate.Add(time.Duration(rng.IntN(3600*24*30)) * time.Second)}
+			if d.EnableDate.After(Now) {
+				d.EnableDate = Now
+			}
+			if j > 0 {
+				d.SerialNumber = fmt.Sprintf(mfaSerialFmt, rng.IntN(100000000))
+			}
+			u.MFADevices = append(u.MFADevices, d)
+		}
+		u.Groups = pickSome(groupNames, count(), true)
+		u.AttachedPolicies = pickSome(policyArns, count(), false)
+		u.InlinePolicies = pickSome(inlineNames, count(), false)
+	}
 }

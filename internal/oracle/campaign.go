@@ -79,6 +79,10 @@ type Report struct {
 	// bound), MaxFullScans the highest calls / one full scan.
 	MaxCallsRatio, MaxFullScans float64
 	MaxCallsQuery               string
+	// MaxContextCallsRatio is the highest calls / CallBound of a query
+	// naming a context table or credential_report.
+	MaxContextCallsRatio float64
+	MaxContextCallsQuery string
 	// PerAccount is queries run per account name.
 	PerAccount map[string]int
 	// RunAlone counts queries that timed out while every account ran at
@@ -156,6 +160,9 @@ func (r *Report) merge(p *Report, keep int) {
 	r.RunAlone += p.RunAlone
 	if p.MaxCallsRatio > r.MaxCallsRatio {
 		r.MaxCallsRatio, r.MaxCallsQuery = p.MaxCallsRatio, p.MaxCallsQuery
+	}
+	if p.MaxContextCallsRatio > r.MaxContextCallsRatio {
+		r.MaxContextCallsRatio, r.MaxContextCallsQuery = p.MaxContextCallsRatio, p.MaxContextCallsQuery
 	}
 	r.MaxFullScans = max(r.MaxFullScans, p.MaxFullScans)
 }
@@ -256,15 +263,25 @@ func (t *Target) Check(q *Query, rep *Report) []Difference {
 	}
 	calls, bound := got.TotalCalls(), t.CallBound(q)
 	ratio := float64(calls) / float64(bound)
+	ctxScans := 0
+	for table, n := range q.TableRefs {
+		ctxScans += n * t.ContextScan[table]
+	}
+	boundText := fmt.Sprintf("bound %d = %d partitions × (%d refs × full scan %d + context scans %d)", bound, q.Partitions, max(1, q.Refs), t.FullScan, ctxScans)
 	if ratio > rep.MaxCallsRatio {
 		rep.MaxCallsRatio = ratio
-		rep.MaxCallsQuery = fmt.Sprintf("%s\n    %d calls (%s), bound %d = %d refs × %d partitions × full scan %d (account %s)",
-			sqlText, calls, provider.FormatCalls(got.Calls, "%s×%d"), bound, max(1, q.Refs), q.Partitions, t.FullScan, t.Spec.Name())
+		rep.MaxCallsQuery = fmt.Sprintf("%s\n    %d calls (%s), %s (account %s)",
+			sqlText, calls, provider.FormatCalls(got.Calls, "%s×%d"), boundText, t.Spec.Name())
+	}
+	if ctxScans > 0 && ratio > rep.MaxContextCallsRatio {
+		rep.MaxContextCallsRatio = ratio
+		rep.MaxContextCallsQuery = fmt.Sprintf("%s\n    %d calls (%s), %s (account %s)",
+			sqlText, calls, provider.FormatCalls(got.Calls, "%s×%d"), boundText, t.Spec.Name())
 	}
 	rep.MaxFullScans = max(rep.MaxFullScans, float64(calls)/float64(t.FullScan))
 	if calls > bound {
-		cm := &Mismatch{Kind: "calls-over-bound", Detail: fmt.Sprintf("%d IAM calls (%s) > bound %d = %d table refs × %d partitions × full scan %d",
-			calls, provider.FormatCalls(got.Calls, "%s×%d"), bound, max(1, q.Refs), q.Partitions, t.FullScan)}
+		cm := &Mismatch{Kind: "calls-over-bound", Detail: fmt.Sprintf("%d IAM calls (%s) > %s",
+			calls, provider.FormatCalls(got.Calls, "%s×%d"), boundText)}
 		diffs = append(diffs, newDiff(cm, got, want))
 	}
 	return diffs
@@ -481,6 +498,10 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "max calls ratio: %.3f of the bound (%.2f full scans)\n", r.MaxCallsRatio, r.MaxFullScans)
 	if r.MaxCallsQuery != "" {
 		fmt.Fprintf(w, "  %s\n", r.MaxCallsQuery)
+	}
+	fmt.Fprintf(w, "max calls ratio of a query over the context tables: %.3f of the bound\n", r.MaxContextCallsRatio)
+	if r.MaxContextCallsQuery != "" {
+		fmt.Fprintf(w, "  %s\n", r.MaxContextCallsQuery)
 	}
 	fmt.Fprintf(w, "shapes covered: %d\n", len(r.Shapes))
 	shapes := make([]string, 0, len(r.Shapes))

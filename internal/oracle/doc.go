@@ -1,5 +1,7 @@
 // Package oracle is iamsql's differential SQL oracle: it proves that every
-// SELECT over users, access_keys and account_summary answers what SQL
+// SELECT over users, access_keys, account_summary, the user-context tables
+// (user_tags, mfa_devices, login_profiles, user_groups,
+// user_attached_policies, user_policies) and credential_report answers what SQL
 // semantics say over the whole account, whatever the plan go-mysql-server
 // picks (pushdowns, lookup joins, hydration of the last-used columns), and
 // that its IAM calls stay within the cost of full scans.
@@ -19,7 +21,13 @@
 // through a plain go-mysql-server memory database loaded with the same
 // account (Oracle): for every region of Regions, one row per key of every
 // IAM user plus the root user's keys when the caller is root, one row per
-// user, one account_summary row. The answers must be equal as multisets,
+// user, one account_summary row, each user's tags, MFA devices, console
+// password, groups and policies as the emulator answers them, and the
+// credential report the emulator writes (random accounts give their users
+// varied context: none, several tags, groups and policies, names that
+// differ only by case; see addContext). The oracle's accounts run on a
+// fixed clock, so the report's GeneratedTime is that clock and Stale is
+// whether it is more than 4 hours before the wall clock. The answers must be equal as multisets,
 // as sequences when the ORDER BY determines the order, and as a
 // sub-multiset of the right size for a LIMIT the ORDER BY does not
 // determine (Compare). A difference is printed with both answers, the
@@ -29,8 +37,11 @@
 // The call bound: a statement may make at most FullScanCost IAM calls
 // (ListUsers pages, one ListAccessKeys per user and one for the caller's
 // own keys, one GetAccessKeyLastUsed per key, one GetAccountSummary, one
-// identity call) per table reference and per partition its regions span.
-// Work repeated per outer row (a quadratic plan) exceeds it.
+// identity call) per table reference and per partition its regions span,
+// plus, per reference to a context table, ContextScanCost (its ListUsers
+// pass, one listing and one GetUser per user; two calls for
+// credential_report). Work repeated per outer row (a quadratic plan)
+// exceeds it.
 //
 // The generator avoids what go-mysql-server v0.20.0 itself gets wrong, on
 // both engines alike, so that a difference is iamsql's: GROUP_CONCAT in

@@ -32,6 +32,9 @@ type Query struct {
 	// the number of partitions their pinned regions span. Together they
 	// bound the IAM calls (see CallBound).
 	Refs, Partitions int
+	// TableRefs counts the references by table (the context tables' add
+	// their own scan to the bound).
+	TableRefs map[string]int
 }
 
 // SQL is the statement's text.
@@ -65,7 +68,7 @@ type colInfo struct {
 type tableInfo struct {
 	name    string
 	cols    []colInfo
-	key     string // the column that identifies a row within one region
+	key     []string // the columns that identify a row within one region
 	virtual bool
 	// accounts: its rows are several accounts' (org mode), and a row is
 	// its key's value in a region and an account.
@@ -105,8 +108,8 @@ func (r *tref) source() string {
 // keys are the expressions that identify this reference's rows.
 func (r *tref) keys() []string {
 	var k []string
-	if r.t.key != "" {
-		k = append(k, r.col(r.t.key))
+	for _, c := range r.t.key {
+		k = append(k, r.col(c))
 	}
 	if r.t.accounts {
 		k = append(k, r.col(schema.AccountIDColumn))
@@ -114,7 +117,7 @@ func (r *tref) keys() []string {
 	if !r.t.virtual && len(r.regions) > 1 {
 		k = append(k, r.col("region"))
 	}
-	if r.t.virtual && r.t.key == "" {
+	if r.t.virtual && len(r.t.key) == 0 {
 		return nil
 	}
 	return k
@@ -145,14 +148,16 @@ type Generator struct {
 	universe []string
 
 	// per query
-	shapes  map[string]bool
-	refs    int
-	regions map[string]bool
-	invalid bool
-	neg     bool   // inside an odd number of NOTs
-	ctx     string // where an expression goes: select, where, on, …
-	scope   string // "derived", "cte" while building one, else ""
-	nextID  int
+	shapes map[string]bool
+	refs   int
+	// tableRefs counts the references by table.
+	tableRefs map[string]int
+	regions   map[string]bool
+	invalid   bool
+	neg       bool   // inside an odd number of NOTs
+	ctx       string // where an expression goes: select, where, on, …
+	scope     string // "derived", "cte" while building one, else ""
+	nextID    int
 }
 
 // NewGenerator builds a generator whose constants come from the oracle's
@@ -169,7 +174,7 @@ func NewGenerator(o *Oracle, seed uint64, universe []string) *Generator {
 		t := &tableInfo{name: r.Name}
 		for _, c := range r.Columns {
 			if c.Key && c.Name != "region" && c.Name != schema.AccountIDColumn {
-				t.key = c.Name // a row is this column's value in a region
+				t.key = append(t.key, c.Name) // a row is these columns' values in a region
 			}
 			ci := colInfo{name: c.Name, hydrated: c.Hydrate != "", param: c.Param && c.Name != "region", validated: c.Param}
 			switch c.Type {
@@ -220,6 +225,7 @@ func pickOf[T any](g *Generator, xs []T) T { return xs[g.n(len(xs))] }
 func (g *Generator) Next() *Query {
 	g.shapes = map[string]bool{}
 	g.refs = 0
+	g.tableRefs = map[string]int{}
 	g.regions = map[string]bool{}
 	g.invalid = false
 	g.nextID = 0
@@ -243,6 +249,7 @@ func (g *Generator) Next() *Query {
 		{2, g.recursiveCTE},
 		{6, g.union},
 		{7, g.window},
+		{16, g.context},
 	}
 	total := 3 // the region-error queries
 	for _, b := range builders {
@@ -264,6 +271,7 @@ func (g *Generator) Next() *Query {
 	}
 	q.InvalidParam = g.invalid
 	q.Refs = g.refs
+	q.TableRefs = g.tableRefs
 	parts := map[string]bool{}
 	for r := range g.regions {
 		if p, ok := schema.Partition(r); ok {
@@ -303,6 +311,7 @@ func (g *Generator) ref(table, alias string) *tref {
 	t := g.tables[table]
 	r := &tref{alias: alias, t: t, regions: g.pickRegions()}
 	g.refs++
+	g.tableRefs[table]++
 	g.tag("table:" + table)
 	if len(r.regions) > 1 {
 		g.tag("region:in")
@@ -332,14 +341,27 @@ func (g *Generator) pickRegions() []string {
 
 // baseTable picks an iamsql table: mostly access_keys.
 func (g *Generator) baseTable() string {
-	switch x := g.n(10); {
+	switch x := g.n(15); {
 	case x < 6:
 		return schema.AccessKeys.Name
 	case x < 9:
 		return schema.Users.Name
-	default:
+	case x < 10:
 		return schema.AccountSummary.Name
+	case x < 14:
+		return pickOf(g, contextTables)
+	default:
+		return schema.CredentialReport.Name
 	}
+}
+
+func isContextTable(name string) bool {
+	for _, t := range contextTables {
+		if t == name {
+			return true
+		}
+	}
+	return false
 }
 
 func shortAlias(table string) string {
@@ -350,6 +372,20 @@ func shortAlias(table string) string {
 		return "u"
 	case schema.AccountSummary.Name:
 		return "s"
+	case schema.UserTags.Name:
+		return "ut"
+	case schema.MFADevices.Name:
+		return "mf"
+	case schema.LoginProfiles.Name:
+		return "lp"
+	case schema.UserGroups.Name:
+		return "gr"
+	case schema.UserAttachedPolicies.Name:
+		return "ap"
+	case schema.UserPolicies.Name:
+		return "ip"
+	case schema.CredentialReport.Name:
+		return "cr"
 	}
 	return "t"
 }
@@ -398,7 +434,12 @@ func (g *Generator) lit(c *colInfo) (string, string) {
 	case kInt:
 		v := int64(g.n(3))
 		if len(vals) > 0 && g.chance(0.8) {
-			v = pickOf(g, vals).(int64)
+			switch x := pickOf(g, vals).(type) {
+			case int64:
+				v = x
+			case int8: // a BOOLEAN column's
+				v = int64(x)
+			}
 		}
 		v += int64(g.n(3) - 1)
 		return strconv.FormatInt(v, 10), ""
@@ -749,6 +790,15 @@ func (g *Generator) pushdown(r *tref) string {
 		g.markInvalid(c, []string{raw})
 		return l, raw
 	}
+	if key == nil && g.chance(0.5) {
+		g.tag("pushdown:username-in")
+		n := 1 + g.n(4)
+		ls := make([]string, n)
+		for i := range ls {
+			ls[i], _ = one(user)
+		}
+		return r.col("UserName") + " IN (" + strings.Join(ls, ", ") + ")"
+	}
 	switch x := g.n(10); {
 	case x < 3 || key == nil:
 		g.tag("pushdown:username-eq")
@@ -810,7 +860,7 @@ func (g *Generator) where(r *tref, conds []Cond, maxPreds int) []Cond {
 		conds = append(conds, r.pin())
 	}
 	for i, n := 0, g.n(maxPreds+1); i < n; i++ {
-		if !r.t.virtual && r.t.name == schema.AccessKeys.Name && g.chance(0.3) {
+		if !r.t.virtual && (r.t.name == schema.AccessKeys.Name || isContextTable(r.t.name)) && g.chance(0.3) {
 			conds = append(conds, Cond{SQL: g.pushdown(r)})
 			continue
 		}

@@ -2,6 +2,8 @@ package oracle
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +28,13 @@ import (
 var Regions = []string{"us-east-1", "us-west-2", "eu-west-1", "cn-north-1"}
 
 // The tables the oracle models, as iamsql declares them.
-var oracleTables = []schema.Resource{schema.Users, schema.AccessKeys, schema.AccountSummary}
+var oracleTables = []schema.Resource{schema.Users, schema.AccessKeys, schema.AccountSummary,
+	schema.UserTags, schema.MFADevices, schema.LoginProfiles, schema.UserGroups, schema.UserAttachedPolicies,
+	schema.UserPolicies, schema.CredentialReport}
+
+// contextTables are the tables listed per user (provider/usercontext.go).
+var contextTables = []string{schema.UserTags.Name, schema.MFADevices.Name, schema.LoginProfiles.Name,
+	schema.UserGroups.Name, schema.UserAttachedPolicies.Name, schema.UserPolicies.Name}
 
 // Oracle is a plain go-mysql-server memory database named iam holding, for
 // every region of Regions, what a full scan of each iamsql table must
@@ -120,8 +128,7 @@ func buildOracle(snaps []Snapshot, shuffle uint64, indexed bool) (*Oracle, error
 				return nil, err
 			}
 			sch[i] = &sql.Column{Name: c.Name, Type: t, Nullable: true, Source: r.Name, DatabaseSource: "iam"}
-			if indexed && (c.Name == "region" || c.Name == "AccessKeyId" || (r.Name == schema.Users.Name && c.Name == "UserName") ||
-				(c.Name == schema.AccountIDColumn && len(snaps) > 1)) {
+			if indexed && ((c.Key && c.Name != schema.AccountIDColumn) || (c.Name == schema.AccountIDColumn && len(snaps) > 1)) {
 				sch[i].PrimaryKey, sch[i].Nullable = true, false
 			}
 		}
@@ -169,6 +176,13 @@ func tableRows(r schema.Resource, snap Snapshot) ([]sql.Row, error) {
 		}
 	case schema.AccountSummary.Name:
 		records = append(records, summaryColumn(snap.Summary))
+	case schema.UserTags.Name, schema.MFADevices.Name, schema.LoginProfiles.Name, schema.UserGroups.Name,
+		schema.UserAttachedPolicies.Name, schema.UserPolicies.Name:
+		for _, u := range snap.State.Users {
+			records = append(records, contextRecords(r.Name, snap.State.AccountID, u)...)
+		}
+	case schema.CredentialReport.Name:
+		records = credentialReportRecords(snap.State)
 	default:
 		return nil, fmt.Errorf("oracle: no loader for table %s", r.Name)
 	}
@@ -190,6 +204,136 @@ func tableRows(r schema.Resource, snap Snapshot) ([]sql.Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// contextRecords are one user's rows of a table listed per user, as the
+// emulator answers its operation: tags by key, MFA devices by serial
+// number, groups by name (path /, id and ARN derived from the name),
+// managed policies by ARN (the name is the ARN's last part), inline
+// policies by name; a login profile is one row or none.
+func contextRecords(table, accountID string, u emulator.User) []func(col, region string) (any, bool) {
+	var out []func(col, region string) (any, bool)
+	add := func(vals map[string]any) {
+		vals["UserName"] = u.UserName
+		out = append(out, func(col, region string) (any, bool) {
+			if col == "region" {
+				return region, true
+			}
+			v, ok := vals[col]
+			return v, ok
+		})
+	}
+	switch table {
+	case schema.UserTags.Name:
+		for _, t := range u.Tags {
+			add(map[string]any{"TagKey": t.Key, "TagValue": t.Value})
+		}
+	case schema.MFADevices.Name:
+		for _, d := range u.MFADevices {
+			add(map[string]any{"SerialNumber": d.SerialNumber, "EnableDate": d.EnableDate.UTC()})
+		}
+	case schema.LoginProfiles.Name:
+		if lp := u.LoginProfile; lp != nil {
+			add(map[string]any{"CreateDate": lp.CreateDate.UTC(), "PasswordResetRequired": boolValue(lp.PasswordResetRequired)})
+		}
+	case schema.UserGroups.Name:
+		for _, g := range u.Groups {
+			add(map[string]any{"GroupName": g, "GroupId": groupID(g), "Arn": "arn:aws:iam::" + accountID + ":group/" + g, "Path": "/"})
+		}
+	case schema.UserAttachedPolicies.Name:
+		for _, p := range u.AttachedPolicies {
+			add(map[string]any{"PolicyName": p[strings.LastIndexByte(p, '/')+1:], "PolicyArn": p})
+		}
+	case schema.UserPolicies.Name:
+		for _, p := range u.InlinePolicies {
+			add(map[string]any{"PolicyName": p})
+		}
+	}
+	return out
+}
+
+// groupID is the id the emulator gives a group, derived from its name.
+func groupID(name string) string {
+	sum := sha256.Sum256([]byte("iamsql-group:" + strings.ToLower(name)))
+	return "AGPA" + base32.StdEncoding.EncodeToString(sum[:10])
+}
+
+func boolValue(b bool) any {
+	if b {
+		return int8(1)
+	}
+	return int8(0)
+}
+
+// credentialReportRecords is the credential report of the account as the
+// emulator writes it (internal/emulator/credreport.go): the root user
+// first, then every user by name; each owner's first two keys by
+// creation; IAM's N/A, no_information and not_supported as NULL. The
+// oracle's accounts run on a fixed clock (Now), so the report is made at
+// Now (GeneratedTime) and never changes; Stale is whether Now is more
+// than 4 hours before the wall clock iamsql measures the report's age
+// with.
+func credentialReportRecords(st emulator.State) []func(col, region string) (any, bool) {
+	keys := map[string][]emulator.AccessKey{}
+	for _, k := range st.Keys { // sorted by owner, create date, id
+		keys[k.UserName] = append(keys[k.UserName], k)
+	}
+	stale := boolValue(time.Since(Now) > schema.CredentialReportMaxAge*time.Hour)
+	line := func(owner string, vals map[string]any) func(col, region string) (any, bool) {
+		ks := keys[owner]
+		for i := range 2 {
+			p := fmt.Sprintf("access_key_%d_", i+1)
+			vals[p+"active"] = boolValue(false)
+			for _, c := range []string{"last_rotated", "last_used_date", "last_used_region", "last_used_service"} {
+				vals[p+c] = nil
+			}
+			if i >= len(ks) {
+				continue
+			}
+			k := ks[i]
+			vals[p+"active"] = boolValue(k.Status == "Active")
+			vals[p+"last_rotated"] = k.CreateDate.UTC()
+			if lu := k.LastUsed; lu != nil {
+				vals[p+"last_used_date"] = lu.Date.UTC()
+				vals[p+"last_used_region"] = reportText(lu.Region)
+				vals[p+"last_used_service"] = reportText(lu.ServiceName)
+			}
+		}
+		vals["cert_1_active"], vals["cert_1_last_rotated"] = boolValue(false), nil
+		vals["cert_2_active"], vals["cert_2_last_rotated"] = boolValue(false), nil
+		vals["GeneratedTime"], vals["Stale"] = Now, stale
+		return func(col, region string) (any, bool) {
+			if col == "region" {
+				return region, true
+			}
+			v, ok := vals[col]
+			return v, ok
+		}
+	}
+	out := []func(col, region string) (any, bool){line(emulator.RootUserName, map[string]any{
+		"user": emulator.RootAccountUser, "arn": "arn:aws:iam::" + st.AccountID + ":root", "user_creation_time": st.RootCreated.UTC(),
+		"password_enabled": nil, "password_last_used": nil, "password_last_changed": nil, "password_next_rotation": nil,
+		"mfa_active": boolValue(false),
+	})}
+	for _, u := range st.Users {
+		vals := map[string]any{"user": u.UserName, "arn": u.Arn, "user_creation_time": u.CreateDate.UTC(),
+			"password_enabled": boolValue(u.LoginProfile != nil), "password_last_used": nil, "password_last_changed": nil,
+			"password_next_rotation": nil, "mfa_active": boolValue(len(u.MFADevices) > 0)}
+		if lp := u.LoginProfile; lp != nil {
+			vals["password_last_used"] = optTime(u.PasswordLastUsed)
+			vals["password_last_changed"] = lp.CreateDate.UTC()
+		}
+		out = append(out, line(u.UserName, vals))
+	}
+	return out
+}
+
+// reportText is a text column of the credential report: N/A is NULL.
+func reportText(s string) any {
+	if s == "" || s == "N/A" {
+		return nil
+	}
+	return s
 }
 
 func userColumn(u emulator.User) func(col, region string) (any, bool) {

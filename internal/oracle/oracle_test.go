@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -182,6 +183,9 @@ func TestGeneratorCoversEveryShape(t *testing.T) {
 	}
 	for _, s := range []string{
 		"table:access_keys", "table:users", "table:account_summary",
+		"table:user_tags", "table:mfa_devices", "table:login_profiles", "table:user_groups", "table:user_attached_policies",
+		"table:user_policies", "table:credential_report",
+		"shape:context-join", "shape:report-join", "shape:context-semi-anti", "shape:context-count",
 		"pred:like", "pred:ne", "pred:not", "pred:or", "pred:is-null", "pred:between", "pred:function", "pred:in", "pred:not-in", "pred:invalid-param",
 		"pushdown:username-eq", "pushdown:username-in", "pushdown:keyid-eq", "pushdown:username-and-keyid",
 		"hydrated:select", "hydrated:where", "hydrated:orderby", "hydrated:groupby", "hydrated:having", "hydrated:subquery",
@@ -308,5 +312,77 @@ func TestFullScanCostCountsEveryCallOfAFullScan(t *testing.T) {
 	q := &Query{Refs: 2, Partitions: 2}
 	if got := tg.CallBound(q); got != 4*18 {
 		t.Errorf("bound of 2 references over 2 partitions: %d, want %d", got, 4*18)
+	}
+}
+
+// TestContextScanCostCountsEveryCallOfAFullScan holds ContextScanCost to
+// what iamsql calls: a full scan of each context table is its ListUsers
+// pass and one listing per user; a lookup of every user by name adds one
+// GetUser per user; credential_report is two calls.
+func TestContextScanCostCountsEveryCallOfAFullScan(t *testing.T) {
+	for _, spec := range []AccountSpec{{Seed: 4}, {Seed: 4, PageSize: 1}} {
+		tg, err := NewTarget(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := tg.Snapshot.State
+		var names []string
+		for _, u := range st.Users {
+			names = append(names, quote(u.UserName))
+		}
+		if len(names) < 5 {
+			t.Fatalf("account %s has %d users", spec.Name(), len(names))
+		}
+		for _, table := range contextTables {
+			out := tg.IAMSQL("SELECT COUNT(*) FROM " + table + " WHERE region = 'us-east-1'")
+			if out.Err != nil {
+				t.Fatal(out.Err)
+			}
+			if got, want := out.TotalCalls(), tg.ContextScan[table]-len(st.Users); got != want {
+				t.Errorf("%s: full scan of %s: %d calls (%v), want %d", spec.Name(), table, got, out.Calls, want)
+			}
+			want := tg.Oracle.Query("SELECT COUNT(*) FROM " + table + " WHERE region = 'us-east-1'")
+			if fmt.Sprint(out.Rows) != fmt.Sprint(want.Rows) || want.Rows[0][0] == "0" {
+				t.Errorf("%s: %s has %v rows, the oracle %v (want some)", spec.Name(), table, out.Rows, want.Rows)
+			}
+			out = tg.IAMSQL("SELECT COUNT(*) FROM " + table + " WHERE region = 'us-east-1' AND UserName IN (" + strings.Join(names, ", ") + ")")
+			if out.Err != nil {
+				t.Fatal(out.Err)
+			}
+			// The lookup does not list the users.
+			if got, want := out.TotalCalls(), tg.ContextScan[table]-pages(len(st.Users), pageSizeOf(spec.PageSize)); got != want {
+				t.Errorf("%s: lookup of every user in %s: %d calls (%v), want %d", spec.Name(), table, got, out.Calls, want)
+			}
+		}
+		out := tg.IAMSQL("SELECT COUNT(*) FROM credential_report WHERE region = 'us-east-1'")
+		if out.Err != nil || out.TotalCalls() != tg.ContextScan["credential_report"] || out.Rows[0][0] != strconv.Itoa(len(st.Users)+1) {
+			t.Errorf("%s: credential_report: %v %v, %d calls (%v)", spec.Name(), out.Rows, out.Err, out.TotalCalls(), out.Calls)
+		}
+	}
+}
+
+// TestOracleModelsTheContextTables compares every row of each context
+// table and of credential_report, on an account with varied context,
+// with what iamsql's full scan returns.
+func TestOracleModelsTheContextTables(t *testing.T) {
+	for _, spec := range []AccountSpec{{Seed: 4}, {Seed: 23, CallerUser: true}} {
+		tg, err := NewTarget(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range append(append([]string(nil), contextTables...), schema.CredentialReport.Name) {
+			q := "SELECT * FROM " + table + " WHERE region IN ('us-east-1', 'eu-west-1')"
+			got, want := tg.IAMSQL(q), tg.Oracle.Query(q)
+			if got.Err != nil || want.Err != nil {
+				t.Fatalf("%s: %v / %v", table, got.Err, want.Err)
+			}
+			if len(want.Rows) < 4 {
+				t.Errorf("%s: %s has %d rows: the account has too little context", spec.Name(), table, len(want.Rows))
+			}
+			if m := Compare(got, want, Expectation{}); m != nil {
+				t.Errorf("%s: %s: %v", spec.Name(), table, m)
+			}
+		}
+		tg.Close()
 	}
 }

@@ -52,6 +52,7 @@ func newOrgTarget(spec AccountSpec) (*Target, error) {
 	}
 	snaps := []Snapshot{snap}
 	full := FullScanCost(snap.State, 0)
+	ctxScan := ContextScanCost(snap.State, 0)
 	var unreadable []any
 	for i := 1; i <= orgMembers; i++ {
 		id := orgMemberID(i)
@@ -84,6 +85,9 @@ func newOrgTarget(spec AccountSpec) (*Target, error) {
 		}
 		snaps = append(snaps, s)
 		full += FullScanCost(s.State, 0)
+		for table, n := range ContextScanCost(s.State, 0) {
+			ctxScan[table] += n
+		}
 	}
 	t := &Target{Spec: spec, Emu: mgmt, org: org}
 	clients := sandbox.OrgClients(org, awsiam.Options{MaxBackoff: 5 * time.Millisecond})
@@ -100,6 +104,7 @@ func newOrgTarget(spec AccountSpec) (*Target, error) {
 	// what org mode adds: ListAccounts, an AssumeRole per member, and the
 	// unreadable members' refused calls (each tried within its budget).
 	t.FullScan = full + 1 + 2*orgMembers + 4*len(orgUnreadable)
+	t.ContextScan = ctxScan
 	t.subject = t.IAMSQL
 	org.ResetCalls()
 	return t, nil

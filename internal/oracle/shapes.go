@@ -265,8 +265,10 @@ func (g *Generator) crossPred(a, b *tref) string {
 // joinTwo joins two references with a random kind of join, placing each
 // pin where it belongs: WHERE for the preserved and inner sides, the ON
 // clause for the nullable side of an outer join.
-func (g *Generator) joinTwo(s *Select, a, b *tref) {
-	on := g.joinCond(a, b)
+func (g *Generator) joinTwo(s *Select, a, b *tref) { g.joinTwoOn(s, a, b, g.joinCond(a, b)) }
+
+// joinTwoOn is joinTwo with the ON condition given.
+func (g *Generator) joinTwoOn(s *Select, a, b *tref, on []Cond) {
 	kinds := []string{"JOIN", "INNER JOIN", "LEFT JOIN", "LEFT OUTER JOIN", "RIGHT JOIN", "CROSS JOIN", ",", "STRAIGHT_JOIN"}
 	kw := pickOf(g, kinds)
 	s.From = []FromItem{{Source: a.source()}}
@@ -494,7 +496,7 @@ func (g *Generator) subSelect(table string, what func(r *tref) string, corr func
 		}
 	}
 	for i, n := 0, g.n(maxPreds+1); i < n; i++ {
-		if table == schema.AccessKeys.Name && g.chance(0.3) {
+		if (table == schema.AccessKeys.Name || isContextTable(table)) && g.chance(0.3) {
 			s.Where = append(s.Where, Cond{SQL: g.pushdown(r)})
 		} else {
 			s.Where = append(s.Where, Cond{SQL: g.pred(r, 1)})
@@ -665,7 +667,7 @@ func (g *Generator) innerSelect(scope string) (*Select, []kind, *tref) {
 	g.ctx = scope
 	g.scope = scope
 	defer func() { g.ctx, g.scope = saved, "" }()
-	table := pickOf(g, []string{"access_keys", "access_keys", "users"})
+	table := pickOf(g, []string{"access_keys", "access_keys", "users", pickOf(g, contextTables)})
 	r := g.ref(table, g.alias(shortAlias(table)))
 	var s *Select
 	var kinds []kind
@@ -765,7 +767,7 @@ func (g *Generator) recursiveCTE() *Select {
 	case 0:
 		// A counter crossed with a table.
 		s.With = []CTE{{Name: "n", Cols: []string{"i"}, Body: "SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3"}}
-		table := pickOf(g, []string{"access_keys", "users"})
+		table := pickOf(g, []string{"access_keys", "users", pickOf(g, contextTables)})
 		r := g.ref(table, shortAlias(table))
 		s.From = []FromItem{{Source: "n"}, {Join: "JOIN", Source: r.source(), On: []Cond{{SQL: "LENGTH(" + r.col("UserName") + ") > n.i"}}}}
 		s.Where = g.where(r, nil, 2)
@@ -776,7 +778,7 @@ func (g *Generator) recursiveCTE() *Select {
 		}
 	default:
 		// A recursion seeded from a table.
-		table := pickOf(g, []string{"access_keys", "users"})
+		table := pickOf(g, []string{"access_keys", "users", pickOf(g, contextTables)})
 		r := g.ref(table, g.alias(shortAlias(table)))
 		base := newSelect()
 		base.Items = []Item{{Expr: r.col("UserName")}, {Expr: "0"}}
@@ -796,8 +798,8 @@ func (g *Generator) recursiveCTE() *Select {
 
 func (g *Generator) union() *Select {
 	g.tag("shape:union")
-	ta := pickOf(g, []string{"access_keys", "users"})
-	tb := pickOf(g, []string{"access_keys", "users"})
+	ta := pickOf(g, []string{"access_keys", "users", pickOf(g, contextTables)})
+	tb := pickOf(g, []string{"access_keys", "users", pickOf(g, contextTables)})
 	a := g.ref(ta, "a")
 	b := g.ref(tb, "b")
 	left := newSelect()
@@ -844,7 +846,7 @@ func (g *Generator) union() *Select {
 func (g *Generator) window() *Select {
 	g.tag("shape:window")
 	g.tag("window")
-	table := pickOf(g, []string{"access_keys", "access_keys", "users"})
+	table := pickOf(g, []string{"access_keys", "access_keys", "users", pickOf(g, contextTables), schema.CredentialReport.Name})
 	r := g.ref(table, shortAlias(table))
 	s := newSelect()
 	s.From = []FromItem{{Source: r.source()}}
@@ -900,7 +902,7 @@ func (g *Generator) window() *Select {
 	if k := r.keys(); k != nil {
 		s.Keys = [][]string{k}
 	}
-	if g.chance(0.3) {
+	if r.t.col("UserName") != nil && r.t.col("CreateDate") != nil && g.chance(0.3) {
 		// The latest key per user, through a derived table.
 		g.tag("derived-table")
 		inner := s

@@ -17,6 +17,7 @@ import (
 	"github.com/iamsql/iamsql/internal/sandbox"
 	"github.com/iamsql/iamsql/provider"
 	"github.com/iamsql/iamsql/provider/awsiam"
+	"github.com/iamsql/iamsql/schema"
 )
 
 // Target is one account under test: the emulator, iamsql over it, and the
@@ -34,7 +35,10 @@ type Target struct {
 	// FullScan is the IAM calls of one full scan of every table in one
 	// partition (see FullScanCost).
 	FullScan int
-	server   *emulator.Server
+	// ContextScan is, by table, what a reference to a context table or
+	// credential_report adds to FullScan (see ContextScanCost).
+	ContextScan map[string]int
+	server      *emulator.Server
 	// sent counts the requests iamsql wrote to the emulator over HTTP
 	// since the last ResetCalls (nil in process).
 	sent *sentCounter
@@ -115,6 +119,7 @@ func NewTarget(spec AccountSpec) (*Target, error) {
 		return nil, err
 	}
 	t.FullScan = FullScanCost(snap.State, spec.PageSize)
+	t.ContextScan = ContextScanCost(snap.State, spec.PageSize)
 	t.subject = t.IAMSQL
 	emu.ResetCalls()
 	return t, nil
@@ -218,34 +223,85 @@ func (c *sentCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
 }
 
-// FullScanCost is the IAM calls of a full scan of every table in one
-// partition: ListUsers pages, one ListAccessKeys pass per user (pages),
-// one for the caller's own keys, one GetAccessKeyLastUsed per key, one
-// GetAccountSummary and one identity call. A statement may make at most
-// this many calls per table reference and partition it touches (CallBound):
-// a join, a subquery or a region IN list may repeat work, never multiply it.
+// FullScanCost is the IAM calls of a full scan of users, access_keys and
+// account_summary in one partition: ListUsers pages, one ListAccessKeys
+// pass per user (pages), one for the caller's own keys, one
+// GetAccessKeyLastUsed per key, one GetAccountSummary and one identity
+// call. A statement may make at most this many calls per table reference
+// and partition it touches, plus ContextScanCost for each reference to a
+// context table or credential_report (CallBound): a join, a subquery or a
+// region IN list may repeat work, never multiply it.
 func FullScanCost(st emulator.State, pageSize int32) int {
-	ps := int(pageSize)
-	if ps <= 0 {
-		ps = 100
-	}
-	pages := func(n int) int { return max(1, (n+ps-1)/ps) }
+	ps := pageSizeOf(pageSize)
 	perUser := map[string]int{}
 	for _, k := range st.Keys {
 		perUser[k.UserName]++
 	}
-	cost := pages(len(st.Users))
+	cost := pages(len(st.Users), ps)
 	for _, u := range st.Users {
-		cost += pages(perUser[u.UserName])
+		cost += pages(perUser[u.UserName], ps)
 	}
-	cost += pages(perUser[emulator.RootUserName])
+	cost += pages(perUser[emulator.RootUserName], ps)
 	cost += len(st.Keys)
 	cost += 1 + 1
 	return cost
 }
 
+func pageSizeOf(pageSize int32) int {
+	if pageSize <= 0 {
+		return 100
+	}
+	return int(pageSize)
+}
+
+func pages(n, ps int) int { return max(1, (n+ps-1)/ps) }
+
+// ContextScanCost is, by table, the IAM calls of a full scan of each
+// table listed per user (provider/usercontext.go) in one partition: its
+// ListUsers pages, the user's listing (all pages; GetLoginProfile is one
+// call) and the GetUser a UserName lookup asks first (once per user and
+// statement), for every user; and credential_report's
+// GenerateCredentialReport and GetCredentialReport (the oracle's
+// accounts make their report at once).
+func ContextScanCost(st emulator.State, pageSize int32) map[string]int {
+	ps := pageSizeOf(pageSize)
+	out := map[string]int{schema.CredentialReport.Name: 2}
+	for _, tbl := range contextTables {
+		cost := pages(len(st.Users), ps)
+		for _, u := range st.Users {
+			cost += pages(contextItems(tbl, u), ps) + 1
+		}
+		out[tbl] = cost
+	}
+	return out
+}
+
+// contextItems is how many rows a user has in a table listed per user.
+func contextItems(table string, u emulator.User) int {
+	switch table {
+	case schema.UserTags.Name:
+		return len(u.Tags)
+	case schema.MFADevices.Name:
+		return len(u.MFADevices)
+	case schema.LoginProfiles.Name:
+		return 0 // one call, whatever the answer
+	case schema.UserGroups.Name:
+		return len(u.Groups)
+	case schema.UserAttachedPolicies.Name:
+		return len(u.AttachedPolicies)
+	case schema.UserPolicies.Name:
+		return len(u.InlinePolicies)
+	}
+	return 0
+}
+
 // CallBound is the most IAM calls a query may make: the full-scan cost for
-// each table reference and each partition its regions span.
+// each table reference and each partition its regions span, plus the
+// context scan of each reference to a context table.
 func (t *Target) CallBound(q *Query) int {
-	return max(1, q.Refs) * q.Partitions * t.FullScan
+	b := max(1, q.Refs) * t.FullScan
+	for table, n := range q.TableRefs {
+		b += n * t.ContextScan[table]
+	}
+	return q.Partitions * b
 }
