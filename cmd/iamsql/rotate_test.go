@@ -353,24 +353,8 @@ func shellWords(t *testing.T, line string) []string {
 // The README's rotation examples run, in order, against the demo account.
 func TestREADMERotationExamplesRun(t *testing.T) {
 	examples := readmeRotateExamples(t)
-	awsEnv(t)
-	emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
-	dir := t.TempDir()
-	t.Chdir(dir)
-	t.Setenv("IAMSQL_ROTATION_LEDGER", filepath.Join(dir, "rotations.json"))
-	t.Setenv("AWS_ENDPOINT_URL", url)
-	const workID, workSecret = "AKIAWORKKEY000000001", "workSecretworkSecretworkSecretworkSecret"
-	if err := emu.AddUser(emulator.User{UserName: "frank"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: workID, SecretAccessKey: workSecret, UserName: "frank", Status: "Active"}); err != nil {
-		t.Fatal(err)
-	}
-	creds := filepath.Join(dir, "credentials")
-	if err := os.WriteFile(creds, []byte("[work]\naws_access_key_id = "+workID+"\naws_secret_access_key = "+workSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	const workID = "AKIAWORKKEY000000001"
+	emu, _, dir, creds := rotationGuideWorld(t, workID, "workSecretworkSecretworkSecretworkSecret")
 	var id string
 	for _, args := range examples {
 		for i, a := range args {
@@ -497,24 +481,8 @@ func TestRotationGuideExamplesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	awsEnv(t)
-	emu, url := emutest.Start(t, emulator.Options{Seed: "demo"})
-	dir := t.TempDir()
-	t.Chdir(dir)
-	t.Setenv("IAMSQL_ROTATION_LEDGER", filepath.Join(dir, "rotations.json"))
-	t.Setenv("AWS_ENDPOINT_URL", url)
-	const workID, workSecret = "AKIAWORKKEY000000002", "workSecretworkSecretworkSecretworkSecre2"
-	if err := emu.AddUser(emulator.User{UserName: "frank"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: workID, SecretAccessKey: workSecret, UserName: "frank", Status: "Active"}); err != nil {
-		t.Fatal(err)
-	}
-	creds := filepath.Join(dir, "credentials")
-	if err := os.WriteFile(creds, []byte("[work]\naws_access_key_id = "+workID+"\naws_secret_access_key = "+workSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	const workID = "AKIAWORKKEY000000002"
+	emu, url, dir, creds := rotationGuideWorld(t, workID, "workSecretworkSecretworkSecretworkSecre2")
 
 	checks := map[string]func(t *testing.T, outs []string){
 		"Rotate your own key": func(t *testing.T, outs []string) {
@@ -897,4 +865,31 @@ func TestRotateCustodyWaitIsBounded(t *testing.T) {
 	if p := pendingCustody(t); len(p) != 0 {
 		t.Fatalf("custody journal pending: %+v", p)
 	}
+}
+
+// rotationGuideWorld is the world the README's and the guide's rotation
+// examples run in: the demo account on an emulator the AWS configuration
+// points at, the working directory and the ledger in a temporary
+// directory, and user frank's key (workID) as profile "work" of a
+// credentials file of its own.
+func rotationGuideWorld(t *testing.T, workID, workSecret string) (emu *emulator.Emulator, url, dir, creds string) {
+	t.Helper()
+	awsEnv(t)
+	emu, url = emutest.Start(t, emulator.Options{Seed: "demo"})
+	dir = t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("IAMSQL_ROTATION_LEDGER", filepath.Join(dir, "rotations.json"))
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	if err := emu.AddUser(emulator.User{UserName: "frank"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.AddAccessKey(emulator.AccessKey{AccessKeyID: workID, SecretAccessKey: workSecret, UserName: "frank", Status: "Active"}); err != nil {
+		t.Fatal(err)
+	}
+	creds = filepath.Join(dir, "credentials")
+	if err := os.WriteFile(creds, []byte("[work]\naws_access_key_id = "+workID+"\naws_secret_access_key = "+workSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	return emu, url, dir, creds
 }
