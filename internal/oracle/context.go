@@ -114,14 +114,7 @@ func (g *Generator) contextSemiAnti() *Select {
 		n := strconv.Itoa(g.n(3))
 		cond = "(" + g.subSelect(inner, constant("COUNT(*)"), byUser, 1) + ") > " + n
 	}
-	g.ctx = "select"
-	s.Where = append(s.Where, Cond{SQL: cond})
-	g.items(s, []*tref{o}, 1+g.n(3))
-	if k := o.keys(); k != nil {
-		s.Keys = [][]string{k}
-	}
-	g.orderAndLimit(s, refCols([]*tref{o}), false)
-	return s
+	return g.filteredOuter(s, o, cond)
 }
 
 // contextCount counts each user's rows of a context table: users LEFT

@@ -573,14 +573,7 @@ func (g *Generator) semiAnti() *Select {
 		}
 		cond = notKW + "EXISTS (" + g.subSelect(innerTable, constant("1"), corr, 1) + ")"
 	}
-	g.ctx = "select"
-	s.Where = append(s.Where, Cond{SQL: cond})
-	g.items(s, []*tref{o}, 1+g.n(3))
-	if k := o.keys(); k != nil {
-		s.Keys = [][]string{k}
-	}
-	g.orderAndLimit(s, refCols([]*tref{o}), false)
-	return s
+	return g.filteredOuter(s, o, cond)
 }
 
 func (g *Generator) scalarSubquery() *Select {
@@ -982,5 +975,18 @@ func (g *Generator) regionError() *Select {
 		s.Items = []Item{{Expr: "u.UserName", Alias: "c0"}}
 	}
 	g.ctx = "select"
+	return s
+}
+
+// filteredOuter finishes a select over the one table o filtered by cond
+// (a subquery's condition): its items, keys, order and limit.
+func (g *Generator) filteredOuter(s *Select, o *tref, cond string) *Select {
+	g.ctx = "select"
+	s.Where = append(s.Where, Cond{SQL: cond})
+	g.items(s, []*tref{o}, 1+g.n(3))
+	if k := o.keys(); k != nil {
+		s.Keys = [][]string{k}
+	}
+	g.orderAndLimit(s, refCols([]*tref{o}), false)
 	return s
 }
